@@ -1,0 +1,23 @@
+//! What every Ayushman mesh service shares, so each concern lives in one place:
+//! the mesh table ([`mesh`]), layered config ([`config`]), telemetry and W3C trace
+//! propagation ([`telemetry`], [`propagation`]), the gRPC server bootstrap with
+//! health, reflection, limits and metrics ([`server`], [`metrics`]), client
+//! channels ([`client`]), error-to-Status mapping ([`error`]) and the database
+//! ([`db`]).
+
+pub mod client;
+pub mod config;
+pub mod convert;
+pub mod db;
+pub mod error;
+pub mod ids;
+pub mod mesh;
+pub mod metrics;
+pub mod propagation;
+pub mod server;
+pub mod telemetry;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use error::{ApiError, FieldViolations};
+pub use mesh::MeshService;
