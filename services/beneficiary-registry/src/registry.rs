@@ -1,0 +1,217 @@
+//! Who is eligible and who holds a card: import, search, carding and ABHA
+//! links as plain functions over validated values and a connection.
+
+use ayushman_domain::{AadhaarDigest, AbhaAddress, AbhaNumber};
+use ayushman_platform::{ApiError, convert::today_in_india, db, ids};
+use ayushman_proto::beneficiary::v1::CardStatus;
+use sea_orm::{ActiveValue::Set, ConnectionTrait, IntoActiveModel};
+
+use crate::{
+    kyc::{KycOutcome, KycProvider, KycRequest},
+    store::{
+        entities::{beneficiary, card_issuance, family},
+        queries,
+    },
+};
+
+/// What one batch of an import did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct BatchOutcome {
+    pub accepted: u64,
+    pub duplicates: u64,
+    pub families_created: u64,
+}
+
+/// Writes a batch of validated rows: new families, then new people; anyone
+/// already known (same family, name and year of birth, Aadhaar or card) is a duplicate.
+pub async fn import_batch(
+    db: &impl ConnectionTrait,
+    rows: Vec<(family::Model, beneficiary::Model)>,
+) -> Result<BatchOutcome, ApiError> {
+    let size = rows.len() as u64;
+    let mut families: Vec<family::Model> = Vec::new();
+    let mut people = Vec::with_capacity(rows.len());
+    for (family, person) in rows {
+        if !families.iter().any(|f| f.family_id == family.family_id) {
+            families.push(family);
+        }
+        people.push(person);
+    }
+    let families_created = queries::insert_new_families(db, families).await?;
+    let accepted = queries::insert_new_beneficiaries(db, people).await?;
+    Ok(BatchOutcome {
+        accepted,
+        duplicates: size - accepted,
+        families_created,
+    })
+}
+
+pub async fn get(db: &impl ConnectionTrait, id: &str) -> Result<beneficiary::Model, ApiError> {
+    queries::find_beneficiary(db, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no beneficiary with id {id}")))
+}
+
+pub async fn get_by_card(
+    db: &impl ConnectionTrait,
+    card_number: &str,
+) -> Result<beneficiary::Model, ApiError> {
+    queries::find_beneficiary_by(db, beneficiary::Column::CardNumber, card_number)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no beneficiary holds card {card_number}")))
+}
+
+/// A family with all its members.
+pub async fn family(
+    db: &impl ConnectionTrait,
+    family_id: &str,
+) -> Result<(family::Model, Vec<beneficiary::Model>), ApiError> {
+    let row = queries::find_family(db, family_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no family with id {family_id}")))?;
+    let members = queries::members_of(db, family_id).await?;
+    Ok((row, members))
+}
+
+/// Who is carding, where, for which campaign.
+pub struct Carding<'a> {
+    pub operator_id: &'a str,
+    pub centre_id: &'a str,
+    pub campaign_id: &'a str,
+}
+
+/// The beneficiary after carding, and the e-KYC answer.
+pub type Carded = (beneficiary::Model, KycOutcome);
+
+/// Issues a card after e-KYC, or returns the card already issued (a re-print).
+pub async fn issue_card(
+    db: &impl ConnectionTrait,
+    kyc: &dyn KycProvider,
+    beneficiary_id: &str,
+    request: KycRequest,
+    digest: AadhaarDigest,
+    carding: &Carding<'_>,
+) -> Result<Carded, ApiError> {
+    let person = get(db, beneficiary_id).await?;
+    if person.card_status == CardStatus::Suspended.as_str_name() {
+        return Err(ApiError::FailedPrecondition(format!(
+            "the card of {beneficiary_id} is suspended; it cannot be re-issued"
+        )));
+    }
+    if let Some(on_record) = &person.aadhaar_digest
+        && on_record != digest.as_str()
+    {
+        return Err(ApiError::FailedPrecondition(
+            "this Aadhaar is not the one on the eligibility list for this person".into(),
+        ));
+    }
+    if let Some(other) =
+        queries::find_beneficiary_by(db, beneficiary::Column::AadhaarDigest, digest.as_str())
+            .await?
+        && other.beneficiary_id != person.beneficiary_id
+    {
+        return Err(ApiError::AlreadyExists(format!(
+            "this Aadhaar is already registered to beneficiary {}",
+            other.beneficiary_id
+        )));
+    }
+    if !carding.campaign_id.is_empty()
+        && queries::find_campaign(db, carding.campaign_id)
+            .await?
+            .is_none()
+    {
+        return Err(ApiError::invalid(
+            "campaign_id",
+            format!("no campaign with id {}", carding.campaign_id),
+        ));
+    }
+    let request = KycRequest {
+        listed_name: person.name.clone(),
+        ..request
+    };
+    let outcome = kyc
+        .verify(&request)
+        .await
+        .map_err(|e| ApiError::Unavailable(format!("e-KYC provider unavailable: {e}")))?;
+    if !outcome.verified {
+        return Err(ApiError::FailedPrecondition(format!(
+            "e-KYC failed: {}",
+            outcome.failure_reason
+        )));
+    }
+    if person.card_status == CardStatus::Issued.as_str_name() {
+        return Ok((person, outcome));
+    }
+    let card_number = ids::new_id(&format!("C{}", person.state_code));
+    let now = db::now();
+    let issuance = card_issuance::Model {
+        card_number: card_number.clone(),
+        beneficiary_id: person.beneficiary_id.clone(),
+        operator_id: carding.operator_id.to_owned(),
+        centre_id: carding.centre_id.to_owned(),
+        campaign_id: carding.campaign_id.to_owned(),
+        kyc_reference: outcome.reference.clone(),
+        state_code: person.state_code.clone(),
+        district_code: person.district_code.clone(),
+        block_code: person.block_code.clone(),
+        issued_on: today_in_india(),
+        issued_at: now,
+    };
+    let mut row = person.into_active_model();
+    row.aadhaar_digest = Set(Some(digest.as_str().to_owned()));
+    row.aadhaar_last4 = Set(request.aadhaar.last4());
+    row.card_number = Set(Some(card_number));
+    row.card_status = Set(CardStatus::Issued.as_str_name().to_owned());
+    row.card_issued_at = Set(Some(now));
+    let person = queries::save_beneficiary(db, row).await?;
+    queries::insert_card_issuance(db, issuance).await?;
+    Ok((person, outcome))
+}
+
+/// Links an ABHA to a beneficiary; one ABHA per beneficiary and per person.
+pub async fn link_abha(
+    db: &impl ConnectionTrait,
+    beneficiary_id: &str,
+    number: AbhaNumber,
+    address: Option<AbhaAddress>,
+) -> Result<beneficiary::Model, ApiError> {
+    let person = get(db, beneficiary_id).await?;
+    let digits = number.digits();
+    if let Some(linked) = &person.abha_number {
+        let same_address = address
+            .as_ref()
+            .is_none_or(|a| person.abha_address.as_deref() == Some(a.as_str()));
+        return if *linked == digits && same_address {
+            Ok(person)
+        } else {
+            Err(ApiError::AlreadyExists(format!(
+                "{beneficiary_id} is already linked to ABHA {}",
+                AbhaNumber::parse(linked)
+                    .map(|n| n.to_string())
+                    .unwrap_or_else(|_| linked.clone())
+            )))
+        };
+    }
+    if let Some(other) =
+        queries::find_beneficiary_by(db, beneficiary::Column::AbhaNumber, &digits).await?
+    {
+        return Err(ApiError::AlreadyExists(format!(
+            "ABHA {number} is already linked to beneficiary {}",
+            other.beneficiary_id
+        )));
+    }
+    if let Some(address) = &address
+        && let Some(other) =
+            queries::find_beneficiary_by(db, beneficiary::Column::AbhaAddress, address.as_str())
+                .await?
+    {
+        return Err(ApiError::AlreadyExists(format!(
+            "ABHA address {address} is already linked to beneficiary {}",
+            other.beneficiary_id
+        )));
+    }
+    let mut row = person.into_active_model();
+    row.abha_number = Set(Some(digits));
+    row.abha_address = Set(address.map(|a| a.as_str().to_owned()));
+    Ok(queries::save_beneficiary(db, row).await?)
+}

@@ -1,0 +1,517 @@
+//! Every SQL statement of the registry. Functions take any connection or
+//! transaction, so callers decide what runs atomically.
+
+use chrono::NaiveDate;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder, QuerySelect, Set,
+    sea_query::{Expr, ExprTrait, OnConflict},
+};
+
+use super::entities::{
+    beneficiary, camp, campaign, card_issuance, family, ledger_entry, preauth_block, wallet,
+};
+
+/// Inserts families not yet known; returns how many were new.
+pub async fn insert_new_families(
+    db: &impl ConnectionTrait,
+    rows: Vec<family::Model>,
+) -> Result<u64, DbErr> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    family::Entity::insert_many(rows.into_iter().map(IntoActiveModel::into_active_model))
+        .on_conflict(
+            OnConflict::column(family::Column::FamilyId)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await
+}
+
+/// Inserts people not yet known (same family, name and year of birth, same
+/// Aadhaar, or same card are duplicates); returns how many were new.
+pub async fn insert_new_beneficiaries(
+    db: &impl ConnectionTrait,
+    rows: Vec<beneficiary::Model>,
+) -> Result<u64, DbErr> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    beneficiary::Entity::insert_many(rows.into_iter().map(IntoActiveModel::into_active_model))
+        .on_conflict(OnConflict::new().do_nothing().to_owned())
+        .exec_without_returning(db)
+        .await
+}
+
+pub async fn find_beneficiary(
+    db: &impl ConnectionTrait,
+    id: &str,
+) -> Result<Option<beneficiary::Model>, DbErr> {
+    beneficiary::Entity::find_by_id(id.to_owned()).one(db).await
+}
+
+/// A beneficiary by a unique column (card number, Aadhaar digest, ABHA number or address).
+pub async fn find_beneficiary_by(
+    db: &impl ConnectionTrait,
+    column: beneficiary::Column,
+    value: &str,
+) -> Result<Option<beneficiary::Model>, DbErr> {
+    beneficiary::Entity::find()
+        .filter(column.eq(value))
+        .one(db)
+        .await
+}
+
+/// How to find people.
+pub enum Search {
+    NamePrefix {
+        name_key_prefix: String,
+        district_code: String,
+    },
+    Family(String),
+    Column(beneficiary::Column, String),
+}
+
+/// People matching `search`, by beneficiary id after `after`; one more than `size`.
+pub async fn search(
+    db: &impl ConnectionTrait,
+    search: Search,
+    after: Option<&str>,
+    size: u64,
+) -> Result<Vec<beneficiary::Model>, DbErr> {
+    let mut query = beneficiary::Entity::find()
+        .order_by_asc(beneficiary::Column::BeneficiaryId)
+        .limit(size + 1);
+    query = match search {
+        Search::NamePrefix {
+            name_key_prefix,
+            district_code,
+        } => query
+            .filter(beneficiary::Column::DistrictCode.eq(district_code))
+            .filter(beneficiary::Column::NameKey.starts_with(&name_key_prefix)),
+        Search::Family(family_id) => query.filter(beneficiary::Column::FamilyId.eq(family_id)),
+        Search::Column(column, value) => query.filter(column.eq(value)),
+    };
+    if let Some(after) = after {
+        query = query.filter(beneficiary::Column::BeneficiaryId.gt(after));
+    }
+    query.all(db).await
+}
+
+pub async fn find_family(
+    db: &impl ConnectionTrait,
+    id: &str,
+) -> Result<Option<family::Model>, DbErr> {
+    family::Entity::find_by_id(id.to_owned()).one(db).await
+}
+
+pub async fn members_of(
+    db: &impl ConnectionTrait,
+    family_id: &str,
+) -> Result<Vec<beneficiary::Model>, DbErr> {
+    beneficiary::Entity::find()
+        .filter(beneficiary::Column::FamilyId.eq(family_id))
+        .order_by_asc(beneficiary::Column::BeneficiaryId)
+        .all(db)
+        .await
+}
+
+pub async fn save_beneficiary(
+    db: &impl ConnectionTrait,
+    row: beneficiary::ActiveModel,
+) -> Result<beneficiary::Model, DbErr> {
+    row.update(db).await
+}
+
+pub async fn insert_card_issuance(
+    db: &impl ConnectionTrait,
+    row: card_issuance::Model,
+) -> Result<(), DbErr> {
+    card_issuance::Entity::insert(row.into_active_model())
+        .exec_without_returning(db)
+        .await
+        .map(|_| ())
+}
+
+pub async fn find_wallet(
+    db: &impl ConnectionTrait,
+    wallet_id: &str,
+) -> Result<Option<wallet::Model>, DbErr> {
+    wallet::Entity::find_by_id(wallet_id.to_owned())
+        .one(db)
+        .await
+}
+
+/// Creates the wallet if it does not exist yet (concurrent creators agree), then reads it.
+pub async fn ensure_wallet(
+    db: &impl ConnectionTrait,
+    row: wallet::Model,
+) -> Result<wallet::Model, DbErr> {
+    let id = row.wallet_id.clone();
+    wallet::Entity::insert(row.into_active_model())
+        .on_conflict(
+            OnConflict::column(wallet::Column::WalletId)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    find_wallet(db, &id)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(format!("wallet {id}")))
+}
+
+/// Blocks `amount` only if that much is available, in one statement: the check
+/// and the change cannot be split by a concurrent request. Returns whether it blocked.
+pub async fn block_if_available(
+    db: &impl ConnectionTrait,
+    wallet_id: &str,
+    amount: i64,
+) -> Result<bool, DbErr> {
+    let available = Expr::col(wallet::Column::CoverPaise)
+        .sub(Expr::col(wallet::Column::BlockedPaise))
+        .sub(Expr::col(wallet::Column::ConsumedPaise));
+    let result = wallet::Entity::update_many()
+        .col_expr(
+            wallet::Column::BlockedPaise,
+            Expr::col(wallet::Column::BlockedPaise).add(amount),
+        )
+        .filter(wallet::Column::WalletId.eq(wallet_id))
+        .filter(available.gte(amount))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Moves amounts on a wallet: `blocked -= unblock`, `consumed += consume`.
+pub async fn settle_block(
+    db: &impl ConnectionTrait,
+    wallet_id: &str,
+    unblock: i64,
+    consume: i64,
+) -> Result<(), DbErr> {
+    wallet::Entity::update_many()
+        .col_expr(
+            wallet::Column::BlockedPaise,
+            Expr::col(wallet::Column::BlockedPaise).sub(unblock),
+        )
+        .col_expr(
+            wallet::Column::ConsumedPaise,
+            Expr::col(wallet::Column::ConsumedPaise).add(consume),
+        )
+        .filter(wallet::Column::WalletId.eq(wallet_id))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
+pub async fn find_block(
+    db: &impl ConnectionTrait,
+    preauth_id: &str,
+) -> Result<Option<preauth_block::Model>, DbErr> {
+    preauth_block::Entity::find_by_id(preauth_id.to_owned())
+        .one(db)
+        .await
+}
+
+pub async fn save_block(
+    db: &impl ConnectionTrait,
+    row: preauth_block::Model,
+    exists: bool,
+) -> Result<(), DbErr> {
+    if exists {
+        let mut active = row.clone().into_active_model();
+        active.held_paise = Set(row.held_paise);
+        active.consumed_paise = Set(row.consumed_paise);
+        active.released_paise = Set(row.released_paise);
+        active.reset_all().update(db).await.map(|_| ())
+    } else {
+        preauth_block::Entity::insert(row.into_active_model())
+            .exec_without_returning(db)
+            .await
+            .map(|_| ())
+    }
+}
+
+pub async fn append_ledger(
+    db: &impl ConnectionTrait,
+    row: ledger_entry::Model,
+) -> Result<(), DbErr> {
+    ledger_entry::Entity::insert(row.into_active_model())
+        .exec_without_returning(db)
+        .await
+        .map(|_| ())
+}
+
+/// A wallet's ledger, oldest first, after `after`; one more than `size`.
+pub async fn ledger_of(
+    db: &impl ConnectionTrait,
+    wallet_id: &str,
+    after: Option<&str>,
+    size: u64,
+) -> Result<Vec<ledger_entry::Model>, DbErr> {
+    let mut query = ledger_entry::Entity::find()
+        .filter(ledger_entry::Column::WalletId.eq(wallet_id))
+        .order_by_asc(ledger_entry::Column::EntryId)
+        .limit(size + 1);
+    if let Some(after) = after {
+        query = query.filter(ledger_entry::Column::EntryId.gt(after));
+    }
+    query.all(db).await
+}
+
+/// Eligible, carded and ABHA-linked people grouped by the first `depth` of
+/// (state, district, block): rows of (state, district, block, eligible,
+/// carded, ABHA-linked), with "" for the levels not grouped by.
+pub async fn coverage(
+    db: &impl ConnectionTrait,
+    depth: usize,
+    state_code: Option<&str>,
+    district_code: Option<&str>,
+    scheme_code: Option<&str>,
+    issued_status: &str,
+) -> Result<Vec<(String, String, String, i64, i64, i64)>, DbErr> {
+    let mut query = beneficiary::Entity::find().select_only();
+    for (level, column) in [
+        beneficiary::Column::StateCode,
+        beneficiary::Column::DistrictCode,
+        beneficiary::Column::BlockCode,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        query = if level < depth {
+            query.column(column).group_by(column).order_by_asc(column)
+        } else {
+            query.column_as(Expr::val(""), sea_orm::IdenStatic::as_str(&column))
+        };
+    }
+    let carded = Expr::case(
+        Expr::col(beneficiary::Column::CardStatus).eq(issued_status),
+        1,
+    )
+    .finally(0)
+    .sum();
+    let abha_linked = Expr::case(Expr::col(beneficiary::Column::AbhaNumber).is_null(), 0)
+        .finally(1)
+        .sum();
+    query = query
+        .column_as(
+            Expr::col(beneficiary::Column::BeneficiaryId).count(),
+            "eligible",
+        )
+        .column_as(carded, "carded")
+        .column_as(abha_linked, "abha_linked");
+    if let Some(state) = state_code {
+        query = query.filter(beneficiary::Column::StateCode.eq(state));
+    }
+    if let Some(district) = district_code {
+        query = query.filter(beneficiary::Column::DistrictCode.eq(district));
+    }
+    if let Some(scheme) = scheme_code {
+        // scheme_codes is a comma-separated list: match the code as a whole element.
+        query = query.filter(
+            Condition::any()
+                .add(beneficiary::Column::SchemeCodes.eq(scheme))
+                .add(beneficiary::Column::SchemeCodes.starts_with(format!("{scheme},")))
+                .add(beneficiary::Column::SchemeCodes.ends_with(format!(",{scheme}")))
+                .add(beneficiary::Column::SchemeCodes.contains(format!(",{scheme},"))),
+        );
+    }
+    query.into_tuple().all(db).await
+}
+
+/// Filters of the operator activity report.
+#[derive(Debug, Default)]
+pub struct ActivityFilter {
+    pub district_code: Option<String>,
+    pub centre_id: Option<String>,
+    pub operator_id: Option<String>,
+    pub campaign_id: Option<String>,
+    pub from: Option<NaiveDate>,
+    pub until: Option<NaiveDate>,
+}
+
+/// Cards issued per (day, operator, centre, district).
+pub async fn cards_by_operator(
+    db: &impl ConnectionTrait,
+    filter: &ActivityFilter,
+) -> Result<Vec<(NaiveDate, String, String, String, i64)>, DbErr> {
+    let mut condition = Condition::all();
+    if let Some(v) = &filter.district_code {
+        condition = condition.add(card_issuance::Column::DistrictCode.eq(v.clone()));
+    }
+    if let Some(v) = &filter.centre_id {
+        condition = condition.add(card_issuance::Column::CentreId.eq(v.clone()));
+    }
+    if let Some(v) = &filter.operator_id {
+        condition = condition.add(card_issuance::Column::OperatorId.eq(v.clone()));
+    }
+    if let Some(v) = &filter.campaign_id {
+        condition = condition.add(card_issuance::Column::CampaignId.eq(v.clone()));
+    }
+    if let Some(v) = filter.from {
+        condition = condition.add(card_issuance::Column::IssuedOn.gte(v));
+    }
+    if let Some(v) = filter.until {
+        condition = condition.add(card_issuance::Column::IssuedOn.lte(v));
+    }
+    card_issuance::Entity::find()
+        .select_only()
+        .column(card_issuance::Column::IssuedOn)
+        .column(card_issuance::Column::OperatorId)
+        .column(card_issuance::Column::CentreId)
+        .column(card_issuance::Column::DistrictCode)
+        .column_as(
+            Expr::col(card_issuance::Column::CardNumber).count(),
+            "cards",
+        )
+        .filter(condition)
+        .group_by(card_issuance::Column::IssuedOn)
+        .group_by(card_issuance::Column::OperatorId)
+        .group_by(card_issuance::Column::CentreId)
+        .group_by(card_issuance::Column::DistrictCode)
+        .order_by_asc(card_issuance::Column::IssuedOn)
+        .order_by_asc(card_issuance::Column::OperatorId)
+        .order_by_asc(card_issuance::Column::CentreId)
+        .into_tuple()
+        .all(db)
+        .await
+}
+
+pub async fn find_campaign(
+    db: &impl ConnectionTrait,
+    id: &str,
+) -> Result<Option<campaign::Model>, DbErr> {
+    campaign::Entity::find_by_id(id.to_owned()).one(db).await
+}
+
+pub async fn camps_of(
+    db: &impl ConnectionTrait,
+    campaign_id: &str,
+) -> Result<Vec<camp::Model>, DbErr> {
+    camp::Entity::find()
+        .filter(camp::Column::CampaignId.eq(campaign_id))
+        .order_by_asc(camp::Column::CampId)
+        .all(db)
+        .await
+}
+
+/// Writes a campaign and replaces its camps.
+pub async fn save_campaign(
+    db: &impl ConnectionTrait,
+    row: campaign::Model,
+    camps: Vec<camp::Model>,
+    exists: bool,
+) -> Result<(), DbErr> {
+    let id = row.campaign_id.clone();
+    if exists {
+        row.into_active_model().reset_all().update(db).await?;
+    } else {
+        campaign::Entity::insert(row.into_active_model())
+            .exec_without_returning(db)
+            .await?;
+    }
+    camp::Entity::delete_many()
+        .filter(camp::Column::CampaignId.eq(id))
+        .exec(db)
+        .await?;
+    if !camps.is_empty() {
+        camp::Entity::insert_many(camps.into_iter().map(IntoActiveModel::into_active_model))
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Campaigns, newest first by id (ids are time-ordered), before `before`; one more than `size`.
+pub async fn list_campaigns(
+    db: &impl ConnectionTrait,
+    state_code: Option<&str>,
+    district_code: Option<&str>,
+    status: Option<&str>,
+    before: Option<&str>,
+    size: u64,
+) -> Result<Vec<campaign::Model>, DbErr> {
+    let mut query = campaign::Entity::find()
+        .order_by_desc(campaign::Column::CampaignId)
+        .limit(size + 1);
+    if let Some(v) = state_code {
+        query = query.filter(campaign::Column::StateCode.eq(v));
+    }
+    if let Some(v) = district_code {
+        query = query.filter(campaign::Column::DistrictCode.eq(v));
+    }
+    if let Some(v) = status {
+        query = query.filter(campaign::Column::Status.eq(v));
+    }
+    if let Some(v) = before {
+        query = query.filter(campaign::Column::CampaignId.lt(v));
+    }
+    query.all(db).await
+}
+
+/// Per block of a district: (block, eligible, carded before `start`, carded now).
+/// Cards brought from the previous system (no issue time) count as carded before.
+pub async fn district_cards_by_block(
+    db: &impl ConnectionTrait,
+    district_code: &str,
+    start: chrono::DateTime<chrono::Utc>,
+    issued_status: &str,
+) -> Result<Vec<(String, i64, i64, i64)>, DbErr> {
+    beneficiary::Entity::find()
+        .select_only()
+        .column(beneficiary::Column::BlockCode)
+        .column_as(
+            Expr::col(beneficiary::Column::BeneficiaryId).count(),
+            "eligible",
+        )
+        .column_as(
+            Expr::case(
+                Condition::all()
+                    .add(beneficiary::Column::CardStatus.eq(issued_status))
+                    .add(
+                        Condition::any()
+                            .add(beneficiary::Column::CardIssuedAt.is_null())
+                            .add(beneficiary::Column::CardIssuedAt.lt(start)),
+                    ),
+                1,
+            )
+            .finally(0)
+            .sum(),
+            "carded_at_start",
+        )
+        .column_as(
+            Expr::case(
+                Expr::col(beneficiary::Column::CardStatus).eq(issued_status),
+                1,
+            )
+            .finally(0)
+            .sum(),
+            "carded_now",
+        )
+        .filter(beneficiary::Column::DistrictCode.eq(district_code))
+        .group_by(beneficiary::Column::BlockCode)
+        .order_by_asc(beneficiary::Column::BlockCode)
+        .into_tuple()
+        .all(db)
+        .await
+}
+
+/// Every card issued for a campaign: (day, operator, centre).
+pub async fn campaign_issuances(
+    db: &impl ConnectionTrait,
+    campaign_id: &str,
+) -> Result<Vec<(NaiveDate, String, String)>, DbErr> {
+    card_issuance::Entity::find()
+        .select_only()
+        .column(card_issuance::Column::IssuedOn)
+        .column(card_issuance::Column::OperatorId)
+        .column(card_issuance::Column::CentreId)
+        .filter(card_issuance::Column::CampaignId.eq(campaign_id))
+        .into_tuple()
+        .all(db)
+        .await
+}

@@ -1,0 +1,546 @@
+//! gRPC handlers of `ClaimsService`: validate and translate the request, call a
+//! use case in `cases`, translate the answer back.
+
+use std::collections::BTreeSet;
+
+use ayushman_platform::{
+    ApiError, FieldViolations,
+    convert::{self, PageRequest},
+    telemetry::current_trace_id,
+};
+use ayushman_proto::{
+    claims::v1::{self as pb, claims_service_server::ClaimsService},
+    common::v1::{Actor as ProtoActor, ActorKind, Ownership, StatusChange},
+};
+use tonic::{Request, Response, Status};
+
+use crate::{
+    Context,
+    cases::{self, Actor, StoredBillItem, StoredDeduction, StoredDocument},
+    report,
+    store::{
+        entities::claim,
+        queries::{self, ClaimFilter},
+    },
+};
+
+/// The `ClaimsService` implementation.
+pub struct ClaimsApi {
+    /// Database, peers and settings.
+    pub context: Context,
+}
+
+type Reply<T> = Result<Response<T>, Status>;
+
+fn actor(actor: Option<&ProtoActor>) -> Actor {
+    let (id, kind) = convert::actor_fields(actor);
+    Actor {
+        id,
+        kind,
+        trace_id: current_trace_id().unwrap_or_default(),
+    }
+}
+
+async fn claim_to_proto(context: &Context, row: claim::Model) -> Result<pb::Claim, ApiError> {
+    let history = queries::history_of(&context.db, &row.claim_id).await?;
+    // A claim not yet paid shows the penalty it would carry if paid now.
+    let penalty = match row.paid_at {
+        Some(_) => row.penalty_paise,
+        None if row.approved_at.is_some() => crate::rules::penalty(
+            ayushman_domain::Money::from_paise(row.approved_amount_paise),
+            row.payment_due_at,
+            ayushman_platform::db::now(),
+            context.settings.penalty_basis_points_per_week,
+        )
+        .paise(),
+        None => 0,
+    };
+    Ok(pb::Claim {
+        claim_id: row.claim_id,
+        preauth_id: row.preauth_id,
+        hfr_id: row.hfr_id,
+        district_code: row.district_code,
+        facility_state_code: row.facility_state_code,
+        ownership: Ownership::from_str_name(&row.ownership).unwrap_or_default() as i32,
+        beneficiary_id: row.beneficiary_id,
+        portability_case: row.portability_case,
+        payer_scheme_code: row.payer_scheme_code,
+        payer_state_code: row.payer_state_code,
+        status: pb::ClaimStatus::from_str_name(&row.status).unwrap_or_default() as i32,
+        claimed_amount_paise: row.claimed_amount_paise,
+        approved_amount_paise: row.approved_amount_paise,
+        deductions: cases::parse::<StoredDeduction>(&row.deductions)
+            .into_iter()
+            .map(|d| pb::Deduction {
+                code: d.code,
+                amount_paise: d.amount_paise,
+                reason: d.reason,
+            })
+            .collect(),
+        bill_items: cases::parse::<StoredBillItem>(&row.bill_items)
+            .into_iter()
+            .map(|b| pb::BillItem {
+                description: b.description,
+                package_code: b.package_code,
+                amount_paise: b.amount_paise,
+            })
+            .collect(),
+        documents: cases::parse::<StoredDocument>(&row.documents)
+            .into_iter()
+            .map(|d| pb::DocumentRef {
+                kind: d.kind,
+                file_name: d.file_name,
+                sha256: d.sha256,
+                uri: d.uri,
+            })
+            .collect(),
+        discharge_date: Some(convert::date_to_proto(row.discharge_date)),
+        submitted_at: Some(convert::timestamp_to_proto(row.submitted_at)),
+        payment_due_at: Some(convert::timestamp_to_proto(row.payment_due_at)),
+        paid_at: row.paid_at.map(convert::timestamp_to_proto),
+        penalty_paise: penalty,
+        payment_batch_id: row.payment_batch_id,
+        history: history
+            .into_iter()
+            .map(|h| StatusChange {
+                status: h.status,
+                changed_at: Some(convert::timestamp_to_proto(h.changed_at)),
+                actor: Some(ProtoActor {
+                    actor_id: h.actor_id,
+                    kind: ActorKind::from_str_name(&h.actor_kind).unwrap_or_default() as i32,
+                    display_name: String::new(),
+                }),
+                reason: h.reason,
+                trace_id: h.trace_id,
+            })
+            .collect(),
+    })
+}
+
+fn batch_to_proto((batch, claims): cases::Batch) -> pb::PaymentBatch {
+    pb::PaymentBatch {
+        payment_batch_id: batch.payment_batch_id,
+        payer_scheme_code: batch.payer_scheme_code,
+        payer_state_code: batch.payer_state_code,
+        total_approved_paise: claims.iter().map(|c| c.approved_amount_paise).sum(),
+        total_penalty_paise: claims.iter().map(|c| c.penalty_paise).sum(),
+        claim_ids: claims.into_iter().map(|c| c.claim_id).collect(),
+        status: pb::PaymentBatchStatus::from_str_name(&batch.status).unwrap_or_default() as i32,
+        payment_reference: batch.payment_reference,
+        created_at: Some(convert::timestamp_to_proto(batch.created_at)),
+        paid_at: batch.paid_at.map(convert::timestamp_to_proto),
+    }
+}
+
+fn report_row_to_proto(row: report::ReportRow) -> pb::ClaimsReportRow {
+    pb::ClaimsReportRow {
+        district_code: row.district_code,
+        month: row.month.map(convert::year_month),
+        ownership: Ownership::from_str_name(&row.ownership).unwrap_or_default() as i32,
+        claims_submitted: row.claims_submitted,
+        patients: row.patients,
+        claimed_paise: row.claimed_paise,
+        approved_paise: row.approved_paise,
+        paid_paise: row.paid_paise,
+        claims_paid: row.claims_paid,
+        average_settlement_centidays: row.average_settlement_centidays,
+        penalty_paise: row.penalty_paise,
+    }
+}
+
+#[tonic::async_trait]
+impl ClaimsService for ClaimsApi {
+    async fn submit_claim(
+        &self,
+        request: Request<pb::SubmitClaimRequest>,
+    ) -> Reply<pb::SubmitClaimResponse> {
+        let r = request.into_inner();
+        let mut v = FieldViolations::new();
+        v.require("idempotency_key", &r.idempotency_key);
+        v.require("preauth_id", &r.preauth_id);
+        if r.bill_items.is_empty() {
+            v.add("bill_items", "the final bill needs at least one item");
+        }
+        for (i, item) in r.bill_items.iter().enumerate() {
+            v.require(&format!("bill_items[{i}].description"), &item.description);
+            if item.amount_paise <= 0 {
+                v.add(format!("bill_items[{i}].amount_paise"), "must be positive");
+            }
+        }
+        v.into_result()?;
+        let row = cases::submit(
+            &self.context,
+            r.preauth_id.trim(),
+            r.bill_items,
+            r.documents,
+            &actor(r.actor.as_ref()),
+        )
+        .await?;
+        Ok(Response::new(pb::SubmitClaimResponse {
+            claim: Some(claim_to_proto(&self.context, row).await?),
+        }))
+    }
+
+    async fn get_claim(
+        &self,
+        request: Request<pb::GetClaimRequest>,
+    ) -> Reply<pb::GetClaimResponse> {
+        let id = convert::required_text("claim_id", &request.get_ref().claim_id)?;
+        let row = queries::find_claim(&self.context.db, &id)
+            .await
+            .map_err(ApiError::from)?
+            .ok_or_else(|| ApiError::NotFound(format!("no claim {id}")))?;
+        Ok(Response::new(pb::GetClaimResponse {
+            claim: Some(claim_to_proto(&self.context, row).await?),
+        }))
+    }
+
+    async fn list_claims(
+        &self,
+        request: Request<pb::ListClaimsRequest>,
+    ) -> Reply<pb::ListClaimsResponse> {
+        let r = request.into_inner();
+        let page = PageRequest::parse(r.page_size, &r.page_token, 50, 500)?;
+        let dates = r.submitted_dates.unwrap_or_default();
+        let day = |date: Option<chrono::NaiveDate>| {
+            date.and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|t| t.and_utc())
+        };
+        let filter = ClaimFilter {
+            hfr_id: convert::optional_text(&r.hfr_id),
+            district_code: convert::optional_text(&r.district_code),
+            status: convert::optional_enum::<pb::ClaimStatus>("status", r.status)?
+                .map(|s| s.as_str_name().to_owned()),
+            payer_state_code: convert::optional_text(&r.payer_state_code),
+            submitted_from: day(convert::date_from_proto(
+                "submitted_dates.start_date",
+                dates.start_date.as_ref(),
+            )?),
+            submitted_before: day(convert::date_from_proto(
+                "submitted_dates.end_date",
+                dates.end_date.as_ref(),
+            )?
+            .and_then(|d| d.succ_opt())),
+            ..Default::default()
+        };
+        let rows =
+            queries::list_claims(&self.context.db, &filter, page.after.as_deref(), page.size)
+                .await
+                .map_err(ApiError::from)?;
+        let now = ayushman_platform::db::now();
+        let rows: Vec<_> = if r.overdue_only {
+            rows.into_iter()
+                .filter(|c| c.paid_at.is_none() && c.payment_due_at < now)
+                .collect()
+        } else {
+            rows
+        };
+        let (rows, next_page_token) = page.finish(rows, |c| c.claim_id.clone());
+        let mut claims = Vec::with_capacity(rows.len());
+        for row in rows {
+            claims.push(claim_to_proto(&self.context, row).await?);
+        }
+        Ok(Response::new(pb::ListClaimsResponse {
+            claims,
+            next_page_token,
+        }))
+    }
+
+    async fn adjudicate_claim(
+        &self,
+        request: Request<pb::AdjudicateClaimRequest>,
+    ) -> Reply<pb::AdjudicateClaimResponse> {
+        let r = request.into_inner();
+        let mut v = FieldViolations::new();
+        v.require("claim_id", &r.claim_id);
+        let decision = v.check(
+            "decision",
+            convert::required_enum::<pb::AdjudicationDecision>("decision", r.decision)
+                .map_err(|_| "is required"),
+        );
+        match decision {
+            Some(pb::AdjudicationDecision::PartiallyApprove) if r.deductions.is_empty() => {
+                v.add("deductions", "are required for a partial approval")
+            }
+            Some(pb::AdjudicationDecision::Reject | pb::AdjudicationDecision::Query)
+                if r.reason.trim().is_empty() =>
+            {
+                v.add("reason", "is required to reject or query")
+            }
+            Some(pb::AdjudicationDecision::Approve) if !r.deductions.is_empty() => v.add(
+                "deductions",
+                "approve in full has none; use PARTIALLY_APPROVE",
+            ),
+            _ => {}
+        }
+        for (i, deduction) in r.deductions.iter().enumerate() {
+            if convert::required_enum::<pb::DeductionCode>("code", deduction.code).is_err() {
+                v.add(
+                    format!("deductions[{i}].code"),
+                    "is required: a coded reason",
+                );
+            }
+            if deduction.amount_paise <= 0 {
+                v.add(format!("deductions[{i}].amount_paise"), "must be positive");
+            }
+        }
+        v.into_result()?;
+        let row = cases::adjudicate(
+            &self.context,
+            r.claim_id.trim(),
+            decision.unwrap_or_default(),
+            r.deductions,
+            r.reason.trim(),
+            &actor(r.actor.as_ref()),
+        )
+        .await?;
+        Ok(Response::new(pb::AdjudicateClaimResponse {
+            claim: Some(claim_to_proto(&self.context, row).await?),
+        }))
+    }
+
+    async fn respond_to_claim_query(
+        &self,
+        request: Request<pb::RespondToClaimQueryRequest>,
+    ) -> Reply<pb::RespondToClaimQueryResponse> {
+        let r = request.into_inner();
+        let id = convert::required_text("claim_id", &r.claim_id)?;
+        let response = convert::required_text("response", &r.response)?;
+        let row = cases::respond(&self.context, &id, &response, &actor(r.actor.as_ref())).await?;
+        Ok(Response::new(pb::RespondToClaimQueryResponse {
+            claim: Some(claim_to_proto(&self.context, row).await?),
+        }))
+    }
+
+    async fn approve_claim(
+        &self,
+        request: Request<pb::ApproveClaimRequest>,
+    ) -> Reply<pb::ApproveClaimResponse> {
+        let r = request.into_inner();
+        let id = convert::required_text("claim_id", &r.claim_id)?;
+        let row = cases::approve(&self.context, &id, &actor(r.actor.as_ref())).await?;
+        Ok(Response::new(pb::ApproveClaimResponse {
+            claim: Some(claim_to_proto(&self.context, row).await?),
+        }))
+    }
+
+    async fn create_payment_batch(
+        &self,
+        request: Request<pb::CreatePaymentBatchRequest>,
+    ) -> Reply<pb::CreatePaymentBatchResponse> {
+        let r = request.into_inner();
+        let mut v = FieldViolations::new();
+        v.require("idempotency_key", &r.idempotency_key);
+        v.require("payer_scheme_code", &r.payer_scheme_code);
+        let state = v.check(
+            "payer_state_code",
+            ayushman_domain::StateCode::parse(&r.payer_state_code),
+        );
+        let up_to = v.check(
+            "approved_up_to",
+            convert::required_date("approved_up_to", r.approved_up_to.as_ref())
+                .map_err(|_| "is required"),
+        );
+        v.into_result()?;
+        let cutoff = up_to
+            .and_then(|d| d.succ_opt())
+            .map(ayushman_domain::india_time::start_of_day)
+            .unwrap_or_default();
+        let scheme = r.payer_scheme_code.trim().to_ascii_uppercase();
+        let state = state.map(|s| s.code()).unwrap_or_default();
+        // The batch is written by several transactions, so the reply is kept after
+        // the work rather than inside one transaction with it.
+        use ayushman_platform::db::idempotency::{self, Recall};
+        let fingerprint = idempotency::fingerprint(&r);
+        match idempotency::recall(
+            &self.context.db,
+            "CreatePaymentBatch",
+            &r.idempotency_key,
+            &fingerprint,
+        )
+        .await
+        .map_err(ApiError::from)?
+        {
+            Recall::Replay(bytes) => {
+                return Ok(Response::new(
+                    prost::Message::decode(bytes.as_slice()).map_err(ApiError::internal)?,
+                ));
+            }
+            Recall::Conflict => {
+                return Err(ApiError::AlreadyExists(
+                    "idempotency_key was already used for a different batch".into(),
+                )
+                .into());
+            }
+            Recall::New => {}
+        }
+        let batch = cases::create_batch(
+            &self.context,
+            &scheme,
+            &state,
+            cutoff,
+            &actor(r.actor.as_ref()),
+        )
+        .await?;
+        let reply = pb::CreatePaymentBatchResponse {
+            batch: Some(batch_to_proto(batch)),
+        };
+        idempotency::remember(
+            &self.context.db,
+            "CreatePaymentBatch",
+            &r.idempotency_key,
+            &fingerprint,
+            &reply,
+        )
+        .await
+        .map_err(ApiError::from)?;
+        Ok(Response::new(reply))
+    }
+
+    async fn get_payment_batch(
+        &self,
+        request: Request<pb::GetPaymentBatchRequest>,
+    ) -> Reply<pb::GetPaymentBatchResponse> {
+        let id = convert::required_text("payment_batch_id", &request.get_ref().payment_batch_id)?;
+        Ok(Response::new(pb::GetPaymentBatchResponse {
+            batch: Some(batch_to_proto(cases::get_batch(&self.context, &id).await?)),
+        }))
+    }
+
+    async fn mark_paid(
+        &self,
+        request: Request<pb::MarkPaidRequest>,
+    ) -> Reply<pb::MarkPaidResponse> {
+        let r = request.into_inner();
+        let id = convert::required_text("payment_batch_id", &r.payment_batch_id)?;
+        let reference = convert::required_text("payment_reference", &r.payment_reference)?;
+        let paid_at = match &r.paid_at {
+            Some(t) => chrono::DateTime::from_timestamp(t.seconds, 0)
+                .ok_or_else(|| ApiError::invalid("paid_at", "is not a real time"))?,
+            None => ayushman_platform::db::now(),
+        };
+        let batch = cases::mark_paid(
+            &self.context,
+            &id,
+            &reference,
+            paid_at,
+            &actor(r.actor.as_ref()),
+        )
+        .await?;
+        Ok(Response::new(pb::MarkPaidResponse {
+            batch: Some(batch_to_proto(batch)),
+        }))
+    }
+
+    async fn claims_report(
+        &self,
+        request: Request<pb::ClaimsReportRequest>,
+    ) -> Reply<pb::ClaimsReportResponse> {
+        let r = request.into_inner();
+        let scope = report::ReportScope {
+            from_month: convert::month_number("from_month", r.from_month.as_ref())?,
+            to_month: convert::month_number("to_month", r.to_month.as_ref())?,
+            state_code: convert::optional_text(&r.state_code),
+            district_code: convert::optional_text(&r.district_code),
+            ownership: convert::optional_enum::<Ownership>("ownership", r.ownership)?
+                .map(|o| o.as_str_name().to_owned()),
+        };
+        let report = report::claims_report(&self.context.db, scope)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(Response::new(pb::ClaimsReportResponse {
+            rows: report.rows.into_iter().map(report_row_to_proto).collect(),
+            total: Some(report_row_to_proto(report.total)),
+        }))
+    }
+
+    async fn import_claim_history(
+        &self,
+        request: Request<tonic::Streaming<pb::ImportClaimHistoryRequest>>,
+    ) -> Reply<pb::ImportClaimHistoryResponse> {
+        const BATCH: usize = 1000;
+        let mut stream = request.into_inner();
+        let mut summary = pb::ImportClaimHistoryResponse::default();
+        let mut batch = Vec::with_capacity(BATCH);
+        loop {
+            let row = stream.message().await?;
+            let done = row.is_none();
+            if let Some(row) = row {
+                summary.rows_received += 1;
+                match crate::history::claim_from(&row, &self.context.settings) {
+                    Ok(claim) => batch.push(claim),
+                    Err(violations) => {
+                        summary.rejected += 1;
+                        let row_number = summary.rows_received;
+                        summary
+                            .rejects
+                            .extend(violations.iter().map(|(field, reason)| {
+                                ayushman_proto::common::v1::RowReject {
+                                    row_number,
+                                    field: field.to_owned(),
+                                    reason: reason.to_owned(),
+                                }
+                            }));
+                    }
+                }
+            }
+            if batch.len() == BATCH || (done && !batch.is_empty()) {
+                let size = batch.len() as i64;
+                let txn = ayushman_platform::db::begin_write(&self.context.db)
+                    .await
+                    .map_err(ApiError::from)?;
+                let imported = queries::insert_new_claims(&txn, std::mem::take(&mut batch))
+                    .await
+                    .map_err(ApiError::from)? as i64;
+                txn.commit().await.map_err(ApiError::from)?;
+                summary.imported += imported;
+                summary.duplicates += size - imported;
+            }
+            if done {
+                break;
+            }
+        }
+        tracing::info!(
+            received = summary.rows_received,
+            imported = summary.imported,
+            rejected = summary.rejected,
+            "claim history imported"
+        );
+        Ok(Response::new(summary))
+    }
+
+    async fn facility_society_ledger(
+        &self,
+        request: Request<pb::FacilitySocietyLedgerRequest>,
+    ) -> Reply<pb::FacilitySocietyLedgerResponse> {
+        let r = request.into_inner();
+        let hfr = ayushman_domain::HfrId::parse(&r.hfr_id)
+            .map_err(|e| ApiError::invalid("hfr_id", e.reason().to_owned()))?
+            .to_string();
+        let credits = queries::credits_of(&self.context.db, &hfr)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(Response::new(pb::FacilitySocietyLedgerResponse {
+            hfr_id: hfr,
+            society_name: credits
+                .first()
+                .map(|c| c.society_name.clone())
+                .unwrap_or_default(),
+            balance_paise: credits.iter().map(|c| c.amount_paise).sum(),
+            patients: credits
+                .iter()
+                .map(|c| c.beneficiary_id.as_str())
+                .collect::<BTreeSet<_>>()
+                .len() as i64,
+            credits: credits
+                .into_iter()
+                .map(|c| pb::SocietyCredit {
+                    claim_id: c.claim_id,
+                    amount_paise: c.amount_paise,
+                    credited_at: Some(convert::timestamp_to_proto(c.credited_at)),
+                })
+                .collect(),
+            next_page_token: String::new(),
+        }))
+    }
+}

@@ -1,0 +1,75 @@
+//! Claims: submission after discharge, adjudication, payment batches, turnaround
+//! penalties and public hospital society ledgers (DESIGN §3, §4 Claims).
+//!
+//! `main.rs` only calls [`build`] through the platform; tests call [`router`]
+//! with a context of their own and serve it on port 0.
+
+pub mod api;
+pub mod cases;
+pub mod config;
+pub mod history;
+pub mod peers;
+pub mod report;
+pub mod rules;
+pub mod store;
+
+use std::sync::Arc;
+
+use ayushman_platform::{MeshService, client, config::Settings, db};
+use ayushman_proto::claims::v1::claims_service_server::ClaimsServiceServer;
+use sea_orm::DatabaseConnection;
+use tonic::service::Routes;
+
+/// This service's row in the mesh table.
+pub const SERVICE: MeshService = MeshService::Claims;
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct Context {
+    /// This service's own database.
+    pub db: DatabaseConnection,
+    /// Preauth, beneficiary registry, facility registry and portability.
+    pub peers: peers::Peers,
+    /// Windows, turnaround times and penalties.
+    pub settings: Arc<config::ClaimsSettings>,
+    /// Largest message accepted or sent, in bytes.
+    pub max_message_bytes: usize,
+}
+
+/// Why the service could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// The database could not be opened or migrated.
+    #[error("database: {0}")]
+    Database(#[from] sea_orm::DbErr),
+    /// A peer address is not usable.
+    #[error("{0}")]
+    Config(#[from] ayushman_platform::config::ConfigError),
+}
+
+/// Connects to and migrates the database, connects (lazily) to the peers, then builds the routes.
+pub async fn build(settings: Settings<config::ClaimsSettings>) -> Result<Routes, BuildError> {
+    let db = db::connect_and_migrate::<store::Migrator>(SERVICE, &settings.database).await?;
+    let peers = peers::Peers::new(
+        client::peer_channel(&settings, MeshService::Preauth)?,
+        client::peer_channel(&settings, MeshService::BeneficiaryRegistry)?,
+        client::peer_channel(&settings, MeshService::FacilityRegistry)?,
+        client::peer_channel(&settings, MeshService::Portability)?,
+    );
+    Ok(router(Context {
+        db,
+        peers,
+        settings: Arc::new(settings.service.clone()),
+        max_message_bytes: settings.server.max_message_bytes,
+    }))
+}
+
+/// The service's gRPC routes; the platform adds health and reflection.
+pub fn router(context: Context) -> Routes {
+    let limit = context.max_message_bytes;
+    Routes::new(
+        ClaimsServiceServer::new(api::ClaimsApi { context })
+            .max_decoding_message_size(limit)
+            .max_encoding_message_size(limit),
+    )
+}

@@ -1,0 +1,235 @@
+//! Every SQL statement of the claims service.
+
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder, QuerySelect,
+};
+
+use super::entities::{claim, claim_history, payment_batch, society_credit};
+
+pub async fn find_claim(
+    db: &impl ConnectionTrait,
+    id: &str,
+) -> Result<Option<claim::Model>, DbErr> {
+    claim::Entity::find_by_id(id.to_owned()).one(db).await
+}
+
+pub async fn claim_of_preauth(
+    db: &impl ConnectionTrait,
+    preauth_id: &str,
+) -> Result<Option<claim::Model>, DbErr> {
+    claim::Entity::find()
+        .filter(claim::Column::PreauthId.eq(preauth_id))
+        .one(db)
+        .await
+}
+
+pub async fn insert_claim(db: &impl ConnectionTrait, row: claim::Model) -> Result<(), DbErr> {
+    claim::Entity::insert(row.into_active_model())
+        .exec_without_returning(db)
+        .await
+        .map(|_| ())
+}
+
+pub async fn save_claim(
+    db: &impl ConnectionTrait,
+    row: claim::Model,
+) -> Result<claim::Model, DbErr> {
+    row.into_active_model().reset_all().update(db).await
+}
+
+pub async fn append_history(
+    db: &impl ConnectionTrait,
+    entry: claim_history::ActiveModel,
+) -> Result<(), DbErr> {
+    claim_history::Entity::insert(entry)
+        .exec_without_returning(db)
+        .await
+        .map(|_| ())
+}
+
+pub async fn history_of(
+    db: &impl ConnectionTrait,
+    id: &str,
+) -> Result<Vec<claim_history::Model>, DbErr> {
+    claim_history::Entity::find()
+        .filter(claim_history::Column::ClaimId.eq(id))
+        .order_by_asc(claim_history::Column::Id)
+        .all(db)
+        .await
+}
+
+/// Filters of ListClaims and the claims report.
+#[derive(Debug, Default)]
+pub struct ClaimFilter {
+    pub hfr_id: Option<String>,
+    pub district_code: Option<String>,
+    pub state_code: Option<String>,
+    pub status: Option<String>,
+    pub payer_state_code: Option<String>,
+    pub ownership: Option<String>,
+    pub submitted_from: Option<chrono::DateTime<chrono::Utc>>,
+    pub submitted_before: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+fn condition(filter: &ClaimFilter) -> Condition {
+    let mut condition = Condition::all();
+    for (column, value) in [
+        (claim::Column::HfrId, &filter.hfr_id),
+        (claim::Column::DistrictCode, &filter.district_code),
+        (claim::Column::FacilityStateCode, &filter.state_code),
+        (claim::Column::Status, &filter.status),
+        (claim::Column::PayerStateCode, &filter.payer_state_code),
+        (claim::Column::Ownership, &filter.ownership),
+    ] {
+        if let Some(value) = value {
+            condition = condition.add(column.eq(value.clone()));
+        }
+    }
+    if let Some(from) = filter.submitted_from {
+        condition = condition.add(claim::Column::SubmittedAt.gte(from));
+    }
+    if let Some(before) = filter.submitted_before {
+        condition = condition.add(claim::Column::SubmittedAt.lt(before));
+    }
+    condition
+}
+
+/// Claims matching `filter`, newest first (ids are time-ordered), before `before`; one more than `size`.
+pub async fn list_claims(
+    db: &impl ConnectionTrait,
+    filter: &ClaimFilter,
+    before: Option<&str>,
+    size: u64,
+) -> Result<Vec<claim::Model>, DbErr> {
+    let mut query = claim::Entity::find()
+        .filter(condition(filter))
+        .order_by_desc(claim::Column::ClaimId)
+        .limit(size + 1);
+    if let Some(before) = before {
+        query = query.filter(claim::Column::ClaimId.lt(before));
+    }
+    query.all(db).await
+}
+
+/// Every claim matching `filter` (for reports).
+pub async fn all_claims(
+    db: &impl ConnectionTrait,
+    filter: &ClaimFilter,
+) -> Result<Vec<claim::Model>, DbErr> {
+    claim::Entity::find()
+        .filter(condition(filter))
+        .all(db)
+        .await
+}
+
+/// Approved claims of a payer, approved before `cutoff`, not yet in a batch.
+pub async fn payable(
+    db: &impl ConnectionTrait,
+    scheme: &str,
+    state: &str,
+    statuses: &[&str],
+    cutoff: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<claim::Model>, DbErr> {
+    claim::Entity::find()
+        .filter(claim::Column::PayerSchemeCode.eq(scheme))
+        .filter(claim::Column::PayerStateCode.eq(state))
+        .filter(claim::Column::Status.is_in(statuses.iter().copied()))
+        .filter(claim::Column::ApprovedAt.lt(cutoff))
+        .filter(claim::Column::PaymentBatchId.eq(""))
+        .order_by_asc(claim::Column::ClaimId)
+        .all(db)
+        .await
+}
+
+pub async fn claims_of_batch(
+    db: &impl ConnectionTrait,
+    batch_id: &str,
+) -> Result<Vec<claim::Model>, DbErr> {
+    claim::Entity::find()
+        .filter(claim::Column::PaymentBatchId.eq(batch_id))
+        .order_by_asc(claim::Column::ClaimId)
+        .all(db)
+        .await
+}
+
+pub async fn find_batch(
+    db: &impl ConnectionTrait,
+    id: &str,
+) -> Result<Option<payment_batch::Model>, DbErr> {
+    payment_batch::Entity::find_by_id(id.to_owned())
+        .one(db)
+        .await
+}
+
+pub async fn insert_batch(
+    db: &impl ConnectionTrait,
+    row: payment_batch::Model,
+) -> Result<(), DbErr> {
+    payment_batch::Entity::insert(row.into_active_model())
+        .exec_without_returning(db)
+        .await
+        .map(|_| ())
+}
+
+pub async fn save_batch(
+    db: &impl ConnectionTrait,
+    row: payment_batch::Model,
+) -> Result<payment_batch::Model, DbErr> {
+    row.into_active_model().reset_all().update(db).await
+}
+
+pub async fn insert_credit(
+    db: &impl ConnectionTrait,
+    row: society_credit::Model,
+) -> Result<(), DbErr> {
+    society_credit::Entity::insert(row.into_active_model())
+        .on_conflict(
+            sea_orm::sea_query::OnConflict::column(society_credit::Column::ClaimId)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await
+        .map(|_| ())
+}
+
+pub async fn credits_of(
+    db: &impl ConnectionTrait,
+    hfr_id: &str,
+) -> Result<Vec<society_credit::Model>, DbErr> {
+    society_credit::Entity::find()
+        .filter(society_credit::Column::HfrId.eq(hfr_id))
+        .order_by_asc(society_credit::Column::CreditedAt)
+        .all(db)
+        .await
+}
+
+/// Claim ids only (keeps a select small when only ids are wanted).
+pub async fn ids(db: &impl ConnectionTrait, batch_id: &str) -> Result<Vec<String>, DbErr> {
+    claim::Entity::find()
+        .select_only()
+        .column(claim::Column::ClaimId)
+        .filter(claim::Column::PaymentBatchId.eq(batch_id))
+        .into_tuple()
+        .all(db)
+        .await
+}
+
+/// Inserts claims not yet known (by id); returns how many were new.
+pub async fn insert_new_claims(
+    db: &impl ConnectionTrait,
+    rows: Vec<claim::Model>,
+) -> Result<u64, DbErr> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    claim::Entity::insert_many(rows.into_iter().map(IntoActiveModel::into_active_model))
+        .on_conflict(
+            sea_orm::sea_query::OnConflict::new()
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await
+}

@@ -1,0 +1,4 @@
+//! Schema changes, oldest first; a released migration is never edited.
+
+pub mod m0001_registry;
+pub mod m0002_unique_opd_tokens;

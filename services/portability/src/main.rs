@@ -1,0 +1,7 @@
+//! The `portability` binary. Start-up is shared by every service; see
+//! `ayushman_platform::server::run`.
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    ayushman_platform::server::run(portability::SERVICE, portability::build).await
+}

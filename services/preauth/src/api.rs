@@ -1,0 +1,688 @@
+//! gRPC handlers of `PreauthService`: validate and translate the request, call
+//! the catalogue, the saga or a lifecycle step, translate the answer back.
+
+use ayushman_domain::{HfrId, HprId, Money, StateCode};
+use ayushman_platform::{
+    ApiError, FieldViolations,
+    convert::{self, PageRequest},
+    db::{self, idempotency},
+    ids,
+    telemetry::current_trace_id,
+};
+use ayushman_proto::{
+    common::v1::{Actor as ProtoActor, ActorKind, Ownership, StatusChange},
+    preauth::v1::{self as pb, preauth_service_server::PreauthService},
+};
+use tonic::{Request, Response, Status};
+
+use crate::{
+    Context,
+    lifecycle::{self, Enhancement},
+    saga::{self, Actor},
+    store::{
+        entities::{package, package_add_on, package_rate, preauth, preauth_line},
+        queries::{self, FullPackage, PreauthFilter},
+    },
+};
+
+/// The `PreauthService` implementation.
+pub struct PreauthApi {
+    /// Database, peers and settings shared with the background worker.
+    pub context: Context,
+}
+
+type Reply<T> = Result<Response<T>, Status>;
+
+fn actor_of(actor: Option<&ProtoActor>) -> Actor {
+    let trace_id = current_trace_id().unwrap_or_default();
+    match actor {
+        Some(a) if !a.actor_id.is_empty() => Actor {
+            id: a.actor_id.clone(),
+            kind: a.kind().as_str_name().to_owned(),
+            trace_id,
+        },
+        _ => Actor {
+            id: "unknown".into(),
+            kind: ActorKind::Unspecified.as_str_name().to_owned(),
+            trace_id,
+        },
+    }
+}
+
+fn package_to_proto((row, rates, add_ons): FullPackage) -> pb::Package {
+    pb::Package {
+        package_code: row.package_code,
+        name: row.name,
+        specialty_code: row.specialty_code,
+        base_rate_paise: row.base_rate_paise,
+        state_rates: rates
+            .into_iter()
+            .map(|r| pb::StateRate {
+                state_code: r.state_code,
+                rate_paise: r.rate_paise,
+            })
+            .collect(),
+        reserved_for_public: row.reserved_for_public,
+        add_ons: add_ons
+            .into_iter()
+            .map(|a| pb::AddOn {
+                add_on_code: a.add_on_code,
+                name: a.name,
+                kind: pb::AddOnKind::from_str_name(&a.kind).unwrap_or_default() as i32,
+                amount_paise: a.amount_paise,
+                percent_basis_points: a.percent_basis_points,
+            })
+            .collect(),
+        expected_stay_days: row.expected_stay_days,
+        active: row.active,
+    }
+}
+
+async fn preauth_to_proto(context: &Context, row: preauth::Model) -> Result<pb::Preauth, ApiError> {
+    let lines = queries::lines_of(&context.db, &row.preauth_id).await?;
+    let history = queries::history_of(&context.db, &row.preauth_id).await?;
+    let flags = queries::flags_of(&context.db, &row.preauth_id).await?;
+    Ok(pb::Preauth {
+        preauth_id: row.preauth_id,
+        beneficiary_id: row.beneficiary_id,
+        family_id: row.family_id,
+        home_state_code: row.home_state_code,
+        scheme_code: row.scheme_code,
+        hfr_id: row.hfr_id,
+        facility_state_code: row.facility_state_code,
+        facility_district_code: row.facility_district_code,
+        facility_ownership: Ownership::from_str_name(&row.facility_ownership).unwrap_or_default()
+            as i32,
+        treating_hpr_id: row.treating_hpr_id,
+        lines: lines
+            .into_iter()
+            .map(|l| pb::PreauthLine {
+                package_code: l.package_code,
+                specialty_code: l.specialty_code,
+                add_on_codes: l
+                    .add_on_codes
+                    .split(',')
+                    .filter(|c| !c.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+                rate_paise: l.rate_paise,
+                add_ons_paise: l.add_ons_paise,
+                amount_paise: l.amount_paise,
+                rate_source: pb::RateSource::from_str_name(&l.rate_source).unwrap_or_default()
+                    as i32,
+            })
+            .collect(),
+        admission_date: Some(convert::date_to_proto(row.admission_date)),
+        discharge_date: row.discharge_date.map(convert::date_to_proto),
+        status: pb::PreauthStatus::from_str_name(&row.status).unwrap_or_default() as i32,
+        requested_amount_paise: row.requested_amount_paise,
+        approved_amount_paise: row.approved_amount_paise,
+        blocked_amount_paise: row.blocked_amount_paise,
+        portability_case: row.portability_case,
+        agreement_id: row.agreement_id,
+        payer_scheme_code: row.payer_scheme_code,
+        payer_state_code: row.payer_state_code,
+        fraud_flags: flags
+            .into_iter()
+            .map(|f| pb::FraudFlag {
+                kind: pb::FraudFlagKind::from_str_name(&f.kind).unwrap_or_default() as i32,
+                reason: f.reason,
+                related_preauth_id: f.related_preauth_id,
+            })
+            .collect(),
+        failure_reason: row.failure_reason,
+        provisional_diagnosis: row.provisional_diagnosis,
+        deemed_approval: row.deemed_approval,
+        history: history
+            .into_iter()
+            .map(|h| StatusChange {
+                status: h.status,
+                changed_at: Some(convert::timestamp_to_proto(h.changed_at)),
+                actor: Some(ProtoActor {
+                    actor_id: h.actor_id,
+                    kind: ActorKind::from_str_name(&h.actor_kind).unwrap_or_default() as i32,
+                    display_name: String::new(),
+                }),
+                reason: h.reason,
+                trace_id: h.trace_id,
+            })
+            .collect(),
+        created_at: Some(convert::timestamp_to_proto(row.created_at)),
+        updated_at: Some(convert::timestamp_to_proto(row.updated_at)),
+    })
+}
+
+/// Validates a package to store.
+fn new_package(package: Option<&pb::Package>) -> Result<FullPackage, ApiError> {
+    let Some(p) = package else {
+        return Err(ApiError::invalid("package", "is required"));
+    };
+    let mut v = FieldViolations::new();
+    v.require("package.package_code", &p.package_code);
+    v.require("package.name", &p.name);
+    v.require("package.specialty_code", &p.specialty_code);
+    if p.base_rate_paise <= 0 {
+        v.add("package.base_rate_paise", "must be positive");
+    }
+    let code = p.package_code.trim().to_ascii_uppercase();
+    let mut rates = Vec::new();
+    for (i, rate) in p.state_rates.iter().enumerate() {
+        if let Some(state) = v.check(
+            &format!("package.state_rates[{i}].state_code"),
+            StateCode::parse(&rate.state_code),
+        ) {
+            rates.push(package_rate::Model {
+                package_code: code.clone(),
+                state_code: state.code(),
+                rate_paise: rate.rate_paise,
+            });
+        }
+        if rate.rate_paise <= 0 {
+            v.add(
+                format!("package.state_rates[{i}].rate_paise"),
+                "must be positive",
+            );
+        }
+    }
+    let mut add_ons = Vec::new();
+    for (i, add_on) in p.add_ons.iter().enumerate() {
+        let field = |name: &str| format!("package.add_ons[{i}].{name}");
+        v.require(&field("add_on_code"), &add_on.add_on_code);
+        let kind = v.check(
+            &field("kind"),
+            convert::required_enum::<pb::AddOnKind>(&field("kind"), add_on.kind)
+                .map_err(|_| "is required"),
+        );
+        if (add_on.amount_paise > 0) == (add_on.percent_basis_points > 0) {
+            v.add(
+                field("amount_paise"),
+                "give either a fixed amount or a percentage in basis points",
+            );
+        }
+        add_ons.push(package_add_on::Model {
+            package_code: code.clone(),
+            add_on_code: add_on.add_on_code.trim().to_ascii_uppercase(),
+            name: add_on.name.trim().to_owned(),
+            kind: kind.unwrap_or_default().as_str_name().to_owned(),
+            amount_paise: add_on.amount_paise.max(0),
+            percent_basis_points: add_on.percent_basis_points.max(0),
+        });
+    }
+    v.into_result()?;
+    let row = package::Model {
+        package_code: code,
+        name: p.name.trim().to_owned(),
+        specialty_code: p.specialty_code.trim().to_ascii_uppercase(),
+        base_rate_paise: p.base_rate_paise,
+        reserved_for_public: p.reserved_for_public,
+        expected_stay_days: p.expected_stay_days.max(0),
+        active: p.active,
+    };
+    Ok((row, rates, add_ons))
+}
+
+/// Answers a preauth: FAILED ones as FAILED_PRECONDITION with the reason and id.
+async fn answer(
+    context: &Context,
+    row: preauth::Model,
+) -> Result<pb::RaisePreauthResponse, ApiError> {
+    if row.status == pb::PreauthStatus::Failed.as_str_name() {
+        return Err(ApiError::FailedPrecondition(format!(
+            "preauth {} failed: {}",
+            row.preauth_id, row.failure_reason
+        )));
+    }
+    Ok(pb::RaisePreauthResponse {
+        preauth: Some(preauth_to_proto(context, row).await?),
+    })
+}
+
+#[tonic::async_trait]
+impl PreauthService for PreauthApi {
+    async fn list_packages(
+        &self,
+        request: Request<pb::ListPackagesRequest>,
+    ) -> Reply<pb::ListPackagesResponse> {
+        let r = request.into_inner();
+        let page = PageRequest::parse(r.page_size, &r.page_token, 100, 1000)?;
+        let specialty = convert::optional_text(&r.specialty_code).map(|s| s.to_ascii_uppercase());
+        let rows = queries::list_packages(
+            &self.context.db,
+            specialty.as_deref(),
+            r.include_inactive,
+            page.after.as_deref(),
+            page.size,
+        )
+        .await
+        .map_err(ApiError::from)?;
+        let (rows, next_page_token) = page.finish(rows, |p| p.package_code.clone());
+        let mut packages = Vec::with_capacity(rows.len());
+        for row in rows {
+            if let Some(full) = queries::find_package(&self.context.db, &row.package_code)
+                .await
+                .map_err(ApiError::from)?
+            {
+                packages.push(package_to_proto(full));
+            }
+        }
+        Ok(Response::new(pb::ListPackagesResponse {
+            packages,
+            next_page_token,
+        }))
+    }
+
+    async fn get_package(
+        &self,
+        request: Request<pb::GetPackageRequest>,
+    ) -> Reply<pb::GetPackageResponse> {
+        let code = convert::required_text("package_code", &request.get_ref().package_code)?
+            .to_ascii_uppercase();
+        let full = queries::find_package(&self.context.db, &code)
+            .await
+            .map_err(ApiError::from)?
+            .ok_or_else(|| ApiError::NotFound(format!("no package {code}")))?;
+        Ok(Response::new(pb::GetPackageResponse {
+            package: Some(package_to_proto(full)),
+        }))
+    }
+
+    async fn upsert_package(
+        &self,
+        request: Request<pb::UpsertPackageRequest>,
+    ) -> Reply<pb::UpsertPackageResponse> {
+        let request = request.into_inner();
+        let full = new_package(request.package.as_ref())?;
+        let reply = idempotency::once(
+            &self.context.db,
+            "UpsertPackage",
+            &request.idempotency_key,
+            &request,
+            |txn| {
+                Box::pin(async move {
+                    let code = full.0.package_code.clone();
+                    queries::save_package(txn, full).await?;
+                    let stored = queries::find_package(txn, &code)
+                        .await?
+                        .ok_or_else(|| ApiError::internal("package vanished"))?;
+                    Ok(pb::UpsertPackageResponse {
+                        package: Some(package_to_proto(stored)),
+                    })
+                })
+            },
+        )
+        .await?;
+        Ok(Response::new(reply))
+    }
+
+    async fn raise_preauth(
+        &self,
+        request: Request<pb::RaisePreauthRequest>,
+    ) -> Reply<pb::RaisePreauthResponse> {
+        let request = request.into_inner();
+        let mut v = FieldViolations::new();
+        v.require("idempotency_key", &request.idempotency_key);
+        if request.beneficiary_id.trim().is_empty() && request.card_number.trim().is_empty() {
+            v.add("beneficiary_id", "give beneficiary_id or card_number");
+        }
+        let hfr = v.check("hfr_id", HfrId::parse(&request.hfr_id));
+        let hpr = v.check("treating_hpr_id", HprId::parse(&request.treating_hpr_id));
+        let admission = v.check(
+            "admission_date",
+            convert::required_date("admission_date", request.admission_date.as_ref())
+                .map_err(|_| "is required and must be a real date"),
+        );
+        if admission.is_some_and(|d| d > convert::today_in_india()) {
+            v.add("admission_date", "is in the future");
+        }
+        if request.packages.is_empty() {
+            v.add("packages", "ask for at least one package");
+        }
+        let mut lines = Vec::new();
+        for (i, choice) in request.packages.iter().enumerate() {
+            let code = choice.package_code.trim().to_ascii_uppercase();
+            match queries::find_package(&self.context.db, &code)
+                .await
+                .map_err(ApiError::from)?
+            {
+                Some(package) if package.0.active => {
+                    for add_on in &choice.add_on_codes {
+                        if !package
+                            .2
+                            .iter()
+                            .any(|a| a.add_on_code.eq_ignore_ascii_case(add_on))
+                        {
+                            v.add(
+                                format!("packages[{i}].add_on_codes"),
+                                format!("package {code} has no add-on {add_on}"),
+                            );
+                        }
+                    }
+                    lines.push(preauth_line::Model {
+                        preauth_id: String::new(),
+                        line_no: i as i32 + 1,
+                        package_code: code,
+                        specialty_code: package.0.specialty_code,
+                        add_on_codes: choice
+                            .add_on_codes
+                            .iter()
+                            .map(|a| a.trim().to_ascii_uppercase())
+                            .collect::<Vec<_>>()
+                            .join(","),
+                        rate_paise: 0,
+                        add_ons_paise: 0,
+                        amount_paise: 0,
+                        rate_source: pb::RateSource::Unspecified.as_str_name().to_owned(),
+                    });
+                }
+                _ => v.add(
+                    format!("packages[{i}].package_code"),
+                    format!("no package {code} is offered"),
+                ),
+            }
+        }
+        v.into_result()?;
+        let actor = actor_of(request.actor.as_ref());
+        let fingerprint = idempotency::fingerprint(&request);
+        let key = request.idempotency_key.trim().to_owned();
+        let existing = queries::find_by_key(&self.context.db, &key)
+            .await
+            .map_err(ApiError::from)?;
+        let preauth_id = match existing {
+            Some(row) if row.request_fingerprint != fingerprint => {
+                return Err(ApiError::AlreadyExists(
+                    "idempotency_key was already used for a different preauth".into(),
+                )
+                .into());
+            }
+            Some(row) => row.preauth_id,
+            None => {
+                let now = db::now();
+                let id = ids::ordered_id("PA");
+                let row = preauth::Model {
+                    preauth_id: id.clone(),
+                    idempotency_key: key.clone(),
+                    request_fingerprint: fingerprint,
+                    beneficiary_id: request.beneficiary_id.trim().to_owned(),
+                    card_number: request.card_number.trim().to_owned(),
+                    family_id: String::new(),
+                    home_state_code: String::new(),
+                    scheme_code: request.scheme_code.trim().to_ascii_uppercase(),
+                    hfr_id: hfr.map(|h| h.to_string()).unwrap_or_default(),
+                    facility_state_code: String::new(),
+                    facility_district_code: String::new(),
+                    facility_ownership: String::new(),
+                    treating_hpr_id: hpr.map(|h| h.to_string()).unwrap_or_default(),
+                    admission_date: admission.unwrap_or_default(),
+                    discharge_date: None,
+                    status: pb::PreauthStatus::Pending.as_str_name().to_owned(),
+                    requested_amount_paise: 0,
+                    approved_amount_paise: 0,
+                    blocked_amount_paise: 0,
+                    enhancements: 0,
+                    portability_case: false,
+                    agreement_id: String::new(),
+                    payer_scheme_code: String::new(),
+                    payer_state_code: String::new(),
+                    failure_reason: String::new(),
+                    provisional_diagnosis: request.provisional_diagnosis.trim().to_owned(),
+                    deemed_approval: false,
+                    saga_state: saga::RUNNING.into(),
+                    created_at: now,
+                    raised_at: None,
+                    updated_at: now,
+                };
+                let lines = lines
+                    .into_iter()
+                    .map(|l| preauth_line::Model {
+                        preauth_id: id.clone(),
+                        ..l
+                    })
+                    .collect();
+                let txn = db::begin_write(&self.context.db)
+                    .await
+                    .map_err(ApiError::from)?;
+                let inserted = queries::insert_preauth(&txn, row, lines)
+                    .await
+                    .map_err(ApiError::from)?;
+                if inserted {
+                    queries::append_history(
+                        &txn,
+                        crate::store::entities::preauth_history::ActiveModel {
+                            preauth_id: sea_orm::Set(id.clone()),
+                            status: sea_orm::Set(
+                                pb::PreauthStatus::Pending.as_str_name().to_owned(),
+                            ),
+                            reason: sea_orm::Set("received".into()),
+                            actor_id: sea_orm::Set(actor.id.clone()),
+                            actor_kind: sea_orm::Set(actor.kind.clone()),
+                            trace_id: sea_orm::Set(actor.trace_id.clone()),
+                            changed_at: sea_orm::Set(now),
+                            ..Default::default()
+                        },
+                    )
+                    .await
+                    .map_err(ApiError::from)?;
+                }
+                txn.commit().await.map_err(ApiError::from)?;
+                if inserted {
+                    id
+                } else {
+                    queries::find_by_key(&self.context.db, &key)
+                        .await
+                        .map_err(ApiError::from)?
+                        .map(|r| r.preauth_id)
+                        .ok_or_else(|| ApiError::internal("preauth vanished"))?
+                }
+            }
+        };
+        let row = match saga::run(&self.context, &preauth_id, &actor).await {
+            Ok(row) => row,
+            Err(ApiError::Unavailable(why)) => {
+                return Err(ApiError::Unavailable(format!(
+                    "preauth {preauth_id} is pending: {why}; retry with the same idempotency_key"
+                ))
+                .into());
+            }
+            Err(error) => return Err(error.into()),
+        };
+        Ok(Response::new(answer(&self.context, row).await?))
+    }
+
+    async fn get_preauth(
+        &self,
+        request: Request<pb::GetPreauthRequest>,
+    ) -> Reply<pb::GetPreauthResponse> {
+        let id = convert::required_text("preauth_id", &request.get_ref().preauth_id)?;
+        let row = queries::find_preauth(&self.context.db, &id)
+            .await
+            .map_err(ApiError::from)?
+            .ok_or_else(|| ApiError::NotFound(format!("no preauth {id}")))?;
+        Ok(Response::new(pb::GetPreauthResponse {
+            preauth: Some(preauth_to_proto(&self.context, row).await?),
+        }))
+    }
+
+    async fn list_preauths(
+        &self,
+        request: Request<pb::ListPreauthsRequest>,
+    ) -> Reply<pb::ListPreauthsResponse> {
+        let r = request.into_inner();
+        let page = PageRequest::parse(r.page_size, &r.page_token, 50, 500)?;
+        let dates = r.admission_dates.unwrap_or_default();
+        let filter = PreauthFilter {
+            hfr_id: convert::optional_text(&r.hfr_id),
+            status: convert::optional_enum::<pb::PreauthStatus>("status", r.status)?
+                .map(|s| s.as_str_name().to_owned()),
+            district_code: convert::optional_text(&r.district_code),
+            beneficiary_id: convert::optional_text(&r.beneficiary_id),
+            from: convert::date_from_proto(
+                "admission_dates.start_date",
+                dates.start_date.as_ref(),
+            )?,
+            until: convert::date_from_proto("admission_dates.end_date", dates.end_date.as_ref())?,
+            flagged_only: r.flagged_only,
+        };
+        let rows =
+            queries::list_preauths(&self.context.db, &filter, page.after.as_deref(), page.size)
+                .await
+                .map_err(ApiError::from)?;
+        let (rows, next_page_token) = page.finish(rows, |p| p.preauth_id.clone());
+        let mut preauths = Vec::with_capacity(rows.len());
+        for row in rows {
+            preauths.push(preauth_to_proto(&self.context, row).await?);
+        }
+        Ok(Response::new(pb::ListPreauthsResponse {
+            preauths,
+            next_page_token,
+        }))
+    }
+
+    async fn review_preauth(
+        &self,
+        request: Request<pb::ReviewPreauthRequest>,
+    ) -> Reply<pb::ReviewPreauthResponse> {
+        let request = request.into_inner();
+        let id = convert::required_text("preauth_id", &request.preauth_id)?;
+        let decision = convert::required_enum::<pb::ReviewDecision>("decision", request.decision)?;
+        if decision != pb::ReviewDecision::Approve && request.reason.trim().is_empty() {
+            return Err(ApiError::invalid("reason", "is required to reject or query").into());
+        }
+        if request.approved_amount_paise < 0 {
+            return Err(ApiError::invalid(
+                "approved_amount_paise",
+                "cannot be negative; 0 approves the amount requested",
+            )
+            .into());
+        }
+        convert::required_text("idempotency_key", &request.idempotency_key)?;
+        let approved = (request.approved_amount_paise > 0)
+            .then(|| Money::from_paise(request.approved_amount_paise));
+        let row = lifecycle::review(
+            &self.context,
+            &id,
+            decision,
+            approved,
+            request.reason.trim(),
+            &actor_of(request.actor.as_ref()),
+        )
+        .await?;
+        Ok(Response::new(pb::ReviewPreauthResponse {
+            preauth: Some(preauth_to_proto(&self.context, row).await?),
+        }))
+    }
+
+    async fn request_enhancement(
+        &self,
+        request: Request<pb::RequestEnhancementRequest>,
+    ) -> Reply<pb::RequestEnhancementResponse> {
+        let request = request.into_inner();
+        let id = convert::required_text("preauth_id", &request.preauth_id)?;
+        let key = convert::required_text("idempotency_key", &request.idempotency_key)?;
+        if request.additional_amount_paise < 0 {
+            return Err(ApiError::invalid("additional_amount_paise", "cannot be negative").into());
+        }
+        let reason = convert::required_text("reason", &request.reason)?;
+        let enhancement = Enhancement {
+            packages: request
+                .packages
+                .iter()
+                .map(|p| {
+                    (
+                        p.package_code.trim().to_ascii_uppercase(),
+                        p.add_on_codes
+                            .iter()
+                            .map(|a| a.trim().to_ascii_uppercase())
+                            .collect(),
+                    )
+                })
+                .collect(),
+            additional: Money::from_paise(request.additional_amount_paise),
+            reason: &reason,
+            key: &key,
+        };
+        let row = lifecycle::enhance(
+            &self.context,
+            &id,
+            enhancement,
+            &actor_of(request.actor.as_ref()),
+        )
+        .await?;
+        Ok(Response::new(pb::RequestEnhancementResponse {
+            preauth: Some(preauth_to_proto(&self.context, row).await?),
+        }))
+    }
+
+    async fn respond_to_query(
+        &self,
+        request: Request<pb::RespondToQueryRequest>,
+    ) -> Reply<pb::RespondToQueryResponse> {
+        let request = request.into_inner();
+        let id = convert::required_text("preauth_id", &request.preauth_id)?;
+        let response = convert::required_text("response", &request.response)?;
+        let row = lifecycle::respond(
+            &self.context,
+            &id,
+            &response,
+            &actor_of(request.actor.as_ref()),
+        )
+        .await?;
+        Ok(Response::new(pb::RespondToQueryResponse {
+            preauth: Some(preauth_to_proto(&self.context, row).await?),
+        }))
+    }
+
+    async fn cancel_preauth(
+        &self,
+        request: Request<pb::CancelPreauthRequest>,
+    ) -> Reply<pb::CancelPreauthResponse> {
+        let request = request.into_inner();
+        let id = convert::required_text("preauth_id", &request.preauth_id)?;
+        let reason = convert::required_text("reason", &request.reason)?;
+        let row = match lifecycle::cancel(
+            &self.context,
+            &id,
+            &reason,
+            &actor_of(request.actor.as_ref()),
+        )
+        .await
+        {
+            // Repeating a cancellation answers with the cancelled preauth.
+            Err(ApiError::FailedPrecondition(_))
+                if queries::find_preauth(&self.context.db, &id)
+                    .await
+                    .ok()
+                    .flatten()
+                    .is_some_and(|r| r.status == pb::PreauthStatus::Cancelled.as_str_name()) =>
+            {
+                queries::find_preauth(&self.context.db, &id)
+                    .await
+                    .map_err(ApiError::from)?
+                    .ok_or_else(|| ApiError::NotFound(id.clone()))?
+            }
+            other => other?,
+        };
+        Ok(Response::new(pb::CancelPreauthResponse {
+            preauth: Some(preauth_to_proto(&self.context, row).await?),
+        }))
+    }
+
+    async fn discharge(
+        &self,
+        request: Request<pb::DischargeRequest>,
+    ) -> Reply<pb::DischargeResponse> {
+        let request = request.into_inner();
+        let id = convert::required_text("preauth_id", &request.preauth_id)?;
+        let day = convert::required_date("discharge_date", request.discharge_date.as_ref())?;
+        let row = lifecycle::discharge(
+            &self.context,
+            &id,
+            day,
+            request.discharge_summary.trim(),
+            &actor_of(request.actor.as_ref()),
+        )
+        .await?;
+        Ok(Response::new(pb::DischargeResponse {
+            preauth: Some(preauth_to_proto(&self.context, row).await?),
+        }))
+    }
+}

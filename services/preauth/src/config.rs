@@ -1,0 +1,58 @@
+//! The pre-authorisation service's own settings (`[service]`, `AYUSHMAN__SERVICE__...`).
+
+use ayushman_platform::config::{ConfigError, Validate};
+use serde::Deserialize;
+
+/// Settings of the preauth service.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PreauthSettings {
+    /// A raised preauth not reviewed within this many minutes is deemed approved.
+    pub deemed_approval_minutes: u64,
+    /// How often the background worker resumes sagas, retries releases and applies
+    /// deemed approval, in milliseconds.
+    pub background_interval_ms: u64,
+    /// The same package for the same beneficiary within this many days is flagged.
+    pub duplicate_package_days: i64,
+    /// A facility's preauths on a day above this multiple of its daily average
+    /// (previous 30 days) are flagged...
+    pub volume_multiple: i64,
+    /// ...when there are at least this many that day.
+    pub volume_minimum: i64,
+}
+
+impl Default for PreauthSettings {
+    fn default() -> Self {
+        Self {
+            deemed_approval_minutes: 6 * 60,
+            background_interval_ms: 30_000,
+            duplicate_package_days: 30,
+            volume_multiple: 3,
+            volume_minimum: 10,
+        }
+    }
+}
+
+impl Validate for PreauthSettings {
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.background_interval_ms < 10 {
+            return Err(ConfigError::invalid(
+                "service.background_interval_ms",
+                "must be at least 10",
+            ));
+        }
+        if self.duplicate_package_days < 0 {
+            return Err(ConfigError::invalid(
+                "service.duplicate_package_days",
+                "cannot be negative",
+            ));
+        }
+        if self.volume_multiple < 1 || self.volume_minimum < 1 {
+            return Err(ConfigError::invalid(
+                "service.volume_multiple",
+                "volume_multiple and volume_minimum must be at least 1",
+            ));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,293 @@
+//! What the saga asks of the other services, over traced channels with
+//! deadlines, answered as plain values. Reads are retried while a peer is
+//! briefly unavailable; wallet moves are idempotent by key, so they may be too.
+
+use ayushman_domain::Money;
+use ayushman_platform::{
+    ApiError, MeshService,
+    client::{TracedChannel, retry_idempotent},
+    convert,
+};
+use ayushman_proto::{
+    beneficiary::v1::{
+        self as b, beneficiary_registry_service_client::BeneficiaryRegistryServiceClient,
+    },
+    common::v1::{Actor, ActorKind, Ownership},
+    facility::v1::{
+        CheckProfessionalLinkRequest,
+        facility_registry_service_client::FacilityRegistryServiceClient,
+    },
+    portability::v1::{
+        RateRule, RouteCaseRequest, portability_service_client::PortabilityServiceClient,
+    },
+};
+use chrono::NaiveDate;
+use tonic::Code;
+
+const ATTEMPTS: u32 = 3;
+
+/// The three services the saga crosses.
+#[derive(Clone)]
+pub struct Peers {
+    beneficiary: BeneficiaryRegistryServiceClient<TracedChannel>,
+    facility: FacilityRegistryServiceClient<TracedChannel>,
+    portability: PortabilityServiceClient<TracedChannel>,
+}
+
+/// Who the patient is and what the scheme allows.
+#[derive(Debug, Clone)]
+pub struct Eligibility {
+    pub beneficiary_id: String,
+    pub card_number: String,
+    pub family_id: String,
+    pub home_state: String,
+    /// Why not, when the patient may not be treated under the scheme.
+    pub refusal: Option<String>,
+    pub available: Money,
+}
+
+/// Where and on whose account a case may be treated.
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub refusal: Option<String>,
+    pub portability_case: bool,
+    pub treating_state: String,
+    pub treating_district: String,
+    pub treating_ownership: Ownership,
+    pub payer_scheme: String,
+    pub payer_state: String,
+    pub rate_rule: RateRule,
+    pub agreement_id: String,
+}
+
+/// Cover to hold on a wallet for a preauth.
+pub struct Hold<'a> {
+    /// Idempotency key of the block.
+    pub key: &'a str,
+    pub beneficiary_id: &'a str,
+    /// The scheme whose wallet pays.
+    pub scheme: &'a str,
+    pub preauth_id: &'a str,
+    pub amount: Money,
+    /// Day of treatment: it picks the policy year.
+    pub date: NaiveDate,
+    pub reason: &'a str,
+}
+
+/// The outcome of a wallet move.
+#[derive(Debug)]
+pub enum Move {
+    Done,
+    /// The registry refused (e.g. not enough cover); the reason is for people.
+    Refused(String),
+}
+
+fn peer(service: MeshService, status: &tonic::Status) -> ApiError {
+    ApiError::from_peer(service, status)
+}
+
+fn system() -> Option<Actor> {
+    Some(Actor {
+        actor_id: "preauth".into(),
+        kind: ActorKind::System as i32,
+        display_name: String::new(),
+    })
+}
+
+impl Peers {
+    /// Clients over the given channels.
+    pub fn new(
+        beneficiary: TracedChannel,
+        facility: TracedChannel,
+        portability: TracedChannel,
+    ) -> Self {
+        Self {
+            beneficiary: BeneficiaryRegistryServiceClient::new(beneficiary),
+            facility: FacilityRegistryServiceClient::new(facility),
+            portability: PortabilityServiceClient::new(portability),
+        }
+    }
+
+    /// VerifyEligibility under `scheme` (or the patient's first scheme).
+    pub async fn eligibility(
+        &self,
+        beneficiary_id: &str,
+        card_number: &str,
+        scheme: &str,
+        date: NaiveDate,
+    ) -> Result<(Eligibility, String), ApiError> {
+        let request = b::VerifyEligibilityRequest {
+            beneficiary_id: beneficiary_id.into(),
+            card_number: card_number.into(),
+            scheme_code: scheme.into(),
+            treatment_date: Some(convert::date_to_proto(date)),
+        };
+        let reply = retry_idempotent(ATTEMPTS, || {
+            let (mut client, request) = (self.beneficiary.clone(), request.clone());
+            async move { client.verify_eligibility(request).await }
+        })
+        .await;
+        let reply = match reply {
+            Ok(reply) => reply.into_inner(),
+            Err(status) if matches!(status.code(), Code::NotFound | Code::InvalidArgument) => {
+                return Err(ApiError::invalid(
+                    if beneficiary_id.is_empty() {
+                        "card_number"
+                    } else {
+                        "beneficiary_id"
+                    },
+                    status.message().to_owned(),
+                ));
+            }
+            Err(status) => return Err(peer(MeshService::BeneficiaryRegistry, &status)),
+        };
+        let person = reply.beneficiary.unwrap_or_default();
+        let answer = reply.schemes.into_iter().next().ok_or_else(|| {
+            ApiError::FailedPrecondition(format!(
+                "{} is covered by no scheme",
+                person.beneficiary_id
+            ))
+        })?;
+        let refusal = (!answer.eligible).then(|| {
+            let why = b::IneligibilityReason::try_from(answer.reason).unwrap_or_default();
+            match why {
+                b::IneligibilityReason::NotInScheme => {
+                    format!("not covered by {}", answer.scheme_code)
+                }
+                b::IneligibilityReason::NoCard => "no card has been issued yet".to_owned(),
+                b::IneligibilityReason::CardSuspended => "the card is suspended".to_owned(),
+                b::IneligibilityReason::CoverExhausted => {
+                    "the family's cover for the policy year is used up".to_owned()
+                }
+                b::IneligibilityReason::Unspecified => "not eligible".to_owned(),
+            }
+        });
+        let available = Money::from_paise(answer.wallets.iter().map(|w| w.available_paise).sum());
+        let eligibility = Eligibility {
+            beneficiary_id: person.beneficiary_id,
+            card_number: person.card_number,
+            family_id: person.family_id,
+            home_state: reply.home_state_code,
+            refusal,
+            available,
+        };
+        Ok((eligibility, answer.scheme_code))
+    }
+
+    /// CheckProfessionalLink: is the doctor linked to the facility on the day?
+    pub async fn doctor_linked(
+        &self,
+        hpr_id: &str,
+        hfr_id: &str,
+        date: NaiveDate,
+    ) -> Result<bool, ApiError> {
+        let request = CheckProfessionalLinkRequest {
+            hpr_id: hpr_id.into(),
+            hfr_id: hfr_id.into(),
+            date: Some(convert::date_to_proto(date)),
+        };
+        let reply = retry_idempotent(ATTEMPTS, || {
+            let (mut client, request) = (self.facility.clone(), request.clone());
+            async move { client.check_professional_link(request).await }
+        })
+        .await
+        .map_err(|status| peer(MeshService::FacilityRegistry, &status))?;
+        Ok(reply.into_inner().linked)
+    }
+
+    /// RouteCase for one specialty (it checks empanelment, in state or out).
+    pub async fn route(
+        &self,
+        home_state: &str,
+        scheme: &str,
+        hfr_id: &str,
+        specialty: &str,
+        date: NaiveDate,
+    ) -> Result<Route, ApiError> {
+        let request = RouteCaseRequest {
+            home_state_code: home_state.into(),
+            scheme_code: scheme.into(),
+            hfr_id: hfr_id.into(),
+            specialty_code: specialty.into(),
+            treatment_date: Some(convert::date_to_proto(date)),
+        };
+        let reply = retry_idempotent(ATTEMPTS, || {
+            let (mut client, request) = (self.portability.clone(), request.clone());
+            async move { client.route_case(request).await }
+        })
+        .await
+        .map_err(|status| peer(MeshService::Portability, &status))?
+        .into_inner();
+        Ok(Route {
+            refusal: (!reply.allowed).then(|| reply.message.clone()),
+            portability_case: reply.portability_case,
+            treating_state: reply.treating_state_code.clone(),
+            treating_district: reply.treating_district_code.clone(),
+            treating_ownership: reply.treating_ownership(),
+            payer_scheme: reply.payer_scheme_code.clone(),
+            payer_state: reply.payer_state_code.clone(),
+            rate_rule: reply.rate_rule(),
+            agreement_id: reply.agreement_id,
+        })
+    }
+
+    /// BlockAmount, idempotent by `hold.key`.
+    pub async fn block(&self, hold: &Hold<'_>) -> Result<Move, ApiError> {
+        let request = b::BlockAmountRequest {
+            idempotency_key: hold.key.into(),
+            beneficiary_id: hold.beneficiary_id.into(),
+            scheme_code: hold.scheme.into(),
+            preauth_id: hold.preauth_id.into(),
+            amount_paise: hold.amount.paise(),
+            treatment_date: Some(convert::date_to_proto(hold.date)),
+            reason: hold.reason.into(),
+            actor: system(),
+        };
+        let reply = retry_idempotent(ATTEMPTS, || {
+            let (mut client, request) = (self.beneficiary.clone(), request.clone());
+            async move { client.block_amount(request).await }
+        })
+        .await;
+        match reply {
+            Ok(_) => Ok(Move::Done),
+            Err(status)
+                if matches!(
+                    status.code(),
+                    Code::FailedPrecondition | Code::NotFound | Code::InvalidArgument
+                ) =>
+            {
+                Ok(Move::Refused(status.message().to_owned()))
+            }
+            Err(status) => Err(peer(MeshService::BeneficiaryRegistry, &status)),
+        }
+    }
+
+    /// ReleaseAmount of what a preauth still holds (all of it, or `amount`), idempotent by `key`.
+    /// A preauth that holds nothing has nothing to release.
+    pub async fn release(
+        &self,
+        key: &str,
+        preauth_id: &str,
+        amount: Option<Money>,
+        reason: &str,
+    ) -> Result<(), ApiError> {
+        let request = b::ReleaseAmountRequest {
+            idempotency_key: key.into(),
+            preauth_id: preauth_id.into(),
+            amount_paise: amount.map_or(0, Money::paise),
+            claim_id: String::new(),
+            reason: reason.into(),
+            actor: system(),
+        };
+        let reply = retry_idempotent(ATTEMPTS, || {
+            let (mut client, request) = (self.beneficiary.clone(), request.clone());
+            async move { client.release_amount(request).await }
+        })
+        .await;
+        match reply {
+            Ok(_) => Ok(()),
+            Err(status) if status.code() == Code::NotFound => Ok(()),
+            Err(status) => Err(peer(MeshService::BeneficiaryRegistry, &status)),
+        }
+    }
+}

@@ -1,0 +1,455 @@
+//! The preauth saga (DESIGN §4): persist PENDING, verify eligibility, check the
+//! doctor's link, route each specialty (which checks empanelment, in state or
+//! through a portability agreement), price at the route's rates, block the
+//! amount, mark RAISED. `saga_state` records what is still owed to other
+//! services: RUNNING (steps to run, all repeatable), COMPENSATING (a block may
+//! exist and must be released), DONE. The background worker finishes whatever
+//! a crash or an unreachable peer left behind.
+
+use std::collections::BTreeSet;
+
+use ayushman_domain::Money;
+use ayushman_platform::{ApiError, db};
+use ayushman_proto::{common::v1::Ownership, preauth::v1::PreauthStatus};
+use sea_orm::{ActiveValue::Set, DatabaseConnection};
+
+use crate::{
+    Context, fraud,
+    peers::{Hold, Move},
+    pricing,
+    store::{
+        entities::{preauth, preauth_flag, preauth_history},
+        queries,
+    },
+};
+
+/// Steps still to run; every one may be repeated.
+pub const RUNNING: &str = "RUNNING";
+/// A block may exist that must be released.
+pub const COMPENSATING: &str = "COMPENSATING";
+/// Nothing owed to other services.
+pub const DONE: &str = "DONE";
+
+/// Who causes a change, for the history.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub id: String,
+    pub kind: String,
+    pub trace_id: String,
+}
+
+impl Actor {
+    /// The service itself (saga steps, deemed approval, compensation).
+    pub fn system(trace_id: &str) -> Self {
+        Self {
+            id: "preauth".into(),
+            kind: ayushman_proto::common::v1::ActorKind::System
+                .as_str_name()
+                .into(),
+            trace_id: trace_id.into(),
+        }
+    }
+}
+
+/// Writes the preauth with a new status and appends the change to its history,
+/// provided nobody moved it on since `row` was read; otherwise ABORTED.
+pub async fn record(
+    db: &DatabaseConnection,
+    row: preauth::Model,
+    status: PreauthStatus,
+    reason: &str,
+    actor: &Actor,
+) -> Result<preauth::Model, ApiError> {
+    record_with_flags(db, row, status, reason, actor, Vec::new()).await
+}
+
+/// [`record`], adding fraud flags in the same transaction.
+async fn record_with_flags(
+    db: &DatabaseConnection,
+    mut row: preauth::Model,
+    status: PreauthStatus,
+    reason: &str,
+    actor: &Actor,
+    flags: Vec<preauth_flag::ActiveModel>,
+) -> Result<preauth::Model, ApiError> {
+    let txn = db::begin_write(db).await?;
+    let previous = std::mem::replace(&mut row.status, status.as_str_name().to_owned());
+    row.updated_at = db::now();
+    let id = row.preauth_id.clone();
+    let Some(row) = queries::save_preauth_if_status(&txn, row, &previous).await? else {
+        return Err(ApiError::Aborted(format!(
+            "preauth {id} changed while this request ran; read it again"
+        )));
+    };
+    queries::insert_flags(&txn, flags).await?;
+    queries::append_history(
+        &txn,
+        preauth_history::ActiveModel {
+            preauth_id: Set(row.preauth_id.clone()),
+            status: Set(status.as_str_name().to_owned()),
+            reason: Set(reason.to_owned()),
+            actor_id: Set(actor.id.clone()),
+            actor_kind: Set(actor.kind.clone()),
+            trace_id: Set(actor.trace_id.clone()),
+            changed_at: Set(db::now()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(row)
+}
+
+/// Ends the saga as FAILED with `reason`, releasing any block it may have made.
+async fn fail(
+    context: &Context,
+    mut row: preauth::Model,
+    reason: String,
+    actor: &Actor,
+) -> Result<preauth::Model, ApiError> {
+    row.failure_reason = reason.clone();
+    row.saga_state = COMPENSATING.into();
+    let id = row.preauth_id.clone();
+    match record(&context.db, row, PreauthStatus::Failed, &reason, actor).await {
+        Ok(row) => compensate(context, row).await,
+        Err(ApiError::Aborted(_)) => stored(context, &id).await,
+        Err(error) => Err(error),
+    }
+}
+
+/// The preauth as stored: what a saga runner answers when another runner (the
+/// request or the background worker) concluded the saga first.
+async fn stored(context: &Context, preauth_id: &str) -> Result<preauth::Model, ApiError> {
+    queries::find_preauth(&context.db, preauth_id)
+        .await?
+        .ok_or_else(|| ApiError::internal(format!("preauth {preauth_id} vanished")))
+}
+
+/// Releases what the preauth still holds; on success the saga is DONE. A peer
+/// that cannot be reached leaves it COMPENSATING for the background worker.
+pub async fn compensate(
+    context: &Context,
+    mut row: preauth::Model,
+) -> Result<preauth::Model, ApiError> {
+    let key = format!("{}/release", row.preauth_id);
+    match context
+        .peers
+        .release(
+            &key,
+            &row.preauth_id,
+            None,
+            "preauth ended; releasing what it held",
+        )
+        .await
+    {
+        Ok(()) => {
+            row.blocked_amount_paise = 0;
+            row.saga_state = DONE.into();
+            row.updated_at = db::now();
+            let (id, status) = (row.preauth_id.clone(), row.status.clone());
+            match queries::save_preauth_if_status(&context.db, row, &status).await? {
+                Some(row) => Ok(row),
+                None => stored(context, &id).await,
+            }
+        }
+        Err(error) => {
+            tracing::warn!(preauth_id = %row.preauth_id, %error, "release deferred until the beneficiary registry answers");
+            Ok(row)
+        }
+    }
+}
+
+/// Runs (or resumes) the saga of a PENDING preauth. Refusals end it FAILED with
+/// the reason; an unreachable peer leaves it RUNNING and answers UNAVAILABLE.
+pub async fn run(
+    context: &Context,
+    preauth_id: &str,
+    actor: &Actor,
+) -> Result<preauth::Model, ApiError> {
+    let mut row = queries::find_preauth(&context.db, preauth_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no preauth {preauth_id}")))?;
+    if row.saga_state != RUNNING {
+        return Ok(row);
+    }
+    let date = row.admission_date;
+
+    let (eligibility, scheme) = context
+        .peers
+        .eligibility(
+            &row.beneficiary_id,
+            &row.card_number,
+            &row.scheme_code,
+            date,
+        )
+        .await?;
+    row.beneficiary_id = eligibility.beneficiary_id.clone();
+    row.card_number = eligibility.card_number.clone();
+    row.family_id = eligibility.family_id.clone();
+    row.home_state_code = eligibility.home_state.clone();
+    row.scheme_code = scheme.clone();
+    if let Some(why) = eligibility.refusal {
+        return fail(
+            context,
+            row,
+            format!("not eligible under {scheme}: {why}"),
+            actor,
+        )
+        .await;
+    }
+
+    let mut lines = queries::lines_of(&context.db, preauth_id).await?;
+    let mut packages = Vec::with_capacity(lines.len());
+    for line in &lines {
+        match queries::find_package(&context.db, &line.package_code).await? {
+            Some(package) if package.0.active => packages.push(package),
+            _ => {
+                return fail(
+                    context,
+                    row,
+                    format!("package {} is not offered", line.package_code),
+                    actor,
+                )
+                .await;
+            }
+        }
+    }
+    if !context
+        .peers
+        .doctor_linked(&row.treating_hpr_id, &row.hfr_id, date)
+        .await?
+    {
+        let reason = format!(
+            "doctor {} is not linked to facility {} on {date}",
+            row.treating_hpr_id, row.hfr_id
+        );
+        return fail(context, row, reason, actor).await;
+    }
+    let specialties: BTreeSet<&str> = packages
+        .iter()
+        .map(|p| p.0.specialty_code.as_str())
+        .collect();
+    let mut route = None;
+    for specialty in specialties {
+        let answer = context
+            .peers
+            .route(
+                &eligibility.home_state,
+                &scheme,
+                &row.hfr_id,
+                specialty,
+                date,
+            )
+            .await?;
+        if let Some(why) = answer.refusal {
+            let reason = format!("{specialty} at {}: {why}", row.hfr_id);
+            return fail(context, row, reason, actor).await;
+        }
+        route.get_or_insert(answer);
+    }
+    let Some(route) = route else {
+        return fail(context, row, "no package asked for".into(), actor).await;
+    };
+    row.facility_state_code = route.treating_state.clone();
+    row.facility_district_code = route.treating_district.clone();
+    row.facility_ownership = route.treating_ownership.as_str_name().to_owned();
+    row.portability_case = route.portability_case;
+    row.agreement_id = route.agreement_id.clone();
+    row.payer_scheme_code = route.payer_scheme.clone();
+    row.payer_state_code = route.payer_state.clone();
+    if route.treating_ownership != Ownership::Public
+        && let Some(reserved) = packages.iter().find(|p| p.0.reserved_for_public)
+    {
+        let reason = format!(
+            "package {} is reserved for public hospitals; {} is not public",
+            reserved.0.package_code, row.hfr_id
+        );
+        return fail(context, row, reason, actor).await;
+    }
+
+    let mut total = Money::ZERO;
+    for (line, package) in lines.iter_mut().zip(&packages) {
+        let add_ons: Vec<String> = line
+            .add_on_codes
+            .split(',')
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned)
+            .collect();
+        let priced = match pricing::price(
+            package,
+            &add_ons,
+            route.rate_rule,
+            &route.treating_state,
+            &eligibility.home_state,
+        ) {
+            Ok(priced) => priced,
+            Err(pricing::PricingError::UnknownAddOn(code)) => {
+                return fail(
+                    context,
+                    row,
+                    format!("package {} has no add-on {code}", line.package_code),
+                    actor,
+                )
+                .await;
+            }
+            Err(pricing::PricingError::Overflow) => {
+                return Err(ApiError::internal("package price overflows"));
+            }
+        };
+        line.specialty_code = package.0.specialty_code.clone();
+        line.rate_paise = priced.rate.paise();
+        line.add_ons_paise = priced.add_ons.paise();
+        line.amount_paise = priced.amount.paise();
+        line.rate_source = priced.source.as_str_name().to_owned();
+        total = total
+            .checked_add(priced.amount)
+            .ok_or_else(|| ApiError::internal("preauth total overflows"))?;
+    }
+    row.requested_amount_paise = total.paise();
+    row.updated_at = db::now();
+    {
+        let txn = db::begin_write(&context.db).await?;
+        queries::save_lines(&txn, preauth_id, lines.clone()).await?;
+        let pending = PreauthStatus::Pending.as_str_name();
+        let Some(saved) = queries::save_preauth_if_status(&txn, row, pending).await? else {
+            return stored(context, preauth_id).await;
+        };
+        row = saved;
+        txn.commit().await?;
+    }
+
+    let key = format!("{preauth_id}/block");
+    let hold = Hold {
+        key: &key,
+        beneficiary_id: &row.beneficiary_id,
+        scheme: &row.payer_scheme_code,
+        preauth_id,
+        amount: total,
+        date,
+        reason: "preauth raised",
+    };
+    match context.peers.block(&hold).await? {
+        Move::Done => {}
+        Move::Refused(why) => {
+            return fail(
+                context,
+                row,
+                format!("cover could not be blocked: {why}"),
+                actor,
+            )
+            .await;
+        }
+    }
+
+    let flags = flags_for(
+        context,
+        &row,
+        &lines
+            .iter()
+            .map(|l| l.package_code.clone())
+            .collect::<Vec<_>>(),
+    )
+    .await?;
+    let flags = flags
+        .into_iter()
+        .map(|flag| preauth_flag::ActiveModel {
+            preauth_id: Set(preauth_id.to_owned()),
+            kind: Set(flag.kind.as_str_name().to_owned()),
+            reason: Set(flag.reason),
+            related_preauth_id: Set(flag.related),
+            ..Default::default()
+        })
+        .collect();
+    row.blocked_amount_paise = total.paise();
+    row.raised_at = Some(db::now());
+    row.saga_state = DONE.into();
+    let reason = format!("{total} blocked on the {} wallet", row.payer_scheme_code);
+    match record_with_flags(
+        &context.db,
+        row,
+        PreauthStatus::Raised,
+        &reason,
+        actor,
+        flags,
+    )
+    .await
+    {
+        Err(ApiError::Aborted(_)) => {
+            // Another runner concluded first. The block is keyed by the preauth,
+            // so if that runner raised it, both made the same block; if it
+            // failed (and released before this block landed), this block must go.
+            let other = stored(context, preauth_id).await?;
+            if other.status == PreauthStatus::Failed.as_str_name() {
+                let key = format!("{preauth_id}/release-after-concurrent-failure");
+                context
+                    .peers
+                    .release(
+                        &key,
+                        preauth_id,
+                        None,
+                        "preauth failed; late block released",
+                    )
+                    .await?;
+            }
+            Ok(other)
+        }
+        outcome => outcome,
+    }
+}
+
+async fn flags_for(
+    context: &Context,
+    row: &preauth::Model,
+    packages: &[String],
+) -> Result<Vec<fraud::Flag>, ApiError> {
+    let dead = [
+        PreauthStatus::Failed.as_str_name(),
+        PreauthStatus::Cancelled.as_str_name(),
+        PreauthStatus::Rejected.as_str_name(),
+        PreauthStatus::Pending.as_str_name(),
+    ];
+    let others =
+        queries::live_preauths_of(&context.db, &row.beneficiary_id, &row.preauth_id, &dead).await?;
+    let mut flags = fraud::overlapping(row.admission_date, &others);
+    let codes = queries::packages_of(
+        &context.db,
+        others.iter().map(|o| o.preauth_id.clone()).collect(),
+    )
+    .await?;
+    let with_codes: Vec<_> = others
+        .iter()
+        .map(|o| {
+            (
+                o.clone(),
+                codes
+                    .iter()
+                    .filter(|(id, _)| *id == o.preauth_id)
+                    .map(|(_, code)| code.clone())
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .collect();
+    flags.extend(fraud::duplicate_packages(
+        row.admission_date,
+        packages,
+        &with_codes,
+        context.settings.duplicate_package_days,
+    ));
+    let day = row.admission_date;
+    let today = queries::facility_volume(&context.db, &row.hfr_id, day, day).await?;
+    let previous = queries::facility_volume(
+        &context.db,
+        &row.hfr_id,
+        day - chrono::Duration::days(30),
+        day - chrono::Duration::days(1),
+    )
+    .await?;
+    flags.extend(fraud::high_volume(
+        &row.hfr_id,
+        today,
+        previous,
+        context.settings.volume_multiple,
+        context.settings.volume_minimum,
+    ));
+    Ok(flags)
+}

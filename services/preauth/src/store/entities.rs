@@ -1,0 +1,188 @@
+//! sea-orm entities, one module per table (see `migrations/` for the schema).
+//! Enumerations are stored as their proto value names.
+
+/// A Health Benefit Package.
+pub mod package {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "packages")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub package_code: String,
+        pub name: String,
+        pub specialty_code: String,
+        pub base_rate_paise: i64,
+        pub reserved_for_public: bool,
+        pub expected_stay_days: i32,
+        pub active: bool,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// A state's own rate for a package.
+pub mod package_rate {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "package_rates")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub package_code: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub state_code: String,
+        pub rate_paise: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// An add-on that may be chosen with a package.
+pub mod package_add_on {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "package_add_ons")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub package_code: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub add_on_code: String,
+        pub name: String,
+        pub kind: String,
+        pub amount_paise: i64,
+        pub percent_basis_points: i32,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// A pre-authorisation; `saga_state` says what work is still owed to other services.
+pub mod preauth {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "preauths")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub preauth_id: String,
+        pub idempotency_key: String,
+        pub request_fingerprint: String,
+        pub beneficiary_id: String,
+        pub card_number: String,
+        pub family_id: String,
+        pub home_state_code: String,
+        pub scheme_code: String,
+        pub hfr_id: String,
+        pub facility_state_code: String,
+        pub facility_district_code: String,
+        pub facility_ownership: String,
+        pub treating_hpr_id: String,
+        pub admission_date: Date,
+        pub discharge_date: Option<Date>,
+        pub status: String,
+        pub requested_amount_paise: i64,
+        pub approved_amount_paise: i64,
+        pub blocked_amount_paise: i64,
+        /// Enhancement blocks made so far (each has its own idempotency key).
+        pub enhancements: i32,
+        pub portability_case: bool,
+        pub agreement_id: String,
+        pub payer_scheme_code: String,
+        pub payer_state_code: String,
+        pub failure_reason: String,
+        pub provisional_diagnosis: String,
+        pub deemed_approval: bool,
+        pub saga_state: String,
+        pub created_at: DateTimeUtc,
+        pub raised_at: Option<DateTimeUtc>,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// One package of a preauth, priced once the route is known.
+pub mod preauth_line {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "preauth_lines")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub preauth_id: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub line_no: i32,
+        pub package_code: String,
+        pub specialty_code: String,
+        /// Comma-separated.
+        pub add_on_codes: String,
+        pub rate_paise: i64,
+        pub add_ons_paise: i64,
+        pub amount_paise: i64,
+        pub rate_source: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// One status change, never updated or deleted.
+pub mod preauth_history {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "preauth_history")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub preauth_id: String,
+        pub status: String,
+        pub reason: String,
+        pub actor_id: String,
+        pub actor_kind: String,
+        pub trace_id: String,
+        pub changed_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// A fraud signal on a preauth.
+pub mod preauth_flag {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "preauth_flags")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub preauth_id: String,
+        pub kind: String,
+        pub reason: String,
+        pub related_preauth_id: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -1,0 +1,358 @@
+//! Every SQL statement of the preauth service. Functions take any connection
+//! or transaction, so callers decide what runs atomically.
+
+use chrono::NaiveDate;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+
+use super::entities::{
+    package, package_add_on, package_rate, preauth, preauth_flag, preauth_history, preauth_line,
+};
+
+/// A package with its state rates and add-ons.
+pub type FullPackage = (
+    package::Model,
+    Vec<package_rate::Model>,
+    Vec<package_add_on::Model>,
+);
+
+pub async fn find_package(
+    db: &impl ConnectionTrait,
+    code: &str,
+) -> Result<Option<FullPackage>, DbErr> {
+    let Some(row) = package::Entity::find_by_id(code.to_owned()).one(db).await? else {
+        return Ok(None);
+    };
+    let rates = package_rate::Entity::find()
+        .filter(package_rate::Column::PackageCode.eq(code))
+        .order_by_asc(package_rate::Column::StateCode)
+        .all(db)
+        .await?;
+    let add_ons = package_add_on::Entity::find()
+        .filter(package_add_on::Column::PackageCode.eq(code))
+        .order_by_asc(package_add_on::Column::AddOnCode)
+        .all(db)
+        .await?;
+    Ok(Some((row, rates, add_ons)))
+}
+
+/// Replaces a package with its rates and add-ons.
+pub async fn save_package(
+    db: &impl ConnectionTrait,
+    (row, rates, add_ons): FullPackage,
+) -> Result<(), DbErr> {
+    let code = row.package_code.clone();
+    package_rate::Entity::delete_many()
+        .filter(package_rate::Column::PackageCode.eq(code.clone()))
+        .exec(db)
+        .await?;
+    package_add_on::Entity::delete_many()
+        .filter(package_add_on::Column::PackageCode.eq(code.clone()))
+        .exec(db)
+        .await?;
+    package::Entity::delete_by_id(code).exec(db).await?;
+    package::Entity::insert(row.into_active_model())
+        .exec_without_returning(db)
+        .await?;
+    if !rates.is_empty() {
+        package_rate::Entity::insert_many(
+            rates.into_iter().map(IntoActiveModel::into_active_model),
+        )
+        .exec_without_returning(db)
+        .await?;
+    }
+    if !add_ons.is_empty() {
+        package_add_on::Entity::insert_many(
+            add_ons.into_iter().map(IntoActiveModel::into_active_model),
+        )
+        .exec_without_returning(db)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Packages by code after `after`, optionally of one specialty; one more than `size`.
+pub async fn list_packages(
+    db: &impl ConnectionTrait,
+    specialty: Option<&str>,
+    include_inactive: bool,
+    after: Option<&str>,
+    size: u64,
+) -> Result<Vec<package::Model>, DbErr> {
+    let mut query = package::Entity::find()
+        .order_by_asc(package::Column::PackageCode)
+        .limit(size + 1);
+    if let Some(specialty) = specialty {
+        query = query.filter(package::Column::SpecialtyCode.eq(specialty));
+    }
+    if !include_inactive {
+        query = query.filter(package::Column::Active.eq(true));
+    }
+    if let Some(after) = after {
+        query = query.filter(package::Column::PackageCode.gt(after));
+    }
+    query.all(db).await
+}
+
+pub async fn find_preauth(
+    db: &impl ConnectionTrait,
+    id: &str,
+) -> Result<Option<preauth::Model>, DbErr> {
+    preauth::Entity::find_by_id(id.to_owned()).one(db).await
+}
+
+pub async fn find_by_key(
+    db: &impl ConnectionTrait,
+    key: &str,
+) -> Result<Option<preauth::Model>, DbErr> {
+    preauth::Entity::find()
+        .filter(preauth::Column::IdempotencyKey.eq(key))
+        .one(db)
+        .await
+}
+
+/// Inserts a new preauth with its requested lines; returns false when the
+/// idempotency key is taken (another request got there first).
+pub async fn insert_preauth(
+    db: &impl ConnectionTrait,
+    row: preauth::Model,
+    lines: Vec<preauth_line::Model>,
+) -> Result<bool, DbErr> {
+    let inserted = preauth::Entity::insert(row.into_active_model())
+        .on_conflict(
+            sea_orm::sea_query::OnConflict::column(preauth::Column::IdempotencyKey)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    if inserted == 0 {
+        return Ok(false);
+    }
+    preauth_line::Entity::insert_many(lines.into_iter().map(IntoActiveModel::into_active_model))
+        .exec_without_returning(db)
+        .await?;
+    Ok(true)
+}
+
+/// Saves the preauth only if its stored status is still `expected`: the
+/// optimistic check that keeps two writers (a request and the background
+/// worker, say) from both moving it on. `None` when someone else changed it.
+pub async fn save_preauth_if_status(
+    db: &impl ConnectionTrait,
+    row: preauth::Model,
+    expected: &str,
+) -> Result<Option<preauth::Model>, DbErr> {
+    let saved = preauth::Entity::update(row.into_active_model().reset_all())
+        .validate()?
+        .filter(preauth::Column::Status.eq(expected))
+        .exec(db)
+        .await;
+    match saved {
+        Ok(row) => Ok(Some(row)),
+        Err(DbErr::RecordNotUpdated) => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
+pub async fn lines_of(
+    db: &impl ConnectionTrait,
+    id: &str,
+) -> Result<Vec<preauth_line::Model>, DbErr> {
+    preauth_line::Entity::find()
+        .filter(preauth_line::Column::PreauthId.eq(id))
+        .order_by_asc(preauth_line::Column::LineNo)
+        .all(db)
+        .await
+}
+
+/// Replaces a preauth's lines (priced, or with an enhancement's added).
+pub async fn save_lines(
+    db: &impl ConnectionTrait,
+    id: &str,
+    lines: Vec<preauth_line::Model>,
+) -> Result<(), DbErr> {
+    preauth_line::Entity::delete_many()
+        .filter(preauth_line::Column::PreauthId.eq(id))
+        .exec(db)
+        .await?;
+    if !lines.is_empty() {
+        preauth_line::Entity::insert_many(
+            lines.into_iter().map(IntoActiveModel::into_active_model),
+        )
+        .exec_without_returning(db)
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn append_history(
+    db: &impl ConnectionTrait,
+    entry: preauth_history::ActiveModel,
+) -> Result<(), DbErr> {
+    preauth_history::Entity::insert(entry)
+        .exec_without_returning(db)
+        .await
+        .map(|_| ())
+}
+
+pub async fn history_of(
+    db: &impl ConnectionTrait,
+    id: &str,
+) -> Result<Vec<preauth_history::Model>, DbErr> {
+    preauth_history::Entity::find()
+        .filter(preauth_history::Column::PreauthId.eq(id))
+        .order_by_asc(preauth_history::Column::Id)
+        .all(db)
+        .await
+}
+
+pub async fn flags_of(
+    db: &impl ConnectionTrait,
+    id: &str,
+) -> Result<Vec<preauth_flag::Model>, DbErr> {
+    preauth_flag::Entity::find()
+        .filter(preauth_flag::Column::PreauthId.eq(id))
+        .order_by_asc(preauth_flag::Column::Id)
+        .all(db)
+        .await
+}
+
+pub async fn insert_flags(
+    db: &impl ConnectionTrait,
+    flags: Vec<preauth_flag::ActiveModel>,
+) -> Result<(), DbErr> {
+    if flags.is_empty() {
+        return Ok(());
+    }
+    preauth_flag::Entity::insert_many(flags)
+        .exec_without_returning(db)
+        .await
+        .map(|_| ())
+}
+
+/// The beneficiary's other preauths that are not failed, cancelled or rejected.
+pub async fn live_preauths_of(
+    db: &impl ConnectionTrait,
+    beneficiary_id: &str,
+    except: &str,
+    dead: &[&str],
+) -> Result<Vec<preauth::Model>, DbErr> {
+    preauth::Entity::find()
+        .filter(preauth::Column::BeneficiaryId.eq(beneficiary_id))
+        .filter(preauth::Column::PreauthId.ne(except))
+        .filter(preauth::Column::Status.is_not_in(dead.iter().copied()))
+        .all(db)
+        .await
+}
+
+/// Package codes of the given preauths' lines.
+pub async fn packages_of(
+    db: &impl ConnectionTrait,
+    preauth_ids: Vec<String>,
+) -> Result<Vec<(String, String)>, DbErr> {
+    preauth_line::Entity::find()
+        .select_only()
+        .column(preauth_line::Column::PreauthId)
+        .column(preauth_line::Column::PackageCode)
+        .filter(preauth_line::Column::PreauthId.is_in(preauth_ids))
+        .into_tuple()
+        .all(db)
+        .await
+}
+
+/// How many preauths a facility has with admission in `[from, until]`.
+pub async fn facility_volume(
+    db: &impl ConnectionTrait,
+    hfr_id: &str,
+    from: NaiveDate,
+    until: NaiveDate,
+) -> Result<u64, DbErr> {
+    preauth::Entity::find()
+        .filter(preauth::Column::HfrId.eq(hfr_id))
+        .filter(preauth::Column::AdmissionDate.between(from, until))
+        .count(db)
+        .await
+}
+
+/// Preauths whose saga still owes work to other services.
+pub async fn with_saga_state(
+    db: &impl ConnectionTrait,
+    states: &[&str],
+) -> Result<Vec<preauth::Model>, DbErr> {
+    preauth::Entity::find()
+        .filter(preauth::Column::SagaState.is_in(states.iter().copied()))
+        .all(db)
+        .await
+}
+
+/// Raised preauths raised before `cutoff` (due for deemed approval).
+pub async fn raised_before(
+    db: &impl ConnectionTrait,
+    raised_status: &str,
+    cutoff: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<preauth::Model>, DbErr> {
+    preauth::Entity::find()
+        .filter(preauth::Column::Status.eq(raised_status))
+        .filter(preauth::Column::RaisedAt.lt(cutoff))
+        .all(db)
+        .await
+}
+
+/// Filters of ListPreauths.
+#[derive(Debug, Default)]
+pub struct PreauthFilter {
+    pub hfr_id: Option<String>,
+    pub status: Option<String>,
+    pub district_code: Option<String>,
+    pub beneficiary_id: Option<String>,
+    pub from: Option<NaiveDate>,
+    pub until: Option<NaiveDate>,
+    pub flagged_only: bool,
+}
+
+/// Preauths matching `filter`, newest first (ids are time-ordered); one more than `size`.
+pub async fn list_preauths(
+    db: &impl ConnectionTrait,
+    filter: &PreauthFilter,
+    before: Option<&str>,
+    size: u64,
+) -> Result<Vec<preauth::Model>, DbErr> {
+    let mut condition = Condition::all();
+    if let Some(v) = &filter.hfr_id {
+        condition = condition.add(preauth::Column::HfrId.eq(v.clone()));
+    }
+    if let Some(v) = &filter.status {
+        condition = condition.add(preauth::Column::Status.eq(v.clone()));
+    }
+    if let Some(v) = &filter.district_code {
+        condition = condition.add(preauth::Column::FacilityDistrictCode.eq(v.clone()));
+    }
+    if let Some(v) = &filter.beneficiary_id {
+        condition = condition.add(preauth::Column::BeneficiaryId.eq(v.clone()));
+    }
+    if let Some(v) = filter.from {
+        condition = condition.add(preauth::Column::AdmissionDate.gte(v));
+    }
+    if let Some(v) = filter.until {
+        condition = condition.add(preauth::Column::AdmissionDate.lte(v));
+    }
+    if filter.flagged_only {
+        let flagged = sea_orm::sea_query::Query::select()
+            .column(preauth_flag::Column::PreauthId)
+            .from(preauth_flag::Entity)
+            .to_owned();
+        condition = condition.add(preauth::Column::PreauthId.in_subquery(flagged));
+    }
+    if let Some(before) = before {
+        condition = condition.add(preauth::Column::PreauthId.lt(before));
+    }
+    preauth::Entity::find()
+        .filter(condition)
+        .order_by_desc(preauth::Column::PreauthId)
+        .limit(size + 1)
+        .all(db)
+        .await
+}

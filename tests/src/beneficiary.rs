@@ -1,0 +1,193 @@
+//! Typed helpers for tests that need a beneficiary registry and its people.
+
+use std::sync::Arc;
+
+use ayushman_domain::Aadhaar;
+use ayushman_platform::{MeshService, db, testing};
+use ayushman_proto::{
+    beneficiary::v1::{
+        self as pb, beneficiary_registry_service_client::BeneficiaryRegistryServiceClient,
+        import_eligibility_request::Item,
+    },
+    common::v1::{Actor, ActorKind, Gender, Location},
+};
+use secrecy::SecretString;
+use tonic::transport::Channel;
+
+/// The Aadhaar key of test registries.
+pub const TEST_HMAC_KEY: &str = "test-only-hmac-key-0123456789";
+
+/// A beneficiary registry served in-process on its own database.
+pub struct BeneficiaryRegistry {
+    /// The running server.
+    pub server: testing::RunningServer,
+    /// A client connected to it.
+    pub client: BeneficiaryRegistryServiceClient<Channel>,
+}
+
+/// Starts a beneficiary registry on `database` with the offline KYC provider and default covers.
+pub async fn spawn(database: &testing::TestDatabase) -> BeneficiaryRegistry {
+    let _telemetry =
+        ayushman_platform::telemetry::init("beneficiary-test", &testing::test_telemetry());
+    let connection = db::connect_and_migrate::<beneficiary_registry::store::Migrator>(
+        MeshService::BeneficiaryRegistry,
+        &database.settings,
+    )
+    .await
+    .expect("migrate beneficiary registry");
+    let state = beneficiary_registry::AppState {
+        db: connection,
+        catalogue: Arc::new(beneficiary_registry::schemes::Catalogue::new(
+            &beneficiary_registry::config::Covers::default(),
+        )),
+        kyc: Arc::new(beneficiary_registry::kyc::OfflineKycProvider),
+        aadhaar_hmac_key: Arc::new(SecretString::from(TEST_HMAC_KEY)),
+        max_message_bytes: 16 * 1024 * 1024,
+    };
+    let server = testing::spawn(
+        MeshService::BeneficiaryRegistry,
+        beneficiary_registry::router(state),
+    )
+    .await;
+    let client = BeneficiaryRegistryServiceClient::new(crate::connect(&server.url()).await);
+    BeneficiaryRegistry { server, client }
+}
+
+/// A synthetic, valid Aadhaar number made from `seed` (never a real person's).
+pub fn aadhaar(seed: u64) -> String {
+    let mut digits = [0u8; 11];
+    digits[0] = 2 + (seed % 7) as u8;
+    let mut rest = seed;
+    for digit in digits.iter_mut().skip(1).rev() {
+        *digit = (rest % 10) as u8;
+        rest /= 10;
+    }
+    // Keep clear of the offline KYC provider's failure markers (999, 888, 777).
+    digits[1] = 1;
+    Aadhaar::from_first_eleven(digits)
+        .expect("valid digits")
+        .expose_digits()
+}
+
+/// An SECC row of a family in Saran (Bihar), PM-JAY eligible.
+pub fn saran_row(family_id: &str, name: &str, year_of_birth: i32) -> pb::EligibilityRow {
+    pb::EligibilityRow {
+        source_list: pb::SourceList::Secc as i32,
+        family_id: family_id.into(),
+        member_name: name.into(),
+        gender: Gender::Female as i32,
+        year_of_birth,
+        relation: pb::Relation::Head as i32,
+        location: Some(Location {
+            state_code: "10".into(),
+            district_code: "10-230".into(),
+            block_code: "10-230-01".into(),
+            village_code: String::new(),
+        }),
+        eligibility_category: "SECC-D1".into(),
+        aadhaar: String::new(),
+        existing_card_number: String::new(),
+    }
+}
+
+/// An operator of a card camp.
+pub fn operator(id: &str) -> Actor {
+    Actor {
+        actor_id: id.into(),
+        kind: ActorKind::Operator as i32,
+        display_name: String::new(),
+    }
+}
+
+impl BeneficiaryRegistry {
+    /// Streams `rows` after a header with `key`.
+    pub async fn import(
+        &mut self,
+        key: &str,
+        rows: Vec<pb::EligibilityRow>,
+    ) -> Result<pb::ImportEligibilityResponse, tonic::Status> {
+        let header = pb::ImportEligibilityRequest {
+            item: Some(Item::Header(pb::ImportHeader {
+                idempotency_key: key.into(),
+                file_name: format!("{key}.csv"),
+                actor: None,
+            })),
+        };
+        let messages = std::iter::once(header).chain(rows.into_iter().map(|row| {
+            pb::ImportEligibilityRequest {
+                item: Some(Item::Row(row)),
+            }
+        }));
+        self.client
+            .import_eligibility(tokio_stream::iter(messages))
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    /// The people of a family, by beneficiary id.
+    pub async fn family(&mut self, family_id: &str) -> pb::Family {
+        self.client
+            .get_family(pb::GetFamilyRequest {
+                family_id: family_id.into(),
+            })
+            .await
+            .expect("get family")
+            .into_inner()
+            .family
+            .expect("family in reply")
+    }
+
+    /// Imports one SECC person of a new family and cards them; returns the beneficiary.
+    pub async fn carded_person(
+        &mut self,
+        family_id: &str,
+        name: &str,
+        seed: u64,
+    ) -> pb::Beneficiary {
+        self.import(
+            &format!("import-{family_id}"),
+            vec![saran_row(family_id, name, 1980)],
+        )
+        .await
+        .expect("import");
+        let person = self.family(family_id).await.members.remove(0);
+        self.client
+            .issue_card(pb::IssueCardRequest {
+                idempotency_key: format!("card-{family_id}"),
+                beneficiary_id: person.beneficiary_id.clone(),
+                aadhaar: aadhaar(seed),
+                kyc_method: pb::KycMethod::AadhaarOtp as i32,
+                operator: Some(operator("CSC-SARAN-017")),
+                centre_id: "CSC-10230-017".into(),
+                campaign_id: String::new(),
+            })
+            .await
+            .expect("issue card")
+            .into_inner()
+            .beneficiary
+            .expect("beneficiary in reply")
+    }
+
+    /// BlockAmount of PM-JAY cover for a preauth, treatment today.
+    pub async fn block(
+        &mut self,
+        key: &str,
+        beneficiary_id: &str,
+        preauth_id: &str,
+        amount_paise: i64,
+    ) -> Result<pb::BlockAmountResponse, tonic::Status> {
+        self.client
+            .block_amount(pb::BlockAmountRequest {
+                idempotency_key: key.into(),
+                beneficiary_id: beneficiary_id.into(),
+                scheme_code: "PMJAY".into(),
+                preauth_id: preauth_id.into(),
+                amount_paise,
+                treatment_date: None,
+                reason: "preauth raised".into(),
+                actor: None,
+            })
+            .await
+            .map(tonic::Response::into_inner)
+    }
+}

@@ -1,0 +1,272 @@
+//! Test support shared by every test in this crate: typed helpers to start the
+//! real service binaries, reach them over gRPC, and run the real grpcurl.
+
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    process::Stdio,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use ayushman_platform::MeshService;
+use tokio::{
+    io::{AsyncBufReadExt, BufReader},
+    process::{Child, Command},
+};
+use tonic::transport::Channel;
+use tonic_health::pb::{
+    HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
+};
+
+/// The workspace root (this crate lives in `tests/`).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_owned()
+}
+
+/// The folder cargo put this test's binaries in (`target/debug`).
+fn target_dir() -> PathBuf {
+    let test_exe = std::env::current_exe().expect("test executable path");
+    // target/debug/deps/<test> -> target/debug
+    test_exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps")
+        .to_owned()
+}
+
+/// The path of a service binary built by `cargo build --workspace`.
+pub fn service_binary(service: MeshService) -> PathBuf {
+    let path = target_dir().join(service.name());
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build --workspace --bins` first (make test does)",
+        path.display()
+    );
+    path
+}
+
+/// The grpcurl installed by `make tools` into `.tools/bin`.
+pub fn grpcurl() -> PathBuf {
+    let path = workspace_root().join(".tools/bin/grpcurl");
+    assert!(
+        path.exists(),
+        "{} is missing: run `make tools` (make test does)",
+        path.display()
+    );
+    path
+}
+
+/// A service binary running as a child process on loopback, killed on drop.
+pub struct ServiceProcess {
+    /// Which service it is.
+    pub service: MeshService,
+    /// Where it serves gRPC.
+    pub addr: SocketAddr,
+    /// Where it serves metrics.
+    pub admin_addr: SocketAddr,
+    child: Child,
+    log: Arc<Mutex<Vec<String>>>,
+    _data: tempfile::TempDir,
+}
+
+/// Appends every line of `stream` to `log` until it closes.
+fn collect_lines(
+    stream: impl tokio::io::AsyncRead + Unpin + Send + 'static,
+    log: Arc<Mutex<Vec<String>>>,
+) {
+    tokio::spawn(async move {
+        let mut lines = BufReader::new(stream).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            log.lock().expect("log lock").push(line);
+        }
+    });
+}
+
+impl ServiceProcess {
+    /// Starts `service` on ports the OS picks, with its own SQLite data folder
+    /// (or `database_url`), and waits until it logs that it is serving.
+    pub async fn start(service: MeshService, database_url: Option<&str>) -> Self {
+        Self::start_with_log_filter(service, database_url, "info").await
+    }
+
+    /// Like [`ServiceProcess::start`], logging at `log_filter` (e.g. "debug").
+    pub async fn start_with_log_filter(
+        service: MeshService,
+        database_url: Option<&str>,
+        log_filter: &str,
+    ) -> Self {
+        let data = tempfile::Builder::new()
+            .prefix(&format!("ayushman-{}-", service.name()))
+            .tempdir()
+            .expect("temporary data folder");
+        let mut command = Command::new(service_binary(service));
+        command
+            .env_clear()
+            .env("AYUSHMAN__SERVER__PORT", "0")
+            .env("AYUSHMAN__SERVER__ADMIN_PORT", "0")
+            .env("AYUSHMAN__DATABASE__DATA_DIR", data.path())
+            .env("AYUSHMAN__TELEMETRY__LOG_FORMAT", "json")
+            .env("AYUSHMAN__TELEMETRY__LOG_FILTER", log_filter)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        if let Some(url) = database_url {
+            command.env("DATABASE_URL", url);
+        }
+        let mut child = command.spawn().expect("service binary starts");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        collect_lines(child.stderr.take().expect("piped stderr"), log.clone());
+        collect_lines(child.stdout.take().expect("piped stdout"), log.clone());
+        let serving = tokio::time::timeout(Duration::from_secs(60), async {
+            loop {
+                let announced = log.lock().expect("log lock").iter().find_map(|line| {
+                    let event = serde_json::from_str::<serde_json::Value>(line).ok()?;
+                    (event["message"] == "serving gRPC").then(|| {
+                        let addr = |key: &str| {
+                            event[key]
+                                .as_str()
+                                .and_then(|a| a.parse().ok())
+                                .expect("address in log")
+                        };
+                        (addr("grpc_addr"), addr("admin_addr"))
+                    })
+                });
+                if let Some(addresses) = announced {
+                    return addresses;
+                }
+                if let Ok(Some(status)) = child.try_wait() {
+                    panic!(
+                        "{} exited ({status}) before serving: {:?}",
+                        service.name(),
+                        log.lock().expect("log lock")
+                    );
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("{} did not start serving within 60 s", service.name()));
+        Self {
+            service,
+            addr: serving.0,
+            admin_addr: serving.1,
+            child,
+            log,
+            _data: data,
+        }
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Everything the process printed so far, stdout and stderr, line by line.
+    pub fn log_lines(&self) -> Vec<String> {
+        self.log.lock().expect("log lock").clone()
+    }
+
+    /// Sends SIGTERM and waits for the process to exit; returns its exit code.
+    pub async fn terminate(mut self) -> Option<i32> {
+        if let Some(pid) = self.child.id().and_then(|id| i32::try_from(id).ok()) {
+            let pid = nix::unistd::Pid::from_raw(pid);
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+        }
+        let status = tokio::time::timeout(Duration::from_secs(30), self.child.wait())
+            .await
+            .expect("service stops within 30 s of SIGTERM")
+            .expect("wait for service");
+        status.code()
+    }
+}
+
+/// A plain channel to `url`, connected now.
+pub async fn connect(url: &str) -> Channel {
+    Channel::from_shared(url.to_owned())
+        .expect("valid url")
+        .connect()
+        .await
+        .expect("connect to service")
+}
+
+/// The health status a server reports for `service_name` ("" for the server as a whole).
+pub async fn health_of(channel: Channel, service_name: &str) -> ServingStatus {
+    let response = HealthClient::new(channel)
+        .check(HealthCheckRequest {
+            service: service_name.to_owned(),
+        })
+        .await
+        .expect("health check answers");
+    response.into_inner().status()
+}
+
+/// The service names a server lists over reflection v1.
+pub async fn reflected_services(channel: Channel) -> Vec<String> {
+    use tonic_reflection::pb::v1::{
+        ServerReflectionRequest, server_reflection_client::ServerReflectionClient,
+        server_reflection_request::MessageRequest, server_reflection_response::MessageResponse,
+    };
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut responses = ServerReflectionClient::new(channel)
+        .server_reflection_info(tokio_stream::iter([request]))
+        .await
+        .expect("reflection answers")
+        .into_inner();
+    let response = responses
+        .message()
+        .await
+        .expect("reflection stream")
+        .expect("one response");
+    match response.message_response {
+        Some(MessageResponse::ListServicesResponse(list)) => {
+            let mut names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+            names.sort();
+            names
+        }
+        other => panic!("unexpected reflection response {other:?}"),
+    }
+}
+
+/// Fetches `http://<addr><path>` with a bare HTTP/1.0 request; returns the body.
+pub async fn http_get(addr: SocketAddr, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("connect admin port");
+    stream
+        .write_all(format!("GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").as_bytes())
+        .await
+        .expect("send request");
+    let mut response = String::new();
+    stream
+        .read_to_string(&mut response)
+        .await
+        .expect("read response");
+    response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+        .unwrap_or_default()
+}
+
+/// The field names of the `google.rpc.BadRequest` violations in an INVALID_ARGUMENT status.
+pub fn bad_fields(status: &tonic::Status) -> Vec<String> {
+    use tonic_types::StatusExt;
+    assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status:?}");
+    status
+        .get_details_bad_request()
+        .map(|bad| bad.field_violations.into_iter().map(|v| v.field).collect())
+        .unwrap_or_default()
+}
+
+pub mod beneficiary;
+pub mod facility;
+pub mod portability;
+pub mod preauth;
+pub mod proxy;

@@ -1,0 +1,312 @@
+//! `ayushctl seed`, `import-facilities`, `report opd` and `report portability`
+//! against real services: the demo reproduces the published OPD figures exactly
+//! and carries portability agreements and settlements, repeating the seed
+//! changes nothing, and a CSV import lists every reject by row.
+
+use ayushman_platform::{MeshService, testing};
+use ayushman_proto::facility::v1 as pb;
+use mesh_tests::{beneficiary, facility, preauth, service_binary};
+
+async fn ayushctl(args: &[&str], facility_url: &str) -> (Option<i32>, String, String) {
+    ayushctl_with(args, &["--facility-url", facility_url]).await
+}
+
+async fn ayushctl_with(args: &[&str], endpoints: &[&str]) -> (Option<i32>, String, String) {
+    let binary = service_binary(MeshService::Gateway).with_file_name("ayushctl");
+    let output = tokio::process::Command::new(binary)
+        .args(args)
+        .args(endpoints)
+        .output()
+        .await
+        .expect("ayushctl runs");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn the_demo_seed_reproduces_the_published_figures_and_is_safe_to_repeat() {
+    let mut flow = preauth::spawn("sqlite", preauth::quick_settings()).await;
+    let (url, portability_url, beneficiary_url, preauth_url, claims_url) = (
+        flow.facilities.server.url(),
+        flow.servers[0].url(),
+        flow.people.server.url(),
+        flow.servers[1].url(),
+        flow.servers[2].url(),
+    );
+    let endpoints = [
+        "--facility-url",
+        &url,
+        "--portability-url",
+        &portability_url,
+        "--beneficiary-url",
+        &beneficiary_url,
+        "--preauth-url",
+        &preauth_url,
+        "--claims-url",
+        &claims_url,
+    ];
+
+    let (code, stdout, stderr) = ayushctl_with(&["seed"], &endpoints).await;
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(
+        stdout.lines().map(str::trim).collect::<Vec<_>>(),
+        [
+            "facility registry: 200 facilities, 222 professionals, 180 empanelments, 93,940 OPD registrations (93,940 new)",
+            "portability: 3 agreements, 10 settlements in June 2025",
+            "beneficiary registry: 37,454 people (37,454 new), 7,491 new families; Saran 8,882 of 28,954 carded (30.68 %); Durg card drive: 60 cards today",
+            "preauth: 102 packages in the catalogue",
+            "claims: 56,867 paid claims of Durg's last 36 months (56,867 new): ₹1,70,00,000 a month on average; public hospitals 46,787 patients, ₹15,84,00,000",
+        ]
+    );
+    assert_eq!(
+        flow.facilities.opd_totals_may_to_july_2025("22-414").await,
+        (60_045, 32_379, 5392)
+    );
+    assert_eq!(
+        flow.facilities.opd_totals_may_to_july_2025("22-415").await,
+        (33_895, 13_729, 4050)
+    );
+
+    let (code, stdout, stderr) = ayushctl_with(&["seed"], &endpoints).await;
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stdout
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .ends_with("93,940 OPD registrations (0 new)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("37,454 people (0 new)"),
+        "seeding again adds nobody: {stdout}"
+    );
+    assert!(
+        stdout.contains("56,867 paid claims of Durg's last 36 months (0 new)"),
+        "seeding again adds no claim: {stdout}"
+    );
+    assert_eq!(
+        flow.facilities.opd_totals_may_to_july_2025("22-414").await,
+        (60_045, 32_379, 5392)
+    );
+
+    let (code, table, _) = ayushctl(
+        &[
+            "report",
+            "opd",
+            "--district",
+            "22-414",
+            "--from",
+            "2025-05",
+            "--to",
+            "2025-07",
+        ],
+        &url,
+    )
+    .await;
+    assert_eq!(code, Some(0));
+    let total_line = table
+        .lines()
+        .find(|l| l.contains("Total"))
+        .expect("total line");
+    assert!(
+        total_line.contains("60,045")
+            && total_line.contains("32,379")
+            && total_line.contains("53.92 %"),
+        "{table}"
+    );
+
+    let suspended = flow
+        .facilities
+        .check(
+            "IN2217000100",
+            "GENERAL_SURGERY",
+            facility::date(2025, 6, 1),
+        )
+        .await;
+    assert_eq!(
+        suspended.denial,
+        pb::EmpanelmentDenial::Suspended as i32,
+        "the demo keeps one suspended hospital in Durg"
+    );
+
+    let route = |home: &str, scheme: &str| ayushman_proto::portability::v1::RouteCaseRequest {
+        home_state_code: home.into(),
+        scheme_code: scheme.into(),
+        hfr_id: "IN2438000001".into(),
+        specialty_code: "CARDIOLOGY".into(),
+        treatment_date: Some(facility::date(2025, 6, 1)),
+    };
+    let maa_in_gujarat = flow
+        .portability
+        .route_case(route("08", "RJ-MAA"))
+        .await
+        .expect("route")
+        .into_inner();
+    assert!(
+        maa_in_gujarat.allowed && maa_in_gujarat.portability_case,
+        "{maa_in_gujarat:?}"
+    );
+    let bihar_in_gujarat = flow
+        .portability
+        .route_case(route("10", "BR-MJAY"))
+        .await
+        .expect("route")
+        .into_inner();
+    assert_eq!(
+        bihar_in_gujarat.message,
+        "agreement AGR-BR-MJAY-OUT is not in force yet (draft)"
+    );
+
+    let (code, report, stderr) = ayushctl_with(
+        &[
+            "report",
+            "portability",
+            "--from",
+            "2025-06",
+            "--to",
+            "2025-06",
+        ],
+        &["--portability-url", &portability_url],
+    )
+    .await;
+    assert_eq!(code, Some(0), "{stderr}");
+    let line = |needle: &str| {
+        report
+            .lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no {needle} in\n{report}"))
+            .to_owned()
+    };
+    assert!(
+        line("Rajasthan (08) / Gujarat (24)").contains("₹2,90,500"),
+        "{report}"
+    );
+    assert!(
+        line("Bihar (10) / Chhattisgarh (22)").contains("₹1,38,750"),
+        "{report}"
+    );
+
+    let cardiology = ayushman_proto::preauth::v1::ListPackagesRequest {
+        specialty_code: "CARDIOLOGY".into(),
+        ..Default::default()
+    };
+    assert_eq!(
+        flow.client
+            .list_packages(cardiology)
+            .await
+            .expect("packages")
+            .into_inner()
+            .packages
+            .len(),
+        17
+    );
+
+    let people_endpoint = ["--beneficiary-url", beneficiary_url.as_str()];
+    let (code, coverage, stderr) = ayushctl_with(
+        &["report", "coverage", "--district", "10-230"],
+        &people_endpoint,
+    )
+    .await;
+    assert_eq!(code, Some(0), "{stderr}");
+    let saran = coverage
+        .lines()
+        .find(|l| l.contains("10-230"))
+        .unwrap_or_default();
+    assert!(
+        saran.contains("28,954") && saran.contains("8,882") && saran.contains("30.68 %"),
+        "{coverage}"
+    );
+    let (code, campaign, _) = ayushctl_with(&["report", "campaign"], &people_endpoint).await;
+    assert_eq!(code, Some(0));
+    assert!(
+        campaign.starts_with("Durg Ayushman card drive"),
+        "{campaign}"
+    );
+    assert!(
+        campaign.contains("60 cards made of a target of 1,000"),
+        "{campaign}"
+    );
+    let (code, operators, _) = ayushctl_with(
+        &["report", "operators", "--district", "22-387"],
+        &people_endpoint,
+    )
+    .await;
+    assert_eq!(code, Some(0));
+    assert!(
+        operators
+            .trim_end()
+            .ends_with("60 cards by 6 active operators"),
+        "{operators}"
+    );
+}
+
+#[tokio::test]
+async fn importing_an_eligibility_csv_streams_it_and_lists_every_reject_by_row() {
+    let database = testing::sqlite();
+    let registry = beneficiary::spawn(&database).await;
+    let folder = tempfile::tempdir().expect("tempdir");
+    let csv = folder.path().join("saran.csv");
+    std::fs::write(
+        &csv,
+        "source_list,family_id,member_name,gender,year_of_birth,relation,state_code,district_code,block_code,village_code,eligibility_category,aadhaar,existing_card_number\n\
+         SECC,RC-1,Sunita Devi,FEMALE,1982,HEAD,10,10-230,10-230-01,,SECC-D1,,\n\
+         SECC,RC-1,Ramesh Rai,MALE,1979,SPOUSE,10,10-230,10-230-01,,SECC-D1,234567890125,\n\
+         NFSA,RC-2,Kamla,FEMALE,1960,HEAD,10,10-230,10-230-02,,NFSA-PHH,,\n\
+         SECC,RC-3,Nobody,ALIEN,1990,HEAD,10,99-999,,,SECC-D1,,\n",
+    )
+    .expect("write csv");
+    let (code, stdout, stderr) = ayushctl_with(
+        &["import", csv.to_str().expect("utf-8 path")],
+        &["--beneficiary-url", &registry.server.url()],
+    )
+    .await;
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(
+        stdout.lines().collect::<Vec<_>>(),
+        [
+            "4 rows: 2 accepted, 0 already registered, 2 rejected; 2 new families",
+            "  row 2: aadhaar Aadhaar check digit is wrong",
+            "  row 4: gender is required",
+            "  row 4: location.district_code unknown district \"99-999\": district codes look like 10-230 and start with the state code",
+        ]
+    );
+    assert_eq!(stderr.trim(), "ayushctl: 2 of 4 rows were not imported");
+}
+
+#[tokio::test]
+async fn importing_a_csv_registers_good_rows_and_lists_every_reject_by_row() {
+    let database = testing::sqlite();
+    let registry = facility::spawn(&database).await;
+    let folder = tempfile::tempdir().expect("tempdir");
+    let csv = folder.path().join("facilities.csv");
+    std::fs::write(
+        &csv,
+        "hfr_id,name,facility_type,ownership,state_code,district_code,block_code,beds,abdm_enabled,society_name,society_account_id\n\
+         IN1030000500,Shanti Nursing Home,PRIVATE_HOSPITAL,PRIVATE,10,10-230,,40,true,,\n\
+         IN1030000501,Bad Row,SPACESHIP,PRIVATE,10,10-230,,40,true,,\n\
+         IN103000,Short Id,PRIVATE_HOSPITAL,PRIVATE,10,10-230,,-5,true,,\n\
+         IN1030000502,Sadar Hospital Annexe,district_hospital,public,10,10-230,,60,false,Rogi Kalyan Samiti Saran,RKS-230\n",
+    )
+    .expect("write csv");
+
+    let (code, stdout, stderr) = ayushctl(
+        &["import-facilities", csv.to_str().expect("utf-8 path")],
+        &registry.server.url(),
+    )
+    .await;
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        stdout.lines().collect::<Vec<_>>(),
+        [
+            "4 rows: 2 registered, 2 rejected",
+            "  row 2: facility_type \"SPACESHIP\" is not a facility type (e.g. DISTRICT_HOSPITAL)",
+            "  row 3: hfr_id HFR id must be IN followed by 10 digits",
+            "  row 3: beds cannot be negative",
+        ]
+    );
+    assert_eq!(stderr.trim(), "ayushctl: 2 of 4 rows were not imported");
+}

@@ -1,0 +1,15 @@
+//! Tests of the mesh over real sockets, in one binary so the workspace links
+//! one large test executable instead of one per area. The trace tests live in
+//! binaries of their own: each installs the process-wide subscriber.
+
+mod ayushctl_seed_and_reports;
+mod ayushctl_up;
+mod beneficiary_registry;
+mod claims;
+mod facility_registry;
+mod platform_database;
+mod platform_server;
+mod portability;
+mod preauth_flow;
+mod privacy;
+mod service_binaries;

@@ -1,0 +1,380 @@
+//! Portability over real gRPC with a real facility registry, on SQLite and (with
+//! TEST_DATABASE_URL) PostgreSQL: routing in-state and out-of-state cases with
+//! every refusal, the settlement ledger and monthly netting.
+
+use ayushman_proto::{
+    common::v1::{Ownership, YearMonth},
+    portability::v1::{self as pb, RouteDenial},
+};
+use mesh_tests::{
+    bad_fields,
+    facility::{bastar_district_hospital, jaipur_private_hospital},
+    portability::{self, ahmedabad_heart_hospital, backends, maa_outbound},
+};
+use tonic::Code;
+
+async fn mesh_with_hospitals(backend: &str) -> portability::Mesh {
+    let mut mesh = portability::spawn(backend).await;
+    for hospital in [
+        bastar_district_hospital(),
+        jaipur_private_hospital(),
+        ahmedabad_heart_hospital(),
+    ] {
+        let hfr_id = hospital.hfr_id.clone();
+        mesh.facilities.register(hospital).await;
+        mesh.facilities.empanel(&hfr_id, &["CARDIOLOGY"]).await;
+    }
+    mesh
+}
+
+#[tokio::test]
+async fn an_in_state_case_is_not_a_portability_case() {
+    for backend in backends() {
+        let mut mesh = mesh_with_hospitals(backend).await;
+        let route = mesh
+            .route("22", "PMJAY", "IN2210000001")
+            .await
+            .expect("route");
+        assert!(route.allowed, "{route:?}");
+        assert!(!route.portability_case);
+        assert_eq!(
+            (
+                route.payer_scheme_code.as_str(),
+                route.payer_state_code.as_str()
+            ),
+            ("PMJAY", "22")
+        );
+        assert_eq!(
+            (
+                route.treating_state_code.as_str(),
+                route.treating_district_code.as_str()
+            ),
+            ("22", "22-414")
+        );
+        assert_eq!(route.treating_ownership, Ownership::Public as i32);
+        assert!(route.agreement_id.is_empty());
+    }
+}
+
+#[tokio::test]
+async fn a_maa_card_holder_in_gujarat_is_treated_at_gujarat_rates_with_rajasthan_paying() {
+    for backend in backends() {
+        let mut mesh = mesh_with_hospitals(backend).await;
+        mesh.agree(maa_outbound(pb::AgreementStatus::Active)).await;
+        let route = mesh
+            .route("08", "RJ-MAA", "IN2410000077")
+            .await
+            .expect("route");
+        assert!(route.allowed, "{backend}: {route:?}");
+        assert!(route.portability_case);
+        assert_eq!(route.treating_state_code, "24");
+        assert_eq!(
+            (
+                route.payer_scheme_code.as_str(),
+                route.payer_state_code.as_str()
+            ),
+            ("RJ-MAA", "08")
+        );
+        assert_eq!(route.rate_rule, pb::RateRule::TreatingState as i32);
+        assert_eq!(route.agreement_id, "AGR-RJ-MAA-OUT");
+    }
+}
+
+#[tokio::test]
+async fn a_scheme_without_an_agreement_is_refused_with_the_reason() {
+    let mut mesh = mesh_with_hospitals("sqlite").await;
+    let route = mesh
+        .route("10", "BR-MJAY", "IN2410000077")
+        .await
+        .expect("route");
+    assert_eq!(
+        (route.allowed, route.denial),
+        (false, RouteDenial::NoAgreement as i32)
+    );
+    assert_eq!(
+        route.message,
+        "no portability agreement lets BR-MJAY card holders from Bihar be treated in Gujarat"
+    );
+    assert!(route.portability_case);
+}
+
+#[tokio::test]
+async fn a_draft_agreement_turns_on_with_one_call() {
+    let mut mesh = mesh_with_hospitals("sqlite").await;
+    mesh.agree(maa_outbound(pb::AgreementStatus::Draft)).await;
+    assert_eq!(
+        mesh.route("08", "RJ-MAA", "IN2410000077")
+            .await
+            .expect("route")
+            .denial,
+        RouteDenial::NoAgreement as i32
+    );
+    let activated = mesh
+        .client
+        .activate_agreement(pb::ActivateAgreementRequest {
+            idempotency_key: "activate".into(),
+            agreement_id: "agr-rj-maa-out".into(),
+            reason: "MoU 2025/17 signed".into(),
+            actor: None,
+        })
+        .await
+        .expect("activate")
+        .into_inner()
+        .agreement
+        .expect("agreement");
+    let statuses: Vec<_> = activated
+        .history
+        .iter()
+        .map(|h| h.status.as_str())
+        .collect();
+    assert_eq!(
+        statuses,
+        ["AGREEMENT_STATUS_DRAFT", "AGREEMENT_STATUS_ACTIVE"]
+    );
+    assert!(
+        mesh.route("08", "RJ-MAA", "IN2410000077")
+            .await
+            .expect("route")
+            .allowed
+    );
+}
+
+#[tokio::test]
+async fn suspended_agreements_and_cases_outside_its_dates_are_refused() {
+    for backend in backends() {
+        let mut mesh = mesh_with_hospitals(backend).await;
+        mesh.agree(maa_outbound(pb::AgreementStatus::Active)).await;
+        let late = mesh
+            .client
+            .route_case(pb::RouteCaseRequest {
+                home_state_code: "08".into(),
+                scheme_code: "RJ-MAA".into(),
+                hfr_id: "IN2410000077".into(),
+                specialty_code: "CARDIOLOGY".into(),
+                treatment_date: Some(mesh_tests::facility::date(2027, 4, 1)),
+            })
+            .await
+            .expect("route")
+            .into_inner();
+        assert_eq!(late.denial, RouteDenial::NoAgreement as i32);
+        assert_eq!(
+            late.message,
+            "agreement AGR-RJ-MAA-OUT is in force from 2025-01-01 to 2027-03-31, not on 2027-04-01"
+        );
+
+        mesh.client
+            .suspend_agreement(pb::SuspendAgreementRequest {
+                idempotency_key: "suspend".into(),
+                agreement_id: "AGR-RJ-MAA-OUT".into(),
+                reason: "dues unpaid for 3 months".into(),
+                actor: None,
+            })
+            .await
+            .expect("suspend");
+        let suspended = mesh
+            .route("08", "RJ-MAA", "IN2410000077")
+            .await
+            .expect("route");
+        assert_eq!(
+            suspended.denial,
+            RouteDenial::AgreementSuspended as i32,
+            "{backend}"
+        );
+        assert_eq!(
+            suspended.message,
+            "agreement AGR-RJ-MAA-OUT is suspended: dues unpaid for 3 months"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_out_of_state_hospital_must_be_empanelled_under_the_agreements_scheme() {
+    let mut mesh = mesh_with_hospitals("sqlite").await;
+    mesh.agree(maa_outbound(pb::AgreementStatus::Active)).await;
+    let mut unempanelled = ahmedabad_heart_hospital();
+    unempanelled.hfr_id = "IN2410000078".into();
+    unempanelled.name = "Riverfront Clinic".into();
+    mesh.facilities.register(unempanelled).await;
+    let route = mesh
+        .route("08", "RJ-MAA", "IN2410000078")
+        .await
+        .expect("route");
+    assert_eq!(route.denial, RouteDenial::FacilityNotEmpanelled as i32);
+    assert_eq!(
+        route.message,
+        "Riverfront Clinic is not empanelled under PMJAY"
+    );
+
+    let unknown = mesh
+        .route("08", "RJ-MAA", "IN2499999999")
+        .await
+        .expect("route");
+    assert_eq!(unknown.denial, RouteDenial::FacilityUnknown as i32);
+}
+
+#[tokio::test]
+async fn the_facility_registry_being_down_is_unavailable_not_a_wrong_answer() {
+    let mut mesh = mesh_with_hospitals("sqlite").await;
+    mesh.facilities
+        .server
+        .stop()
+        .await
+        .expect("facility registry stops");
+    let status = mesh.route("22", "PMJAY", "IN2210000001").await.unwrap_err();
+    assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+    assert_eq!(
+        status.message(),
+        "facility-registry is unavailable (The service is currently unavailable); retry later"
+    );
+}
+
+#[tokio::test]
+async fn route_requests_are_validated_field_by_field() {
+    let mut mesh = portability::spawn("sqlite").await;
+    let status = mesh
+        .client
+        .route_case(pb::RouteCaseRequest {
+            home_state_code: "99".into(),
+            hfr_id: "IN24".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        bad_fields(&status),
+        ["home_state_code", "scheme_code", "hfr_id", "specialty_code"]
+    );
+}
+
+#[tokio::test]
+async fn netting_across_three_states_sums_exactly_and_is_stable() {
+    for backend in backends() {
+        let mut mesh = portability::spawn(backend).await;
+        // Rajasthan (08), Bihar (10), Gujarat (24).
+        for (claim, payer, treating, paise) in [
+            ("CL-1", "08", "24", 1_50_000_00),
+            ("CL-2", "24", "08", 40_000_00),
+            ("CL-3", "08", "24", 10_000_50),
+            ("CL-4", "10", "08", 2_25_000_00),
+            ("CL-5", "10", "24", 99_999),
+        ] {
+            mesh.owe(claim, payer, treating, paise)
+                .await
+                .expect("record settlement");
+        }
+        let net = |mesh: &mut portability::Mesh| {
+            let mut client = mesh.client.clone();
+            async move {
+                client
+                    .monthly_netting(pb::MonthlyNettingRequest {
+                        idempotency_key: "june".into(),
+                        month: Some(YearMonth {
+                            year: 2025,
+                            month: 6,
+                        }),
+                    })
+                    .await
+                    .expect("netting")
+                    .into_inner()
+                    .statement
+                    .expect("statement")
+            }
+        };
+        let statement = net(&mut mesh).await;
+        assert_eq!(statement.statement_id, "NET-2025-06");
+        let pairs: Vec<_> = statement
+            .pairs
+            .iter()
+            .map(|p| {
+                (
+                    p.state_a_code.as_str(),
+                    p.state_b_code.as_str(),
+                    p.a_owes_b_paise,
+                    p.b_owes_a_paise,
+                    p.net_payer_state_code.as_str(),
+                    p.net_amount_paise,
+                )
+            })
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("08", "10", 0, 2_25_000_00, "10", 2_25_000_00),
+                ("08", "24", 1_60_000_50, 40_000_00, "08", 1_20_000_50),
+                ("10", "24", 99_999, 0, "10", 99_999),
+            ],
+            "{backend}"
+        );
+        assert_eq!(statement.pairs[1].claim_ids, ["CL-1", "CL-2", "CL-3"]);
+        let again = net(&mut mesh).await;
+        assert_eq!(
+            (again.statement_id, again.pairs),
+            (statement.statement_id.clone(), statement.pairs.clone())
+        );
+
+        let settled = mesh
+            .client
+            .mark_statement_settled(pb::MarkStatementSettledRequest {
+                idempotency_key: "settle-june".into(),
+                statement_id: "NET-2025-06".into(),
+                settlement_reference: "TO/2025/07/0042".into(),
+                actor: None,
+            })
+            .await
+            .expect("settle")
+            .into_inner()
+            .statement
+            .expect("statement");
+        assert_eq!(settled.status, pb::StatementStatus::Settled as i32);
+        let late = mesh.owe("CL-6", "08", "24", 100).await.unwrap_err();
+        assert_eq!(late.code(), Code::FailedPrecondition);
+        assert_eq!(
+            late.message(),
+            "NET-2025-06 is settled; record claim CL-6 in an open month"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_settlement_is_recorded_once_per_claim() {
+    let mut mesh = portability::spawn("sqlite").await;
+    let first = mesh.owe("CL-9", "08", "24", 5_000_00).await.expect("first");
+    let again = mesh
+        .owe("CL-9", "08", "24", 5_000_00)
+        .await
+        .expect("repeat");
+    assert_eq!(first, again);
+    let changed = mesh.owe("CL-9", "08", "24", 6_000_00).await.unwrap_err();
+    assert_eq!(changed.code(), Code::AlreadyExists);
+    let same_state = mesh.owe("CL-10", "08", "08", 100).await.unwrap_err();
+    assert_eq!(bad_fields(&same_state), ["entry.treating_state_code"]);
+    let report = mesh
+        .client
+        .portability_report(pb::PortabilityReportRequest {
+            from_month: Some(YearMonth {
+                year: 2025,
+                month: 6,
+            }),
+            to_month: Some(YearMonth {
+                year: 2025,
+                month: 6,
+            }),
+            payer_state_code: String::new(),
+        })
+        .await
+        .expect("report")
+        .into_inner();
+    let rows: Vec<_> = report
+        .rows
+        .iter()
+        .map(|r| {
+            (
+                r.payer_state_code.as_str(),
+                r.treating_state_code.as_str(),
+                r.cases,
+                r.amount_paise,
+            )
+        })
+        .collect();
+    assert_eq!(rows, [("08", "24", 1, 5_000_00)]);
+}

@@ -1,0 +1,79 @@
+//! One trace across the whole preauth saga: the spans of all four services
+//! carry the caller's trace id. Own test binary: it installs the global subscriber.
+
+use std::{collections::BTreeSet, time::Duration};
+
+use ayushman_platform::testing;
+use ayushman_proto::preauth::v1 as pb;
+use mesh_tests::preauth::{self, CG_FAMILY, quick_settings, today};
+use opentelemetry::trace::TraceId;
+use opentelemetry_sdk::trace::InMemorySpanExporter;
+
+const CALLER_TRACE: &str = "0af7651916cd43dd8448eb211c80319c";
+
+#[tokio::test]
+async fn the_spans_of_all_four_services_share_the_caller_s_trace_id() {
+    let exporter = InMemorySpanExporter::default();
+    let _telemetry = ayushman_platform::telemetry::init_with_exporter(
+        "preauth-trace-test",
+        &testing::test_telemetry(),
+        exporter.clone(),
+    );
+    let mut flow = preauth::spawn("sqlite", quick_settings())
+        .await
+        .with_everything()
+        .await;
+    let beneficiary_id = flow.member(CG_FAMILY).await;
+
+    let mut request = tonic::Request::new(pb::RaisePreauthRequest {
+        idempotency_key: "traced".into(),
+        beneficiary_id,
+        hfr_id: "IN2210000001".into(),
+        treating_hpr_id: preauth::DOCTOR.into(),
+        packages: vec![pb::PackageChoice {
+            package_code: "MC011A".into(),
+            add_on_codes: Vec::new(),
+        }],
+        admission_date: Some(today()),
+        ..Default::default()
+    });
+    request.metadata_mut().insert(
+        "traceparent",
+        format!("00-{CALLER_TRACE}-b7ad6b7169203331-01")
+            .parse()
+            .expect("ascii"),
+    );
+    flow.client.raise_preauth(request).await.expect("raise");
+
+    let trace = TraceId::from_hex(CALLER_TRACE).expect("hex");
+    let expected: BTreeSet<&str> = [
+        "/ayushman.preauth.v1.PreauthService/RaisePreauth",
+        "/ayushman.beneficiary.v1.BeneficiaryRegistryService/VerifyEligibility",
+        "/ayushman.facility.v1.FacilityRegistryService/CheckProfessionalLink",
+        "/ayushman.portability.v1.PortabilityService/RouteCase",
+        "/ayushman.facility.v1.FacilityRegistryService/CheckEmpanelment",
+        "/ayushman.beneficiary.v1.BeneficiaryRegistryService/BlockAmount",
+    ]
+    .into();
+    let mut seen = BTreeSet::new();
+    for _ in 0..100 {
+        let spans = exporter.get_finished_spans().expect("spans");
+        seen = spans
+            .iter()
+            .filter(|s| s.span_context.trace_id() == trace)
+            .map(|s| s.name.to_string())
+            .collect();
+        if expected.iter().all(|name| seen.contains(*name)) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let missing: Vec<_> = expected
+        .iter()
+        .filter(|name| !seen.contains(**name))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "spans missing from the caller's trace: {missing:?}; seen {seen:?}"
+    );
+}

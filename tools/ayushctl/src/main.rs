@@ -1,0 +1,416 @@
+//! `ayushctl`: the operator's command line for the Ayushman mesh.
+
+mod import;
+mod report;
+mod seed;
+mod up;
+
+use std::{path::PathBuf, process::ExitCode};
+
+use anyhow::Context;
+use ayushman_proto::{
+    beneficiary::v1::{
+        CoverageLevel, beneficiary_registry_service_client::BeneficiaryRegistryServiceClient,
+    },
+    common::v1::YearMonth,
+    facility::v1::facility_registry_service_client::FacilityRegistryServiceClient,
+    portability::v1::portability_service_client::PortabilityServiceClient,
+    preauth::v1::preauth_service_client::PreauthServiceClient,
+};
+use clap::{Parser, Subcommand};
+use tonic::transport::Channel;
+
+#[derive(Parser)]
+#[command(name = "ayushctl", version, about = "Operate the Ayushman mesh")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start all six services locally with demo data, wait until each is SERVING, stop them all on Ctrl-C.
+    Up {
+        /// Folder holding the service binaries; defaults to ayushctl's own folder.
+        #[arg(long)]
+        bin_dir: Option<PathBuf>,
+        /// Folder for the services' SQLite files and logs.
+        #[arg(long, default_value = "data")]
+        data_dir: PathBuf,
+        /// Added to every default port (e.g. 100 puts the beneficiary registry on 50151).
+        #[arg(long, default_value_t = 0)]
+        port_offset: u16,
+        /// Start with empty databases instead of the demo data.
+        #[arg(long)]
+        no_seed: bool,
+    },
+    /// Load the demo dataset into a running mesh (safe to repeat).
+    Seed {
+        /// How much of the districts to load.
+        #[arg(long, value_enum, default_value = "small")]
+        scale: seed::beneficiaries::Scale,
+        #[command(flatten)]
+        endpoints: Endpoints,
+    },
+    /// Stream an eligibility list (CSV) into the beneficiary registry with a progress bar. Header:
+    /// source_list,family_id,member_name,gender,year_of_birth,relation,state_code,district_code,
+    /// block_code,village_code,eligibility_category,aadhaar,existing_card_number
+    Import {
+        /// The CSV file.
+        file: PathBuf,
+        #[command(flatten)]
+        endpoints: Endpoints,
+    },
+    /// Register the facilities of a CSV file (header: hfr_id,name,facility_type,ownership,
+    /// state_code,district_code,block_code,beds,abdm_enabled,society_name,society_account_id).
+    ImportFacilities {
+        /// The CSV file.
+        file: PathBuf,
+        #[command(flatten)]
+        endpoints: Endpoints,
+    },
+    /// Add or replace catalogue packages from a CSV (header: package_code,name,specialty_code,
+    /// base_rate_rupees,reserved_for_public,expected_stay_days,state_rates as 22:85000;08:94500).
+    ImportPackages {
+        /// The CSV file.
+        file: PathBuf,
+        #[command(flatten)]
+        endpoints: Endpoints,
+    },
+    /// Print a report as a table.
+    Report {
+        #[command(subcommand)]
+        report: Report,
+    },
+}
+
+#[derive(Subcommand)]
+enum Report {
+    /// Eligible, carded and ABHA-linked people by state, district or block.
+    Coverage {
+        /// Only this state (census code, e.g. 10).
+        #[arg(long)]
+        state: Option<String>,
+        /// Only this district (e.g. 10-230 for Saran).
+        #[arg(long)]
+        district: Option<String>,
+        /// Rows per state, district or block.
+        #[arg(long, value_enum, default_value = "district")]
+        level: Level,
+        #[command(flatten)]
+        endpoints: Endpoints,
+    },
+    /// Cards made per operator and centre per day.
+    Operators {
+        /// Only this district.
+        #[arg(long)]
+        district: Option<String>,
+        /// First day, YYYY-MM-DD.
+        #[arg(long)]
+        from: Option<chrono::NaiveDate>,
+        /// Last day, YYYY-MM-DD.
+        #[arg(long)]
+        to: Option<chrono::NaiveDate>,
+        #[command(flatten)]
+        endpoints: Endpoints,
+    },
+    /// A card drive's progress by day and block (the newest campaign if no id is given).
+    Campaign {
+        /// The campaign.
+        #[arg(long)]
+        campaign_id: Option<String>,
+        #[command(flatten)]
+        endpoints: Endpoints,
+    },
+    /// OPD registrations and the ABHA Scan & Share share, by facility and month.
+    Opd {
+        /// A district code, e.g. 22-414 (Bastar).
+        #[arg(long, conflicts_with = "hfr_id", required_unless_present = "hfr_id")]
+        district: Option<String>,
+        /// One facility's HFR id.
+        #[arg(long)]
+        hfr_id: Option<String>,
+        /// First month, YYYY-MM.
+        #[arg(long, value_parser = report::parse_month)]
+        from: YearMonth,
+        /// Last month, YYYY-MM.
+        #[arg(long, value_parser = report::parse_month)]
+        to: YearMonth,
+        #[command(flatten)]
+        endpoints: Endpoints,
+    },
+    /// Claims by district, month and ownership: amounts, days to pay, penalties.
+    Claims {
+        /// Only this district (e.g. 22-414).
+        #[arg(long)]
+        district: Option<String>,
+        /// First month, YYYY-MM.
+        #[arg(long, value_parser = report::parse_month)]
+        from: YearMonth,
+        /// Last month, YYYY-MM.
+        #[arg(long, value_parser = report::parse_month)]
+        to: YearMonth,
+        #[command(flatten)]
+        endpoints: Endpoints,
+    },
+    /// Portability cases and amounts by pair of states and month, and each month's netting.
+    Portability {
+        /// First month, YYYY-MM.
+        #[arg(long, value_parser = report::parse_month)]
+        from: YearMonth,
+        /// Last month, YYYY-MM.
+        #[arg(long, value_parser = report::parse_month)]
+        to: YearMonth,
+        #[command(flatten)]
+        endpoints: Endpoints,
+    },
+}
+
+/// Grouping of the coverage report.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Level {
+    State,
+    District,
+    Block,
+}
+
+impl From<Level> for CoverageLevel {
+    fn from(level: Level) -> Self {
+        match level {
+            Level::State => Self::State,
+            Level::District => Self::District,
+            Level::Block => Self::Block,
+        }
+    }
+}
+
+/// Where the services are.
+#[derive(clap::Args)]
+struct Endpoints {
+    /// The beneficiary registry.
+    #[arg(long, default_value = "http://127.0.0.1:50051")]
+    beneficiary_url: String,
+    /// The facility registry.
+    #[arg(long, default_value = "http://127.0.0.1:50052")]
+    facility_url: String,
+    /// The portability service.
+    #[arg(long, default_value = "http://127.0.0.1:50055")]
+    portability_url: String,
+    /// The preauth service.
+    #[arg(long, default_value = "http://127.0.0.1:50053")]
+    preauth_url: String,
+    /// The claims service.
+    #[arg(long, default_value = "http://127.0.0.1:50054")]
+    claims_url: String,
+}
+
+async fn connect(url: &str, what: &str) -> anyhow::Result<Channel> {
+    Channel::from_shared(url.to_owned())?
+        .connect()
+        .await
+        .with_context(|| format!("cannot reach the {what} at {url}"))
+}
+
+impl Endpoints {
+    async fn beneficiary(&self) -> anyhow::Result<BeneficiaryRegistryServiceClient<Channel>> {
+        let channel = connect(&self.beneficiary_url, "beneficiary registry").await?;
+        Ok(BeneficiaryRegistryServiceClient::new(channel)
+            .max_decoding_message_size(64 * 1024 * 1024))
+    }
+
+    async fn facility(&self) -> anyhow::Result<FacilityRegistryServiceClient<Channel>> {
+        Ok(FacilityRegistryServiceClient::new(
+            connect(&self.facility_url, "facility registry").await?,
+        ))
+    }
+
+    async fn portability(&self) -> anyhow::Result<PortabilityServiceClient<Channel>> {
+        Ok(PortabilityServiceClient::new(
+            connect(&self.portability_url, "portability service").await?,
+        ))
+    }
+
+    async fn claims(
+        &self,
+    ) -> anyhow::Result<
+        ayushman_proto::claims::v1::claims_service_client::ClaimsServiceClient<Channel>,
+    > {
+        Ok(
+            ayushman_proto::claims::v1::claims_service_client::ClaimsServiceClient::new(
+                connect(&self.claims_url, "claims service").await?,
+            ),
+        )
+    }
+
+    async fn preauth(&self) -> anyhow::Result<PreauthServiceClient<Channel>> {
+        Ok(PreauthServiceClient::new(
+            connect(&self.preauth_url, "preauth service").await?,
+        ))
+    }
+
+    /// Loads the whole demo dataset, service by service.
+    async fn seed(&self, scale: seed::beneficiaries::Scale) -> anyhow::Result<()> {
+        let facilities = seed::facilities::seed(&mut self.facility().await?)
+            .await
+            .context("seeding the facility registry")?;
+        println!("  {facilities}");
+        let portability = seed::portability::seed(&mut self.portability().await?)
+            .await
+            .context("seeding portability")?;
+        println!("  {portability}");
+        let people = seed::beneficiaries::seed(&mut self.beneficiary().await?, scale)
+            .await
+            .context("seeding the beneficiary registry")?;
+        println!("  {people}");
+        let packages = seed::packages::seed(&mut self.preauth().await?)
+            .await
+            .context("seeding the package catalogue")?;
+        println!("  preauth: {packages} packages in the catalogue");
+        let claims = seed::claims::seed(&mut self.claims().await?)
+            .await
+            .context("seeding the claims history")?;
+        println!("  {claims}");
+        Ok(())
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Up {
+            bin_dir,
+            data_dir,
+            port_offset,
+            no_seed,
+        } => {
+            up::run(up::Options {
+                bin_dir,
+                data_dir,
+                port_offset,
+                seed: !no_seed,
+            })
+            .await
+        }
+        Command::Seed { scale, endpoints } => endpoints.seed(scale).await,
+        Command::Import { file, endpoints } => {
+            let summary = import::eligibility(endpoints.beneficiary().await?, &file).await?;
+            println!(
+                "{} rows: {} accepted, {} already registered, {} rejected; {} new families",
+                summary.rows_received,
+                summary.accepted,
+                summary.duplicates,
+                summary.rejected,
+                summary.families_created
+            );
+            for reject in &summary.rejects {
+                println!(
+                    "  row {}: {} {}",
+                    reject.row_number, reject.field, reject.reason
+                );
+            }
+            anyhow::ensure!(
+                summary.rejected == 0,
+                "{} of {} rows were not imported",
+                summary.rejected,
+                summary.rows_received
+            );
+            Ok(())
+        }
+        Command::ImportFacilities { file, endpoints } => {
+            let outcome = import::facilities(endpoints.facility().await?, &file).await?;
+            println!(
+                "{} rows: {} registered, {} rejected",
+                outcome.rows,
+                outcome.registered,
+                outcome.rows - outcome.registered
+            );
+            for reject in &outcome.rejects {
+                println!("  row {}: {} {}", reject.row, reject.field, reject.reason);
+            }
+            let rejected = outcome.rows - outcome.registered;
+            anyhow::ensure!(
+                rejected == 0,
+                "{rejected} of {} rows were not imported",
+                outcome.rows
+            );
+            Ok(())
+        }
+        Command::ImportPackages { file, endpoints } => {
+            let outcome = import::packages(endpoints.preauth().await?, &file).await?;
+            println!(
+                "{} rows: {} stored, {} rejected",
+                outcome.rows,
+                outcome.registered,
+                outcome.rows - outcome.registered
+            );
+            for reject in &outcome.rejects {
+                println!("  row {}: {} {}", reject.row, reject.field, reject.reason);
+            }
+            let rejected = outcome.rows - outcome.registered;
+            anyhow::ensure!(
+                rejected == 0,
+                "{rejected} of {} rows were not imported",
+                outcome.rows
+            );
+            Ok(())
+        }
+        Command::Report { report } => {
+            let table = match report {
+                Report::Coverage {
+                    state,
+                    district,
+                    level,
+                    endpoints,
+                } => {
+                    report::coverage(
+                        endpoints.beneficiary().await?,
+                        state,
+                        district,
+                        level.into(),
+                    )
+                    .await?
+                }
+                Report::Operators {
+                    district,
+                    from,
+                    to,
+                    endpoints,
+                } => report::operators(endpoints.beneficiary().await?, district, from, to).await?,
+                Report::Campaign {
+                    campaign_id,
+                    endpoints,
+                } => report::campaign(endpoints.beneficiary().await?, campaign_id).await?,
+                Report::Opd {
+                    district,
+                    hfr_id,
+                    from,
+                    to,
+                    endpoints,
+                } => report::opd(endpoints.facility().await?, hfr_id, district, from, to).await?,
+                Report::Portability {
+                    from,
+                    to,
+                    endpoints,
+                } => report::portability(endpoints.portability().await?, from, to).await?,
+                Report::Claims {
+                    district,
+                    from,
+                    to,
+                    endpoints,
+                } => report::claims(endpoints.claims().await?, district, from, to).await?,
+            };
+            println!("{table}");
+            Ok(())
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run(Cli::parse().command).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("ayushctl: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
