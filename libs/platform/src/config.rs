@@ -126,9 +126,18 @@ pub struct ServerSettings {
     pub request_timeout_ms: u64,
     /// How long in-flight requests get to finish after SIGTERM, in seconds.
     pub shutdown_grace_secs: u64,
+    /// Secret shared by the gateway and the services: the gateway signs partner
+    /// identity with it, services accept partner identity only when so signed.
+    pub partner_identity_key: SecretString,
 }
 
 impl ServerSettings {
+    /// Whether the built-in development identity key is in use.
+    pub fn uses_development_identity_key(&self) -> bool {
+        use secrecy::ExposeSecret;
+        self.partner_identity_key.expose_secret() == crate::caller::DEVELOPMENT_IDENTITY_KEY
+    }
+
     /// `request_timeout_ms` as a duration.
     pub fn request_timeout(&self) -> Duration {
         Duration::from_millis(self.request_timeout_ms)
@@ -232,6 +241,12 @@ impl<S: Validate> Validate for Settings<S> {
                 "must be at least 1",
             ));
         }
+        if secrecy::ExposeSecret::expose_secret(&server.partner_identity_key).len() < 16 {
+            return Err(ConfigError::invalid(
+                "server.partner_identity_key",
+                "must be at least 16 characters",
+            ));
+        }
         if self.database.max_connections == 0 {
             return Err(ConfigError::invalid(
                 "database.max_connections",
@@ -292,6 +307,10 @@ where
         .set_default("server.concurrency_limit", 256)?
         .set_default("server.request_timeout_ms", 30_000)?
         .set_default("server.shutdown_grace_secs", 20)?
+        .set_default(
+            "server.partner_identity_key",
+            crate::caller::DEVELOPMENT_IDENTITY_KEY,
+        )?
         .set_default("database.data_dir", "data")?
         .set_default("database.max_connections", 10)?
         .set_default("telemetry.log_format", "pretty")?

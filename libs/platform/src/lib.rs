@@ -5,11 +5,13 @@
 //! channels ([`client`]), error-to-Status mapping ([`error`]) and the database
 //! ([`db`]).
 
+pub mod caller;
 pub mod client;
 pub mod config;
 pub mod convert;
 pub mod db;
 pub mod error;
+pub mod grpc_outcome;
 pub mod ids;
 pub mod mesh;
 pub mod metrics;
@@ -19,5 +21,6 @@ pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use caller::Caller;
 pub use error::{ApiError, FieldViolations};
 pub use mesh::MeshService;

@@ -8,7 +8,7 @@ use std::{
     time::Instant,
 };
 
-use http_body::{Body, Frame, SizeHint};
+use crate::grpc_outcome::{self, ObservedBody};
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
 };
@@ -115,7 +115,7 @@ where
     S::Future: Send + 'static,
     S::Error: 'static,
 {
-    type Response = http::Response<RecordingBody<ResBody>>;
+    type Response = http::Response<ObservedBody<ResBody>>;
     type Error = S::Error;
     type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
 
@@ -124,95 +124,15 @@ where
     }
 
     fn call(&mut self, request: http::Request<ReqBody>) -> Self::Future {
-        let mut recorder = Recorder {
-            metrics: self.metrics.clone(),
-            method: Arc::from(request.uri().path()),
-            started: Instant::now(),
-            code: None,
-        };
+        let metrics = self.metrics.clone();
+        let method: Arc<str> = Arc::from(request.uri().path());
+        let started = Instant::now();
         let future = self.inner.call(request);
         Box::pin(async move {
             let response = future.await?;
-            // A trailers-only response (most errors) carries the status in its headers.
-            if let Some(code) = response
-                .headers()
-                .get("grpc-status")
-                .and_then(|v| v.to_str().ok())
-            {
-                recorder.code = Some(code.to_owned());
-            }
-            Ok(response.map(|body| RecordingBody {
-                inner: body,
-                recorder: Some(recorder),
+            Ok(grpc_outcome::on_end(response, move |code| {
+                metrics.observe(&method, &code.to_string(), started);
             }))
         })
-    }
-}
-
-/// Records one request when its response ends; a response dropped before its
-/// trailers (client went away) counts as CANCELLED (code 1).
-struct Recorder {
-    metrics: GrpcMetrics,
-    method: Arc<str>,
-    started: Instant,
-    code: Option<String>,
-}
-
-impl Drop for Recorder {
-    fn drop(&mut self) {
-        let code = self.code.as_deref().unwrap_or("1");
-        self.metrics.observe(&self.method, code, self.started);
-    }
-}
-
-pin_project_lite::pin_project! {
-    /// Response body that reads `grpc-status` from the trailers as they pass.
-    pub struct RecordingBody<B> {
-        #[pin]
-        inner: B,
-        recorder: Option<Recorder>,
-    }
-}
-
-impl<B: Body> Body for RecordingBody<B> {
-    type Data = B::Data;
-    type Error = B::Error;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
-        let this = self.project();
-        let polled = this.inner.poll_frame(cx);
-        match &polled {
-            Poll::Ready(Some(Ok(frame))) => {
-                if let Some(code) = frame
-                    .trailers_ref()
-                    .and_then(|t| t.get("grpc-status"))
-                    .and_then(|v| v.to_str().ok())
-                    && let Some(recorder) = this.recorder.as_mut()
-                {
-                    recorder.code = Some(code.to_owned());
-                }
-            }
-            Poll::Ready(None) => {
-                if let Some(mut recorder) = this.recorder.take()
-                    && recorder.code.is_none()
-                {
-                    // Ended without trailers or a status header: not a gRPC answer.
-                    recorder.code = Some("2".to_owned());
-                }
-            }
-            Poll::Ready(Some(Err(_))) | Poll::Pending => {}
-        }
-        polled
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
     }
 }

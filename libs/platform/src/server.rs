@@ -3,7 +3,13 @@
 //! limit with load shedding, Prometheus metrics on the admin port, graceful
 //! shutdown that reports NOT_SERVING before draining.
 
-use std::{fmt::Display, future::Future, io, net::SocketAddr, process::ExitCode, time::Duration};
+use std::{
+    convert::Infallible, fmt::Display, future::Future, io, net::SocketAddr, process::ExitCode,
+    time::Duration,
+};
+
+use prost::Message;
+use prost_types::FileDescriptorSet;
 
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
@@ -12,6 +18,7 @@ use tonic_health::ServingStatus;
 use tower::ServiceBuilder;
 
 use crate::{
+    caller::{CallerLayer, CallerService, IdentityKey},
     config::{self, ConfigSource, ServerSettings, Settings, Validate},
     mesh::MeshService,
     metrics::{GrpcMetrics, MetricsLayer},
@@ -24,11 +31,12 @@ const EXIT_BAD_CONFIG: u8 = 64;
 /// A whole service process: config (one line and exit 64 on error) -> telemetry
 /// -> bind -> `build` (database, migrations, routes) -> serve until SIGTERM or
 /// Ctrl-C -> drain -> flush traces. Each service's `main` is a call to this.
-pub async fn run<S, F, Fut, E>(service: MeshService, build: F) -> ExitCode
+pub async fn run<S, F, Fut, A, E>(service: MeshService, build: F) -> ExitCode
 where
     S: serde::de::DeserializeOwned + Default + Validate,
     F: FnOnce(Settings<S>) -> Fut,
-    Fut: Future<Output = Result<Routes, E>>,
+    Fut: Future<Output = Result<A, E>>,
+    A: Into<App>,
     E: Display,
 {
     let settings = match config::load::<S>(service, &ConfigSource::from_process()) {
@@ -39,6 +47,11 @@ where
         }
     };
     let _telemetry = telemetry::init(service.name(), &settings.telemetry);
+    if settings.server.uses_development_identity_key() {
+        tracing::warn!(
+            "server.partner_identity_key is the development key; set AYUSHMAN__SERVER__PARTNER_IDENTITY_KEY outside a laptop"
+        );
+    }
     let server_settings = settings.server.clone();
     let listeners = match Listeners::bind(&server_settings).await {
         Ok(listeners) => listeners,
@@ -47,22 +60,14 @@ where
             return ExitCode::FAILURE;
         }
     };
-    let routes = match build(settings).await {
-        Ok(routes) => routes,
+    let app = match build(settings).await {
+        Ok(app) => app.into(),
         Err(error) => {
             tracing::error!(%error, "cannot start");
             return ExitCode::FAILURE;
         }
     };
-    match serve(
-        service,
-        &server_settings,
-        routes,
-        listeners,
-        shutdown_signal(),
-    )
-    .await
-    {
+    match serve(service, &server_settings, app, listeners, shutdown_signal()).await {
         Ok(()) => {
             tracing::info!("stopped");
             ExitCode::SUCCESS
@@ -88,6 +93,9 @@ pub enum ServeError {
     /// Reflection descriptors could not be loaded (a build bug).
     #[error("reflection setup failed: {0}")]
     Reflection(#[from] tonic_reflection::server::Error),
+    /// The descriptor sets compiled into the binary do not decode (a build bug).
+    #[error("reflection descriptors do not decode: {0}")]
+    Descriptors(#[from] prost::DecodeError),
     /// The gRPC transport failed.
     #[error("gRPC server failed: {0}")]
     Transport(#[from] tonic::transport::Error),
@@ -126,36 +134,127 @@ impl Listeners {
     }
 }
 
-/// Serves `routes` (the service's own gRPC services) plus health and reflection
+/// A layer in front of everything a server serves, health and reflection
+/// included: the gateway's partner edge (authentication, scopes, audit).
+pub type EdgeLayer = tower::util::BoxCloneSyncServiceLayer<
+    CallerService<Routes>,
+    http::Request<tonic::body::Body>,
+    http::Response<tonic::body::Body>,
+    Infallible,
+>;
+
+/// What reflection describes: descriptor sets and the services it lists.
+pub struct Reflection {
+    /// Every file the listed services need, dependencies included.
+    pub files: FileDescriptorSet,
+    /// Fully qualified services to list, e.g. `ayushman.claims.v1.ClaimsService`.
+    pub services: Vec<String>,
+}
+
+impl Reflection {
+    /// The mesh's contracts plus health, reflection and `google.rpc` error
+    /// details (so grpcurl can show them), listing `services` with health and reflection.
+    pub fn of_mesh(services: impl IntoIterator<Item = String>) -> Result<Self, prost::DecodeError> {
+        let mut files = FileDescriptorSet::decode(ayushman_proto::FILE_DESCRIPTOR_SET)?;
+        for set in [
+            tonic_health::pb::FILE_DESCRIPTOR_SET,
+            tonic_types::pb::FILE_DESCRIPTOR_SET,
+            tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET,
+            tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET,
+        ] {
+            let extra = FileDescriptorSet::decode(set)?;
+            for file in extra.file {
+                if !files.file.iter().any(|f| f.name == file.name) {
+                    files.file.push(file);
+                }
+            }
+        }
+        let mut services: Vec<String> = services.into_iter().collect();
+        services.extend(
+            [
+                "grpc.health.v1.Health",
+                "grpc.reflection.v1.ServerReflection",
+                "grpc.reflection.v1alpha.ServerReflection",
+            ]
+            .map(String::from),
+        );
+        Ok(Self { files, services })
+    }
+
+    fn builder(&self) -> tonic_reflection::server::Builder<'static> {
+        self.services.iter().fold(
+            tonic_reflection::server::Builder::configure()
+                .register_file_descriptor_set(self.files.clone())
+                .include_reflection_service(false),
+            |builder, name| builder.with_service_name(name),
+        )
+    }
+}
+
+/// What a service serves: its routes, and what only the gateway needs — its
+/// own reflection, an edge layer, HTTP/1.1 for JSON clients.
+pub struct App {
+    routes: Routes,
+    reflection: Option<Reflection>,
+    edge: Option<EdgeLayer>,
+    accept_http1: bool,
+}
+
+impl App {
+    /// Routes with the default reflection (the service itself, health, reflection).
+    pub fn new(routes: Routes) -> Self {
+        Self {
+            routes,
+            reflection: None,
+            edge: None,
+            accept_http1: false,
+        }
+    }
+
+    /// Reflection describing `reflection` instead of the service itself.
+    pub fn with_reflection(mut self, reflection: Reflection) -> Self {
+        self.reflection = Some(reflection);
+        self
+    }
+
+    /// `edge` in front of every request, health and reflection included.
+    pub fn with_edge(mut self, edge: EdgeLayer) -> Self {
+        self.edge = Some(edge);
+        self
+    }
+
+    /// Accepts HTTP/1.1 connections besides HTTP/2 (for JSON clients such as curl).
+    pub fn accepting_http1(mut self) -> Self {
+        self.accept_http1 = true;
+        self
+    }
+}
+
+impl From<Routes> for App {
+    fn from(routes: Routes) -> Self {
+        Self::new(routes)
+    }
+}
+
+/// Serves `app` (the service's own gRPC services) plus health and reflection
 /// until `shutdown` resolves, then drains in-flight requests for up to the grace period.
 pub async fn serve(
     service: MeshService,
     settings: &ServerSettings,
-    routes: Routes,
+    app: impl Into<App>,
     listeners: Listeners,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    let app = app.into();
     let (health, health_service) = tonic_health::server::health_reporter();
-    let reflection = |builder: tonic_reflection::server::Builder<'static>| {
-        builder
-            .register_encoded_file_descriptor_set(ayushman_proto::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            // google.rpc.BadRequest and friends, so grpcurl can show error details.
-            .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(
-                tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET,
-            )
-            .include_reflection_service(false)
-            .with_service_name(service.grpc_service())
-            .with_service_name("grpc.health.v1.Health")
-            .with_service_name("grpc.reflection.v1.ServerReflection")
-            .with_service_name("grpc.reflection.v1alpha.ServerReflection")
+    let reflection = match app.reflection {
+        Some(reflection) => reflection,
+        None => Reflection::of_mesh([service.grpc_service().to_owned()])?,
     };
-    let reflection_v1 = reflection(tonic_reflection::server::Builder::configure()).build_v1()?;
-    let reflection_v1alpha =
-        reflection(tonic_reflection::server::Builder::configure()).build_v1alpha()?;
-    let routes = routes
+    let reflection_v1 = reflection.builder().build_v1()?;
+    let reflection_v1alpha = reflection.builder().build_v1alpha()?;
+    let routes = app
+        .routes
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha);
@@ -164,11 +263,18 @@ pub async fn serve(
 
     // Outermost first. Metrics see every request, including shed ones; load
     // shedding answers RESOURCE_EXHAUSTED at once instead of queueing when the
-    // concurrency limit (shared by all connections) is reached.
+    // concurrency limit (shared by all connections) is reached. The gateway's
+    // edge then authenticates partners and stamps their identity, which the
+    // caller layer verifies (and, on every other service, is the only check
+    // that identity passes through).
     let layers = ServiceBuilder::new()
         .layer(MetricsLayer::new(metrics.clone()))
         .load_shed()
         .concurrency_limit(settings.concurrency_limit)
+        .option_layer(app.edge)
+        .layer(CallerLayer::new(IdentityKey::new(
+            settings.partner_identity_key.clone(),
+        )))
         .into_inner();
 
     // Report NOT_SERVING as soon as shutdown starts so balancers stop sending work,
@@ -198,6 +304,7 @@ pub async fn serve(
     })?;
     let admin = tokio::spawn(serve_admin(listeners.admin, metrics.clone()));
     let server = tonic::transport::Server::builder()
+        .accept_http1(app.accept_http1)
         .trace_fn(propagation::server_span)
         .timeout(settings.request_timeout())
         .tcp_nodelay(true)

@@ -126,6 +126,7 @@ pub fn server_settings() -> crate::config::ServerSettings {
         concurrency_limit: 256,
         request_timeout_ms: 10_000,
         shutdown_grace_secs: 5,
+        partner_identity_key: secrecy::SecretString::from(crate::caller::DEVELOPMENT_IDENTITY_KEY),
     }
 }
 
@@ -160,8 +161,12 @@ impl Drop for RunningServer {
     }
 }
 
-/// Serves `routes` as `service` on a port the OS picks; returns once bound.
-pub async fn spawn(service: crate::MeshService, routes: tonic::service::Routes) -> RunningServer {
+/// Serves `app` as `service` on a port the OS picks; returns once bound.
+pub async fn spawn(
+    service: crate::MeshService,
+    app: impl Into<crate::server::App>,
+) -> RunningServer {
+    let app = app.into();
     let settings = server_settings();
     let listeners = crate::server::Listeners::bind(&settings)
         .await
@@ -173,7 +178,7 @@ pub async fn spawn(service: crate::MeshService, routes: tonic::service::Routes) 
         let shutdown = async {
             let _ = shutdown_rx.await;
         };
-        crate::server::serve(service, &settings, routes, listeners, shutdown).await
+        crate::server::serve(service, &settings, app, listeners, shutdown).await
     });
     RunningServer {
         addr,
