@@ -5,7 +5,8 @@ use std::collections::BTreeSet;
 
 use ayushman_domain::{Aadhaar, AbhaAddress, AbhaNumber, Money, StateCode};
 use ayushman_platform::{
-    ApiError, FieldViolations,
+    ApiError, Caller, FieldViolations,
+    caller::state_of_district,
     convert::{self, PageRequest, today_in_india},
     db::{self, idempotency},
     ids,
@@ -193,9 +194,23 @@ fn campaign_to_proto((row, camps): FullCampaign) -> pb::Campaign {
 }
 
 impl BeneficiaryRegistryApi {
+    /// PERMISSION_DENIED when the caller may not act on this person's state.
+    async fn ensure_person_in_scope(
+        &self,
+        caller: &Caller,
+        beneficiary_id: &str,
+    ) -> Result<(), ApiError> {
+        if caller.state_scope().is_some() {
+            let person = registry::get(&self.state.db, beneficiary_id).await?;
+            caller.ensure_state(&person.state_code, &format!("beneficiary {beneficiary_id}"))?;
+        }
+        Ok(())
+    }
+
     /// Validates one eligibility row into the family and person to store.
     fn eligibility_row(
         &self,
+        caller: &Caller,
         row: &pb::EligibilityRow,
     ) -> Result<(family::Model, beneficiary::Model), FieldViolations> {
         let mut v = FieldViolations::new();
@@ -229,6 +244,10 @@ impl BeneficiaryRegistryApi {
             v.check(
                 "location.district_code",
                 district(&state.code(), location.district_code.trim()),
+            );
+            v.check(
+                "location.state_code",
+                caller.ensure_state(&state.code(), "this row"),
             );
         }
         let aadhaar = match row.aadhaar.trim() {
@@ -525,6 +544,7 @@ impl BeneficiaryRegistryService for BeneficiaryRegistryApi {
         request: Request<Streaming<pb::ImportEligibilityRequest>>,
     ) -> Reply<pb::ImportEligibilityResponse> {
         use pb::import_eligibility_request::Item;
+        let caller = Caller::of(&request);
         let mut stream = request.into_inner();
         let header = match stream.message().await? {
             Some(pb::ImportEligibilityRequest {
@@ -566,7 +586,7 @@ impl BeneficiaryRegistryService for BeneficiaryRegistryApi {
                 );
             };
             summary.rows_received += 1;
-            match self.eligibility_row(&row) {
+            match self.eligibility_row(&caller, &row) {
                 Ok(valid) => batch.push(valid),
                 Err(violations) => {
                     summary.rejected += 1;
@@ -604,6 +624,7 @@ impl BeneficiaryRegistryService for BeneficiaryRegistryApi {
         request: Request<pb::SearchBeneficiariesRequest>,
     ) -> Reply<pb::SearchBeneficiariesResponse> {
         use pb::search_beneficiaries_request::Query;
+        let caller = Caller::of(&request);
         let r = request.into_inner();
         let page = PageRequest::parse(r.page_size, &r.page_token, 50, 500)?;
         let search = match r.query {
@@ -614,6 +635,7 @@ impl BeneficiaryRegistryService for BeneficiaryRegistryApi {
                 }
                 v.require("name.district_code", &name.district_code);
                 v.into_result()?;
+                caller.ensure_district(name.district_code.trim(), "name.district_code")?;
                 Search::NamePrefix {
                     name_key_prefix: name.name_prefix.trim().to_lowercase(),
                     district_code: name.district_code.trim().to_owned(),
@@ -653,9 +675,13 @@ impl BeneficiaryRegistryService for BeneficiaryRegistryApi {
                 .into());
             }
         };
-        let rows = queries::search(&self.state.db, search, page.after.as_deref(), page.size)
+        let mut rows = queries::search(&self.state.db, search, page.after.as_deref(), page.size)
             .await
             .map_err(ApiError::from)?;
+        // A state partner sees its own state's people only.
+        if let Some(own) = caller.state_scope() {
+            rows.retain(|b| b.state_code == own);
+        }
         let (rows, next_page_token) = page.finish(rows, |b| b.beneficiary_id.clone());
         Ok(Response::new(pb::SearchBeneficiariesResponse {
             beneficiaries: rows.into_iter().map(beneficiary_to_proto).collect(),
@@ -669,6 +695,7 @@ impl BeneficiaryRegistryService for BeneficiaryRegistryApi {
     ) -> Reply<pb::GetBeneficiaryResponse> {
         let id = convert::required_text("beneficiary_id", &request.get_ref().beneficiary_id)?;
         let row = registry::get(&self.state.db, &id).await?;
+        Caller::of(&request).ensure_state(&row.state_code, &format!("beneficiary {id}"))?;
         Ok(Response::new(pb::GetBeneficiaryResponse {
             beneficiary: Some(beneficiary_to_proto(row)),
         }))
@@ -680,6 +707,7 @@ impl BeneficiaryRegistryService for BeneficiaryRegistryApi {
     ) -> Reply<pb::GetFamilyResponse> {
         let id = convert::required_text("family_id", &request.get_ref().family_id)?;
         let (row, members) = registry::family(&self.state.db, &id).await?;
+        Caller::of(&request).ensure_state(&row.state_code, &format!("family {id}"))?;
         let wallets = self
             .family_wallets(&members, None, today_in_india())
             .await?;
@@ -704,6 +732,7 @@ impl BeneficiaryRegistryService for BeneficiaryRegistryApi {
         &self,
         request: Request<pb::IssueCardRequest>,
     ) -> Reply<pb::IssueCardResponse> {
+        let caller = Caller::of(&request);
         let request = request.into_inner();
         let mut v = FieldViolations::new();
         v.require("beneficiary_id", &request.beneficiary_id);
@@ -720,6 +749,8 @@ impl BeneficiaryRegistryService for BeneficiaryRegistryApi {
         let (Some(aadhaar), Some(method)) = (aadhaar, method) else {
             return Err(ApiError::internal("validated fields missing").into());
         };
+        self.ensure_person_in_scope(&caller, request.beneficiary_id.trim())
+            .await?;
         let digest = aadhaar.digest(self.state.hmac_key());
         let kyc = KycRequest {
             aadhaar,
@@ -769,6 +800,7 @@ impl BeneficiaryRegistryService for BeneficiaryRegistryApi {
         &self,
         request: Request<pb::LinkAbhaRequest>,
     ) -> Reply<pb::LinkAbhaResponse> {
+        let caller = Caller::of(&request);
         let request = request.into_inner();
         let mut v = FieldViolations::new();
         v.require("beneficiary_id", &request.beneficiary_id);
@@ -782,6 +814,7 @@ impl BeneficiaryRegistryService for BeneficiaryRegistryApi {
             return Err(ApiError::internal("validated ABHA missing").into());
         };
         let id = request.beneficiary_id.trim().to_owned();
+        self.ensure_person_in_scope(&caller, &id).await?;
         let reply = idempotency::once(
             &self.state.db,
             "LinkAbha",
@@ -804,6 +837,7 @@ impl BeneficiaryRegistryService for BeneficiaryRegistryApi {
         &self,
         request: Request<pb::VerifyEligibilityRequest>,
     ) -> Reply<pb::VerifyEligibilityResponse> {
+        let caller = Caller::of(&request);
         let r = request.into_inner();
         let date = date_or_today("treatment_date", r.treatment_date.as_ref())?;
         let person = match (
@@ -820,6 +854,10 @@ impl BeneficiaryRegistryService for BeneficiaryRegistryApi {
                 .into());
             }
         };
+        caller.ensure_state(
+            &person.state_code,
+            &format!("beneficiary {}", person.beneficiary_id),
+        )?;
         let only = convert::optional_text(&r.scheme_code).map(|s| s.to_ascii_uppercase());
         let answers = wallets::verify(
             &self.state.db,
@@ -850,6 +888,7 @@ impl BeneficiaryRegistryService for BeneficiaryRegistryApi {
         &self,
         request: Request<pb::GetBalanceRequest>,
     ) -> Reply<pb::GetBalanceResponse> {
+        let caller = Caller::of(&request);
         let r = request.into_inner();
         let date = date_or_today("as_of_date", r.as_of_date.as_ref())?;
         let family_id = match (
@@ -864,7 +903,8 @@ impl BeneficiaryRegistryService for BeneficiaryRegistryApi {
                 );
             }
         };
-        let (_, members) = registry::family(&self.state.db, &family_id).await?;
+        let (family, members) = registry::family(&self.state.db, &family_id).await?;
+        caller.ensure_state(&family.state_code, &format!("family {family_id}"))?;
         let only = convert::optional_text(&r.scheme_code).map(|s| s.to_ascii_uppercase());
         if let Some(code) = &only
             && self.state.catalogue.get(code).is_none()
@@ -1038,8 +1078,17 @@ impl BeneficiaryRegistryService for BeneficiaryRegistryApi {
         &self,
         request: Request<pb::ListLedgerEntriesRequest>,
     ) -> Reply<pb::ListLedgerEntriesResponse> {
+        let caller = Caller::of(&request);
         let r = request.into_inner();
         let wallet_id = convert::required_text("wallet_id", &r.wallet_id)?;
+        if caller.state_scope().is_some() {
+            let wallet = queries::find_wallet(&self.state.db, &wallet_id)
+                .await
+                .map_err(ApiError::from)?
+                .ok_or_else(|| ApiError::NotFound(format!("no wallet {wallet_id}")))?;
+            let (family, _) = registry::family(&self.state.db, &wallet.family_id).await?;
+            caller.ensure_state(&family.state_code, &format!("wallet {wallet_id}"))?;
+        }
         let page = PageRequest::parse(r.page_size, &r.page_token, 100, 1000)?;
         let rows = queries::ledger_of(&self.state.db, &wallet_id, page.after.as_deref(), page.size)
             .await
@@ -1055,13 +1104,18 @@ impl BeneficiaryRegistryService for BeneficiaryRegistryApi {
         &self,
         request: Request<pb::CoverageReportRequest>,
     ) -> Reply<pb::CoverageReportResponse> {
+        let caller = Caller::of(&request);
         let r = request.into_inner();
-        let state = convert::optional_text(&r.state_code);
+        let state =
+            caller.scoped_state_filter(convert::optional_text(&r.state_code), "state_code")?;
         if let Some(code) = &state {
             StateCode::parse(code)
                 .map_err(|e| ApiError::invalid("state_code", e.reason().to_owned()))?;
         }
         let district = convert::optional_text(&r.district_code);
+        if let Some(code) = &district {
+            caller.ensure_district(code, "district_code")?;
+        }
         let scheme = convert::optional_text(&r.scheme_code).map(|s| s.to_ascii_uppercase());
         if let Some(code) = &scheme
             && self.state.catalogue.get(code).is_none()
@@ -1094,7 +1148,11 @@ impl BeneficiaryRegistryService for BeneficiaryRegistryApi {
         &self,
         request: Request<pb::OperatorActivityReportRequest>,
     ) -> Reply<pb::OperatorActivityReportResponse> {
+        let caller = Caller::of(&request);
         let r = request.into_inner();
+        if let Some(code) = convert::optional_text(&r.district_code) {
+            caller.ensure_district(&code, "district_code")?;
+        }
         let dates = r.dates.unwrap_or_default();
         let filter = ActivityFilter {
             district_code: convert::optional_text(&r.district_code),
@@ -1104,7 +1162,10 @@ impl BeneficiaryRegistryService for BeneficiaryRegistryApi {
             from: convert::date_from_proto("dates.start_date", dates.start_date.as_ref())?,
             until: convert::date_from_proto("dates.end_date", dates.end_date.as_ref())?,
         };
-        let lines = reports::operator_activity(&self.state.db, &filter).await?;
+        let mut lines = reports::operator_activity(&self.state.db, &filter).await?;
+        if let Some(own) = caller.state_scope() {
+            lines.retain(|l| state_of_district(&l.district_code) == own);
+        }
         let active_operators = lines
             .iter()
             .map(|l| l.operator_id.as_str())
@@ -1132,11 +1193,13 @@ impl BeneficiaryRegistryService for BeneficiaryRegistryApi {
         &self,
         request: Request<pb::CreateCampaignRequest>,
     ) -> Reply<pb::CreateCampaignResponse> {
+        let caller = Caller::of(&request);
         let request = request.into_inner();
         let campaign = request
             .campaign
             .clone()
             .ok_or_else(|| ApiError::invalid("campaign", "is required"))?;
+        caller.ensure_district(campaign.district_code.trim(), "campaign.district_code")?;
         let full = self.campaign_rows(&campaign, ids::ordered_id("CMP"), db::now())?;
         let reply = idempotency::once(
             &self.state.db,
@@ -1161,10 +1224,10 @@ impl BeneficiaryRegistryService for BeneficiaryRegistryApi {
         request: Request<pb::GetCampaignRequest>,
     ) -> Reply<pb::GetCampaignResponse> {
         let id = convert::required_text("campaign_id", &request.get_ref().campaign_id)?;
+        let campaign = reports::get_campaign(&self.state.db, &id).await?;
+        Caller::of(&request).ensure_state(&campaign.0.state_code, &format!("campaign {id}"))?;
         Ok(Response::new(pb::GetCampaignResponse {
-            campaign: Some(campaign_to_proto(
-                reports::get_campaign(&self.state.db, &id).await?,
-            )),
+            campaign: Some(campaign_to_proto(campaign)),
         }))
     }
 
@@ -1172,14 +1235,18 @@ impl BeneficiaryRegistryService for BeneficiaryRegistryApi {
         &self,
         request: Request<pb::ListCampaignsRequest>,
     ) -> Reply<pb::ListCampaignsResponse> {
+        let caller = Caller::of(&request);
         let r = request.into_inner();
         let page = PageRequest::parse(r.page_size, &r.page_token, 50, 500)?;
         let status = convert::optional_enum::<pb::CampaignStatus>("status", r.status)?
             .map(|s| s.as_str_name());
         let (state, district) = (
-            convert::optional_text(&r.state_code),
+            caller.scoped_state_filter(convert::optional_text(&r.state_code), "state_code")?,
             convert::optional_text(&r.district_code),
         );
+        if let Some(code) = &district {
+            caller.ensure_district(code, "district_code")?;
+        }
         let rows = queries::list_campaigns(
             &self.state.db,
             state.as_deref(),
@@ -1208,6 +1275,7 @@ impl BeneficiaryRegistryService for BeneficiaryRegistryApi {
         request: Request<pb::UpdateCampaignRequest>,
     ) -> Reply<pb::UpdateCampaignResponse> {
         const PATHS: [&str; 5] = ["name", "dates", "status", "target_cards", "camps"];
+        let caller = Caller::of(&request);
         let request = request.into_inner();
         let changes = request
             .campaign
@@ -1237,6 +1305,7 @@ impl BeneficiaryRegistryService for BeneficiaryRegistryApi {
             .into());
         }
         let (stored, camps) = reports::get_campaign(&self.state.db, &id).await?;
+        caller.ensure_state(&stored.state_code, &format!("campaign {id}"))?;
         let mut merged = campaign_to_proto((stored.clone(), camps));
         for path in &paths {
             match path.as_str() {
@@ -1270,8 +1339,11 @@ impl BeneficiaryRegistryService for BeneficiaryRegistryApi {
         &self,
         request: Request<pb::CancelCampaignRequest>,
     ) -> Reply<pb::CancelCampaignResponse> {
+        let caller = Caller::of(&request);
         let request = request.into_inner();
         let id = convert::required_text("campaign_id", &request.campaign_id)?;
+        let (stored, _) = reports::get_campaign(&self.state.db, &id).await?;
+        caller.ensure_state(&stored.state_code, &format!("campaign {id}"))?;
         let reply = idempotency::once(
             &self.state.db,
             "CancelCampaign",
@@ -1297,6 +1369,8 @@ impl BeneficiaryRegistryService for BeneficiaryRegistryApi {
     ) -> Reply<pb::CampaignProgressResponse> {
         let id = convert::required_text("campaign_id", &request.get_ref().campaign_id)?;
         let progress = reports::progress(&self.state.db, &id).await?;
+        Caller::of(&request)
+            .ensure_state(&progress.campaign.0.state_code, &format!("campaign {id}"))?;
         let (eligible, carded_at_start, carded_now) =
             progress.blocks.iter().fold((0, 0, 0), |(e, s, n), b| {
                 (e + b.eligible, s + b.carded_at_start, n + b.carded_now)

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use ayushman_platform::{
-    ApiError, FieldViolations,
+    ApiError, Caller, FieldViolations,
     convert::{self, PageRequest},
     telemetry::current_trace_id,
 };
@@ -31,6 +31,30 @@ pub struct ClaimsApi {
 }
 
 type Reply<T> = Result<Response<T>, Status>;
+
+/// PERMISSION_DENIED unless the caller may see the claim: a state partner sees
+/// claims treated in its state and those it pays for.
+fn ensure_claim_in_scope(caller: &Caller, row: &claim::Model) -> Result<(), ApiError> {
+    caller.ensure_any_state(
+        &[
+            row.facility_state_code.as_str(),
+            row.payer_state_code.as_str(),
+        ],
+        &format!("claim {}", row.claim_id),
+    )
+}
+
+impl ClaimsApi {
+    async fn ensure_id_in_scope(&self, caller: &Caller, id: &str) -> Result<(), ApiError> {
+        if caller.state_scope().is_none() {
+            return Ok(());
+        }
+        let row = queries::find_claim(&self.context.db, id)
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("no claim {id}")))?;
+        ensure_claim_in_scope(caller, &row)
+    }
+}
 
 fn actor(actor: Option<&ProtoActor>) -> Actor {
     let (id, kind) = convert::actor_fields(actor);
@@ -154,6 +178,7 @@ impl ClaimsService for ClaimsApi {
         &self,
         request: Request<pb::SubmitClaimRequest>,
     ) -> Reply<pb::SubmitClaimResponse> {
+        let caller = Caller::of(&request);
         let r = request.into_inner();
         let mut v = FieldViolations::new();
         v.require("idempotency_key", &r.idempotency_key);
@@ -168,6 +193,16 @@ impl ClaimsService for ClaimsApi {
             }
         }
         v.into_result()?;
+        if caller.state_scope().is_some() {
+            let preauth = self.context.peers.preauth(r.preauth_id.trim()).await?;
+            caller.ensure_any_state(
+                &[
+                    preauth.facility_state_code.as_str(),
+                    preauth.home_state_code.as_str(),
+                ],
+                &format!("preauth {}", preauth.preauth_id),
+            )?;
+        }
         let row = cases::submit(
             &self.context,
             r.preauth_id.trim(),
@@ -190,6 +225,7 @@ impl ClaimsService for ClaimsApi {
             .await
             .map_err(ApiError::from)?
             .ok_or_else(|| ApiError::NotFound(format!("no claim {id}")))?;
+        ensure_claim_in_scope(&Caller::of(&request), &row)?;
         Ok(Response::new(pb::GetClaimResponse {
             claim: Some(claim_to_proto(&self.context, row).await?),
         }))
@@ -199,6 +235,7 @@ impl ClaimsService for ClaimsApi {
         &self,
         request: Request<pb::ListClaimsRequest>,
     ) -> Reply<pb::ListClaimsResponse> {
+        let caller = Caller::of(&request);
         let r = request.into_inner();
         let page = PageRequest::parse(r.page_size, &r.page_token, 50, 500)?;
         let dates = r.submitted_dates.unwrap_or_default();
@@ -221,6 +258,7 @@ impl ClaimsService for ClaimsApi {
                 dates.end_date.as_ref(),
             )?
             .and_then(|d| d.succ_opt())),
+            concerning_state: caller.state_scope().map(str::to_owned),
             ..Default::default()
         };
         let rows =
@@ -250,6 +288,7 @@ impl ClaimsService for ClaimsApi {
         &self,
         request: Request<pb::AdjudicateClaimRequest>,
     ) -> Reply<pb::AdjudicateClaimResponse> {
+        let caller = Caller::of(&request);
         let r = request.into_inner();
         let mut v = FieldViolations::new();
         v.require("claim_id", &r.claim_id);
@@ -285,6 +324,7 @@ impl ClaimsService for ClaimsApi {
             }
         }
         v.into_result()?;
+        self.ensure_id_in_scope(&caller, r.claim_id.trim()).await?;
         let row = cases::adjudicate(
             &self.context,
             r.claim_id.trim(),
@@ -303,8 +343,10 @@ impl ClaimsService for ClaimsApi {
         &self,
         request: Request<pb::RespondToClaimQueryRequest>,
     ) -> Reply<pb::RespondToClaimQueryResponse> {
+        let caller = Caller::of(&request);
         let r = request.into_inner();
         let id = convert::required_text("claim_id", &r.claim_id)?;
+        self.ensure_id_in_scope(&caller, &id).await?;
         let response = convert::required_text("response", &r.response)?;
         let row = cases::respond(&self.context, &id, &response, &actor(r.actor.as_ref())).await?;
         Ok(Response::new(pb::RespondToClaimQueryResponse {
@@ -316,8 +358,10 @@ impl ClaimsService for ClaimsApi {
         &self,
         request: Request<pb::ApproveClaimRequest>,
     ) -> Reply<pb::ApproveClaimResponse> {
+        let caller = Caller::of(&request);
         let r = request.into_inner();
         let id = convert::required_text("claim_id", &r.claim_id)?;
+        self.ensure_id_in_scope(&caller, &id).await?;
         let row = cases::approve(&self.context, &id, &actor(r.actor.as_ref())).await?;
         Ok(Response::new(pb::ApproveClaimResponse {
             claim: Some(claim_to_proto(&self.context, row).await?),
@@ -328,6 +372,7 @@ impl ClaimsService for ClaimsApi {
         &self,
         request: Request<pb::CreatePaymentBatchRequest>,
     ) -> Reply<pb::CreatePaymentBatchResponse> {
+        let caller = Caller::of(&request);
         let r = request.into_inner();
         let mut v = FieldViolations::new();
         v.require("idempotency_key", &r.idempotency_key);
@@ -348,6 +393,7 @@ impl ClaimsService for ClaimsApi {
             .unwrap_or_default();
         let scheme = r.payer_scheme_code.trim().to_ascii_uppercase();
         let state = state.map(|s| s.code()).unwrap_or_default();
+        caller.ensure_state(&state, &format!("payments of state {state}"))?;
         // The batch is written by several transactions, so the reply is kept after
         // the work rather than inside one transaction with it.
         use ayushman_platform::db::idempotency::{self, Recall};
@@ -402,8 +448,11 @@ impl ClaimsService for ClaimsApi {
         request: Request<pb::GetPaymentBatchRequest>,
     ) -> Reply<pb::GetPaymentBatchResponse> {
         let id = convert::required_text("payment_batch_id", &request.get_ref().payment_batch_id)?;
+        let batch = cases::get_batch(&self.context, &id).await?;
+        Caller::of(&request)
+            .ensure_state(&batch.0.payer_state_code, &format!("payment batch {id}"))?;
         Ok(Response::new(pb::GetPaymentBatchResponse {
-            batch: Some(batch_to_proto(cases::get_batch(&self.context, &id).await?)),
+            batch: Some(batch_to_proto(batch)),
         }))
     }
 
@@ -411,8 +460,13 @@ impl ClaimsService for ClaimsApi {
         &self,
         request: Request<pb::MarkPaidRequest>,
     ) -> Reply<pb::MarkPaidResponse> {
+        let caller = Caller::of(&request);
         let r = request.into_inner();
         let id = convert::required_text("payment_batch_id", &r.payment_batch_id)?;
+        if caller.state_scope().is_some() {
+            let (batch, _) = cases::get_batch(&self.context, &id).await?;
+            caller.ensure_state(&batch.payer_state_code, &format!("payment batch {id}"))?;
+        }
         let reference = convert::required_text("payment_reference", &r.payment_reference)?;
         let paid_at = match &r.paid_at {
             Some(t) => chrono::DateTime::from_timestamp(t.seconds, 0)
@@ -436,11 +490,16 @@ impl ClaimsService for ClaimsApi {
         &self,
         request: Request<pb::ClaimsReportRequest>,
     ) -> Reply<pb::ClaimsReportResponse> {
+        let caller = Caller::of(&request);
         let r = request.into_inner();
+        if let Some(district) = convert::optional_text(&r.district_code) {
+            caller.ensure_district(&district, "district_code")?;
+        }
         let scope = report::ReportScope {
             from_month: convert::month_number("from_month", r.from_month.as_ref())?,
             to_month: convert::month_number("to_month", r.to_month.as_ref())?,
-            state_code: convert::optional_text(&r.state_code),
+            state_code: caller
+                .scoped_state_filter(convert::optional_text(&r.state_code), "state_code")?,
             district_code: convert::optional_text(&r.district_code),
             ownership: convert::optional_enum::<Ownership>("ownership", r.ownership)?
                 .map(|o| o.as_str_name().to_owned()),
@@ -513,10 +572,12 @@ impl ClaimsService for ClaimsApi {
         &self,
         request: Request<pb::FacilitySocietyLedgerRequest>,
     ) -> Reply<pb::FacilitySocietyLedgerResponse> {
+        let caller = Caller::of(&request);
         let r = request.into_inner();
         let hfr = ayushman_domain::HfrId::parse(&r.hfr_id)
-            .map_err(|e| ApiError::invalid("hfr_id", e.reason().to_owned()))?
-            .to_string();
+            .map_err(|e| ApiError::invalid("hfr_id", e.reason().to_owned()))?;
+        caller.ensure_state(&hfr.state().code(), &format!("facility {hfr}"))?;
+        let hfr = hfr.to_string();
         let credits = queries::credits_of(&self.context.db, &hfr)
             .await
             .map_err(ApiError::from)?;

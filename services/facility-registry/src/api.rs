@@ -3,7 +3,7 @@
 
 use ayushman_domain::{AbhaNumber, HfrId, HprId, StateCode};
 use ayushman_platform::{
-    ApiError, FieldViolations,
+    ApiError, Caller, FieldViolations,
     convert::{self, PageRequest},
     db::idempotency,
     telemetry::current_trace_id,
@@ -40,6 +40,15 @@ fn hfr_id(field: &str, value: &str) -> Result<String, ApiError> {
     HfrId::parse(value)
         .map(|id| id.to_string())
         .map_err(|e| ApiError::invalid(field, e.reason().to_owned()))
+}
+
+/// PERMISSION_DENIED unless the caller may act on the facility `hfr` (its
+/// state is part of its HFR id).
+fn ensure_facility(caller: &Caller, hfr: &str) -> Result<(), ApiError> {
+    match HfrId::parse(hfr) {
+        Ok(id) => caller.ensure_state(&id.state().code(), &format!("facility {hfr}")),
+        Err(_) => Ok(()),
+    }
 }
 
 fn hpr_id(field: &str, value: &str) -> Result<String, ApiError> {
@@ -447,8 +456,10 @@ impl FacilityRegistryService for FacilityRegistryApi {
         &self,
         request: Request<pb::RegisterFacilityRequest>,
     ) -> Reply<pb::RegisterFacilityResponse> {
+        let caller = Caller::of(&request);
         let request = request.into_inner();
         let row = new_facility(request.facility.as_ref())?;
+        ensure_facility(&caller, &row.hfr_id)?;
         let reply = idempotency::once(
             &self.state.db,
             "RegisterFacility",
@@ -472,6 +483,7 @@ impl FacilityRegistryService for FacilityRegistryApi {
         request: Request<pb::GetFacilityRequest>,
     ) -> Reply<pb::GetFacilityResponse> {
         let hfr = hfr_id("hfr_id", &request.get_ref().hfr_id)?;
+        ensure_facility(&Caller::of(&request), &hfr)?;
         let row = registry::get_facility(&self.state.db, &hfr).await?;
         Ok(Response::new(pb::GetFacilityResponse {
             facility: Some(facility_to_proto(row)),
@@ -482,10 +494,15 @@ impl FacilityRegistryService for FacilityRegistryApi {
         &self,
         request: Request<pb::ListFacilitiesRequest>,
     ) -> Reply<pb::ListFacilitiesResponse> {
+        let caller = Caller::of(&request);
         let r = request.into_inner();
         let page = page(r.page_size, &r.page_token)?;
+        if let Some(district) = convert::optional_text(&r.district_code) {
+            caller.ensure_district(&district, "district_code")?;
+        }
         let filter = FacilityFilter {
-            state_code: convert::optional_text(&r.state_code),
+            state_code: caller
+                .scoped_state_filter(convert::optional_text(&r.state_code), "state_code")?,
             district_code: convert::optional_text(&r.district_code),
             facility_type: convert::optional_enum::<pb::FacilityType>(
                 "facility_type",
@@ -516,8 +533,10 @@ impl FacilityRegistryService for FacilityRegistryApi {
         &self,
         request: Request<pb::UpdateFacilityStatusRequest>,
     ) -> Reply<pb::UpdateFacilityStatusResponse> {
+        let caller = Caller::of(&request);
         let request = request.into_inner();
         let hfr = hfr_id("hfr_id", &request.hfr_id)?;
+        ensure_facility(&caller, &hfr)?;
         let status = convert::required_enum::<pb::FacilityStatus>("status", request.status)?;
         let reply = idempotency::once(
             &self.state.db,
@@ -610,7 +629,9 @@ impl FacilityRegistryService for FacilityRegistryApi {
         &self,
         request: Request<pb::LinkProfessionalRequest>,
     ) -> Reply<pb::LinkProfessionalResponse> {
+        let caller = Caller::of(&request);
         let request = request.into_inner();
+        ensure_facility(&caller, request.hfr_id.trim())?;
         let mut violations = FieldViolations::new();
         let hpr = violations.check("hpr_id", HprId::parse(&request.hpr_id));
         let hfr = violations.check("hfr_id", HfrId::parse(&request.hfr_id));
@@ -655,9 +676,11 @@ impl FacilityRegistryService for FacilityRegistryApi {
         &self,
         request: Request<pb::UnlinkProfessionalRequest>,
     ) -> Reply<pb::UnlinkProfessionalResponse> {
+        let caller = Caller::of(&request);
         let request = request.into_inner();
         let hpr = hpr_id("hpr_id", &request.hpr_id)?;
         let hfr = hfr_id("hfr_id", &request.hfr_id)?;
+        ensure_facility(&caller, &hfr)?;
         let until = date_or_today("linked_until", request.linked_until.as_ref())?;
         let reply = idempotency::once(
             &self.state.db,
@@ -681,9 +704,11 @@ impl FacilityRegistryService for FacilityRegistryApi {
         &self,
         request: Request<pb::CheckProfessionalLinkRequest>,
     ) -> Reply<pb::CheckProfessionalLinkResponse> {
+        let caller = Caller::of(&request);
         let r = request.into_inner();
         let hpr = hpr_id("hpr_id", &r.hpr_id)?;
         let hfr = hfr_id("hfr_id", &r.hfr_id)?;
+        ensure_facility(&caller, &hfr)?;
         let date = date_or_today("date", r.date.as_ref())?;
         let role = registry::check_link(&self.state.db, &hpr, &hfr, date).await?;
         Ok(Response::new(pb::CheckProfessionalLinkResponse {
@@ -698,8 +723,10 @@ impl FacilityRegistryService for FacilityRegistryApi {
         &self,
         request: Request<pb::UpsertEmpanelmentRequest>,
     ) -> Reply<pb::UpsertEmpanelmentResponse> {
+        let caller = Caller::of(&request);
         let request = request.into_inner();
         let (row, specialties) = new_empanelment(request.empanelment.as_ref())?;
+        ensure_facility(&caller, &row.hfr_id)?;
         let trace_id = current_trace_id().unwrap_or_default();
         let reply = idempotency::once(
             &self.state.db,
@@ -730,8 +757,10 @@ impl FacilityRegistryService for FacilityRegistryApi {
         &self,
         request: Request<pb::GetEmpanelmentRequest>,
     ) -> Reply<pb::GetEmpanelmentResponse> {
+        let caller = Caller::of(&request);
         let r = request.into_inner();
         let hfr = hfr_id("hfr_id", &r.hfr_id)?;
+        ensure_facility(&caller, &hfr)?;
         let scheme = code("scheme_code", &r.scheme_code)?;
         let full = registry::get_empanelment(&self.state.db, &hfr, &scheme).await?;
         Ok(Response::new(pb::GetEmpanelmentResponse {
@@ -743,12 +772,16 @@ impl FacilityRegistryService for FacilityRegistryApi {
         &self,
         request: Request<pb::ListEmpanelmentsRequest>,
     ) -> Reply<pb::ListEmpanelmentsResponse> {
+        let caller = Caller::of(&request);
         let r = request.into_inner();
         let page = page(r.page_size, &r.page_token)?;
         let hfr = match convert::optional_text(&r.hfr_id) {
             Some(id) => Some(hfr_id("hfr_id", &id)?),
             None => None,
         };
+        if let Some(hfr) = &hfr {
+            ensure_facility(&caller, hfr)?;
+        }
         let scheme = convert::optional_text(&r.scheme_code).map(|s| s.to_ascii_uppercase());
         let status = convert::optional_enum::<pb::EmpanelmentStatus>("status", r.status)?
             .map(|s| s.as_str_name());
@@ -761,9 +794,10 @@ impl FacilityRegistryService for FacilityRegistryApi {
         )
         .await
         .map_err(ApiError::from)?;
-        let (rows, next_page_token) = finish(page.size, rows, |e| {
+        let (mut rows, next_page_token) = finish(page.size, rows, |e| {
             format!("{}/{}", e.hfr_id, e.scheme_code)
         });
+        rows.retain(|e| ensure_facility(&caller, &e.hfr_id).is_ok());
         let mut empanelments = Vec::with_capacity(rows.len());
         for row in rows {
             let full =
@@ -780,8 +814,10 @@ impl FacilityRegistryService for FacilityRegistryApi {
         &self,
         request: Request<pb::UpdateEmpanelmentStatusRequest>,
     ) -> Reply<pb::UpdateEmpanelmentStatusResponse> {
+        let caller = Caller::of(&request);
         let request = request.into_inner();
         let hfr = hfr_id("hfr_id", &request.hfr_id)?;
+        ensure_facility(&caller, &hfr)?;
         let scheme = code("scheme_code", &request.scheme_code)?;
         let status = convert::required_enum::<pb::EmpanelmentStatus>("status", request.status)?;
         let needs_reason = matches!(
@@ -828,6 +864,7 @@ impl FacilityRegistryService for FacilityRegistryApi {
         &self,
         request: Request<pb::CheckEmpanelmentRequest>,
     ) -> Reply<pb::CheckEmpanelmentResponse> {
+        let caller = Caller::of(&request);
         let r = request.into_inner();
         let mut violations = FieldViolations::new();
         let hfr = violations.check("hfr_id", HfrId::parse(&r.hfr_id));
@@ -839,6 +876,7 @@ impl FacilityRegistryService for FacilityRegistryApi {
         );
         violations.into_result()?;
         let hfr = hfr.map(|h| h.to_string()).unwrap_or_default();
+        ensure_facility(&caller, &hfr)?;
         let (scheme, specialty) = (
             r.scheme_code.trim().to_ascii_uppercase(),
             r.specialty_code.trim().to_ascii_uppercase(),
@@ -883,6 +921,7 @@ impl FacilityRegistryService for FacilityRegistryApi {
         &self,
         request: Request<pb::RecordOpdRegistrationRequest>,
     ) -> Reply<pb::RecordOpdRegistrationResponse> {
+        let caller = Caller::of(&request);
         let request = request.into_inner();
         let opd = OpdFields {
             hfr_id: &request.hfr_id,
@@ -892,6 +931,7 @@ impl FacilityRegistryService for FacilityRegistryApi {
             token_number: &request.token_number,
         };
         let row = opd_row(&opd).map_err(ApiError::InvalidArgument)?;
+        ensure_facility(&caller, &row.hfr_id)?;
         let reply = idempotency::once(
             &self.state.db,
             "RecordOpdRegistration",
@@ -914,6 +954,7 @@ impl FacilityRegistryService for FacilityRegistryApi {
         &self,
         request: Request<tonic::Streaming<pb::ImportOpdRegistrationsRequest>>,
     ) -> Reply<pb::ImportOpdRegistrationsResponse> {
+        let caller = Caller::of(&request);
         let mut stream = request.into_inner();
         let mut summary = pb::ImportOpdRegistrationsResponse::default();
         let mut known_facilities: std::collections::HashMap<String, bool> =
@@ -929,7 +970,11 @@ impl FacilityRegistryService for FacilityRegistryApi {
                 abha_number: &item.abha_number,
                 token_number: &item.token_number,
             };
-            let row = match opd_row(&opd) {
+            let row = match opd_row(&opd).and_then(|row| {
+                let mut v = FieldViolations::new();
+                v.check("hfr_id", ensure_facility(&caller, &row.hfr_id));
+                if v.is_empty() { Ok(row) } else { Err(v) }
+            }) {
                 Ok(row) => row,
                 Err(violations) => {
                     summary.rejected += 1;
@@ -974,12 +1019,19 @@ impl FacilityRegistryService for FacilityRegistryApi {
         &self,
         request: Request<pb::OpdRegistrationReportRequest>,
     ) -> Reply<pb::OpdRegistrationReportResponse> {
+        let caller = Caller::of(&request);
         let r = request.into_inner();
         let hfr = match convert::optional_text(&r.hfr_id) {
             Some(id) => Some(hfr_id("hfr_id", &id)?),
             None => None,
         };
         let district = convert::optional_text(&r.district_code);
+        if let Some(hfr) = &hfr {
+            ensure_facility(&caller, hfr)?;
+        }
+        if let Some(district) = &district {
+            caller.ensure_district(district, "district_code")?;
+        }
         if hfr.is_none() && district.is_none() {
             return Err(ApiError::invalid(
                 "hfr_id",

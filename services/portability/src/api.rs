@@ -3,7 +3,7 @@
 
 use ayushman_domain::{HfrId, Money, StateCode};
 use ayushman_platform::{
-    ApiError, FieldViolations,
+    ApiError, Caller, FieldViolations,
     convert::{self, PageRequest},
     db::idempotency,
     telemetry::current_trace_id,
@@ -431,6 +431,7 @@ impl PortabilityService for PortabilityApi {
         &self,
         request: Request<pb::RouteCaseRequest>,
     ) -> Reply<pb::RouteCaseResponse> {
+        let caller = Caller::of(&request);
         let r = request.into_inner();
         let mut violations = FieldViolations::new();
         let home = violations.check("home_state_code", StateCode::parse(&r.home_state_code));
@@ -443,6 +444,12 @@ impl PortabilityService for PortabilityApi {
                 .map_err(|_| "must be a real date"),
         );
         violations.into_result()?;
+        if let (Some(home), Some(hfr)) = (home, hfr) {
+            caller.ensure_any_state(
+                &[home.code().as_str(), hfr.state().code().as_str()],
+                &format!("a case at {hfr} for a patient of state {home}"),
+            )?;
+        }
         let (home, hfr) = (
             home.map(|s| s.code()).unwrap_or_default(),
             hfr.map(|h| h.to_string()).unwrap_or_default(),
@@ -502,6 +509,7 @@ impl PortabilityService for PortabilityApi {
         &self,
         request: Request<pb::ListSettlementsRequest>,
     ) -> Reply<pb::ListSettlementsResponse> {
+        let caller = Caller::of(&request);
         let r = request.into_inner();
         let page = PageRequest::parse(r.page_size, &r.page_token, 100, 1000)?;
         let month = match &r.month {
@@ -524,7 +532,11 @@ impl PortabilityService for PortabilityApi {
         )
         .await
         .map_err(ApiError::from)?;
-        let (rows, next_page_token) = page.finish(rows, |s| s.claim_id.clone());
+        let (mut rows, next_page_token) = page.finish(rows, |s| s.claim_id.clone());
+        // A state partner sees the settlements its state pays or is paid.
+        if let Some(own) = caller.state_scope() {
+            rows.retain(|s| s.payer_state_code == own || s.treating_state_code == own);
+        }
         Ok(Response::new(pb::ListSettlementsResponse {
             entries: rows.into_iter().map(settlement_to_proto).collect(),
             next_page_token,
@@ -535,6 +547,7 @@ impl PortabilityService for PortabilityApi {
         &self,
         request: Request<pb::MonthlyNettingRequest>,
     ) -> Reply<pb::MonthlyNettingResponse> {
+        let caller = Caller::of(&request);
         let request = request.into_inner();
         let month = convert::month_number("month", request.month.as_ref())?;
         // Netting is recomputed on every call while the month is open, so it is not
@@ -544,8 +557,15 @@ impl PortabilityService for PortabilityApi {
             .map_err(ApiError::from)?;
         let statement = ledger::monthly_netting(&txn, month).await?;
         txn.commit().await.map_err(ApiError::from)?;
+        let mut statement = statement_to_proto(statement);
+        // A state partner sees the pairs its state is part of.
+        if let Some(own) = caller.state_scope() {
+            statement
+                .pairs
+                .retain(|p| p.state_a_code == own || p.state_b_code == own);
+        }
         Ok(Response::new(pb::MonthlyNettingResponse {
-            statement: Some(statement_to_proto(statement)),
+            statement: Some(statement),
         }))
     }
 
@@ -583,6 +603,7 @@ impl PortabilityService for PortabilityApi {
         &self,
         request: Request<pb::PortabilityReportRequest>,
     ) -> Reply<pb::PortabilityReportResponse> {
+        let caller = Caller::of(&request);
         let r = request.into_inner();
         let from = convert::month_number("from_month", r.from_month.as_ref())?;
         let to = convert::month_number("to_month", r.to_month.as_ref())?;
@@ -592,9 +613,12 @@ impl PortabilityService for PortabilityApi {
         let payer = convert::optional_text(&r.payer_state_code)
             .map(|c| state("payer_state_code", &c))
             .transpose()?;
-        let rows = queries::cases_by_state_pair(&self.state.db, from, to, payer.as_deref())
+        let mut rows = queries::cases_by_state_pair(&self.state.db, from, to, payer.as_deref())
             .await
             .map_err(ApiError::from)?;
+        if let Some(own) = caller.state_scope() {
+            rows.retain(|(_, payer, treating, _, _)| payer == own || treating == own);
+        }
         Ok(Response::new(pb::PortabilityReportResponse {
             rows: rows
                 .into_iter()

@@ -3,7 +3,7 @@
 
 use ayushman_domain::{HfrId, HprId, Money, StateCode};
 use ayushman_platform::{
-    ApiError, FieldViolations,
+    ApiError, Caller, FieldViolations,
     convert::{self, PageRequest},
     db::{self, idempotency},
     ids,
@@ -32,6 +32,70 @@ pub struct PreauthApi {
 }
 
 type Reply<T> = Result<Response<T>, Status>;
+
+/// The states a case concerns: where it is treated and the patient's home state.
+fn states_of(row: &preauth::Model) -> Vec<String> {
+    let mut states: Vec<String> = HfrId::parse(&row.hfr_id)
+        .map(|h| h.state().code())
+        .into_iter()
+        .collect();
+    if !row.home_state_code.is_empty() {
+        states.push(row.home_state_code.clone());
+    }
+    states
+}
+
+/// PERMISSION_DENIED unless the caller may see the case: a state partner sees
+/// the cases treated in its state and those of its own people elsewhere.
+fn ensure_preauth_in_scope(caller: &Caller, row: &preauth::Model) -> Result<(), ApiError> {
+    let states = states_of(row);
+    let states: Vec<&str> = states.iter().map(String::as_str).collect();
+    caller.ensure_any_state(&states, &format!("preauth {}", row.preauth_id))
+}
+
+impl PreauthApi {
+    async fn ensure_id_in_scope(&self, caller: &Caller, id: &str) -> Result<(), ApiError> {
+        if caller.state_scope().is_none() {
+            return Ok(());
+        }
+        let row = queries::find_preauth(&self.context.db, id)
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("no preauth {id}")))?;
+        ensure_preauth_in_scope(caller, &row)
+    }
+
+    /// A state partner may raise a case at a hospital of its state, or for one
+    /// of its own people elsewhere (the registry says whose they are).
+    async fn ensure_case_in_scope(
+        &self,
+        caller: &Caller,
+        request: &pb::RaisePreauthRequest,
+        hfr: HfrId,
+        admission: chrono::NaiveDate,
+    ) -> Result<(), ApiError> {
+        let treating = hfr.state().code();
+        if caller.state_scope().is_none_or(|own| own == treating) {
+            return Ok(());
+        }
+        let (eligibility, _) = self
+            .context
+            .peers
+            .eligibility(
+                request.beneficiary_id.trim(),
+                request.card_number.trim(),
+                &request.scheme_code.trim().to_ascii_uppercase(),
+                admission,
+            )
+            .await?;
+        caller.ensure_any_state(
+            &[treating.as_str(), eligibility.home_state.as_str()],
+            &format!(
+                "a case at {hfr} for a patient of state {}",
+                eligibility.home_state
+            ),
+        )
+    }
+}
 
 fn actor_of(actor: Option<&ProtoActor>) -> Actor {
     let trace_id = current_trace_id().unwrap_or_default();
@@ -318,6 +382,7 @@ impl PreauthService for PreauthApi {
         &self,
         request: Request<pb::RaisePreauthRequest>,
     ) -> Reply<pb::RaisePreauthResponse> {
+        let caller = Caller::of(&request);
         let request = request.into_inner();
         let mut v = FieldViolations::new();
         v.require("idempotency_key", &request.idempotency_key);
@@ -381,6 +446,10 @@ impl PreauthService for PreauthApi {
             }
         }
         v.into_result()?;
+        if let (Some(hfr), Some(admission)) = (hfr, admission) {
+            self.ensure_case_in_scope(&caller, &request, hfr, admission)
+                .await?;
+        }
         let actor = actor_of(request.actor.as_ref());
         let fingerprint = idempotency::fingerprint(&request);
         let key = request.idempotency_key.trim().to_owned();
@@ -497,6 +566,7 @@ impl PreauthService for PreauthApi {
             .await
             .map_err(ApiError::from)?
             .ok_or_else(|| ApiError::NotFound(format!("no preauth {id}")))?;
+        ensure_preauth_in_scope(&Caller::of(&request), &row)?;
         Ok(Response::new(pb::GetPreauthResponse {
             preauth: Some(preauth_to_proto(&self.context, row).await?),
         }))
@@ -506,6 +576,7 @@ impl PreauthService for PreauthApi {
         &self,
         request: Request<pb::ListPreauthsRequest>,
     ) -> Reply<pb::ListPreauthsResponse> {
+        let caller = Caller::of(&request);
         let r = request.into_inner();
         let page = PageRequest::parse(r.page_size, &r.page_token, 50, 500)?;
         let dates = r.admission_dates.unwrap_or_default();
@@ -521,6 +592,7 @@ impl PreauthService for PreauthApi {
             )?,
             until: convert::date_from_proto("admission_dates.end_date", dates.end_date.as_ref())?,
             flagged_only: r.flagged_only,
+            concerning_state: caller.state_scope().map(str::to_owned),
         };
         let rows =
             queries::list_preauths(&self.context.db, &filter, page.after.as_deref(), page.size)
@@ -541,8 +613,10 @@ impl PreauthService for PreauthApi {
         &self,
         request: Request<pb::ReviewPreauthRequest>,
     ) -> Reply<pb::ReviewPreauthResponse> {
+        let caller = Caller::of(&request);
         let request = request.into_inner();
         let id = convert::required_text("preauth_id", &request.preauth_id)?;
+        self.ensure_id_in_scope(&caller, &id).await?;
         let decision = convert::required_enum::<pb::ReviewDecision>("decision", request.decision)?;
         if decision != pb::ReviewDecision::Approve && request.reason.trim().is_empty() {
             return Err(ApiError::invalid("reason", "is required to reject or query").into());
@@ -575,8 +649,10 @@ impl PreauthService for PreauthApi {
         &self,
         request: Request<pb::RequestEnhancementRequest>,
     ) -> Reply<pb::RequestEnhancementResponse> {
+        let caller = Caller::of(&request);
         let request = request.into_inner();
         let id = convert::required_text("preauth_id", &request.preauth_id)?;
+        self.ensure_id_in_scope(&caller, &id).await?;
         let key = convert::required_text("idempotency_key", &request.idempotency_key)?;
         if request.additional_amount_paise < 0 {
             return Err(ApiError::invalid("additional_amount_paise", "cannot be negative").into());
@@ -616,8 +692,10 @@ impl PreauthService for PreauthApi {
         &self,
         request: Request<pb::RespondToQueryRequest>,
     ) -> Reply<pb::RespondToQueryResponse> {
+        let caller = Caller::of(&request);
         let request = request.into_inner();
         let id = convert::required_text("preauth_id", &request.preauth_id)?;
+        self.ensure_id_in_scope(&caller, &id).await?;
         let response = convert::required_text("response", &request.response)?;
         let row = lifecycle::respond(
             &self.context,
@@ -635,8 +713,10 @@ impl PreauthService for PreauthApi {
         &self,
         request: Request<pb::CancelPreauthRequest>,
     ) -> Reply<pb::CancelPreauthResponse> {
+        let caller = Caller::of(&request);
         let request = request.into_inner();
         let id = convert::required_text("preauth_id", &request.preauth_id)?;
+        self.ensure_id_in_scope(&caller, &id).await?;
         let reason = convert::required_text("reason", &request.reason)?;
         let row = match lifecycle::cancel(
             &self.context,
@@ -670,8 +750,10 @@ impl PreauthService for PreauthApi {
         &self,
         request: Request<pb::DischargeRequest>,
     ) -> Reply<pb::DischargeResponse> {
+        let caller = Caller::of(&request);
         let request = request.into_inner();
         let id = convert::required_text("preauth_id", &request.preauth_id)?;
+        self.ensure_id_in_scope(&caller, &id).await?;
         let day = convert::required_date("discharge_date", request.discharge_date.as_ref())?;
         let row = lifecycle::discharge(
             &self.context,

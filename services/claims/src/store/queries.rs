@@ -70,6 +70,8 @@ pub struct ClaimFilter {
     pub ownership: Option<String>,
     pub submitted_from: Option<chrono::DateTime<chrono::Utc>>,
     pub submitted_before: Option<chrono::DateTime<chrono::Utc>>,
+    /// Only claims treated in or paid by this state (a state partner's view).
+    pub concerning_state: Option<String>,
 }
 
 fn condition(filter: &ClaimFilter) -> Condition {
@@ -85,6 +87,13 @@ fn condition(filter: &ClaimFilter) -> Condition {
         if let Some(value) = value {
             condition = condition.add(column.eq(value.clone()));
         }
+    }
+    if let Some(state) = &filter.concerning_state {
+        condition = condition.add(
+            Condition::any()
+                .add(claim::Column::FacilityStateCode.eq(state.clone()))
+                .add(claim::Column::PayerStateCode.eq(state.clone())),
+        );
     }
     if let Some(from) = filter.submitted_from {
         condition = condition.add(claim::Column::SubmittedAt.gte(from));

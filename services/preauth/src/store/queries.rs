@@ -311,6 +311,8 @@ pub struct PreauthFilter {
     pub from: Option<NaiveDate>,
     pub until: Option<NaiveDate>,
     pub flagged_only: bool,
+    /// Only cases treated in or paid by this state (a state partner's view).
+    pub concerning_state: Option<String>,
 }
 
 /// Preauths matching `filter`, newest first (ids are time-ordered); one more than `size`.
@@ -338,6 +340,13 @@ pub async fn list_preauths(
     }
     if let Some(v) = filter.until {
         condition = condition.add(preauth::Column::AdmissionDate.lte(v));
+    }
+    if let Some(v) = &filter.concerning_state {
+        condition = condition.add(
+            Condition::any()
+                .add(preauth::Column::FacilityStateCode.eq(v.clone()))
+                .add(preauth::Column::HomeStateCode.eq(v.clone())),
+        );
     }
     if filter.flagged_only {
         let flagged = sea_orm::sea_query::Query::select()
