@@ -1,4 +1,8 @@
-//! The service's own database schema (migrations) and queries.
+//! The gateway's own database: partners, hashed API keys and the audit log.
+
+pub mod entities;
+mod migrations;
+pub mod queries;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -7,6 +11,9 @@ pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(ayushman_platform::db::idempotency::Migration)]
+        vec![
+            Box::new(ayushman_platform::db::idempotency::Migration),
+            Box::new(migrations::m0001_gateway::Migration),
+        ]
     }
 }

@@ -1,0 +1,304 @@
+//! The partner edge (DESIGN §6): a tower layer in front of everything the
+//! gateway serves. For each call, in this order:
+//!
+//! 1. health passes untouched (load balancers and probes carry no key);
+//! 2. the API key (`authorization: Bearer` or `x-api-key`) names the partner
+//!    — UNAUTHENTICATED without a valid one;
+//! 3. the partner's token bucket — RESOURCE_EXHAUSTED with RetryInfo when empty,
+//!    before any further work is spent on it;
+//! 4. the method must be offered to partners and the partner must hold its
+//!    scope — PERMISSION_DENIED otherwise;
+//! 5. every `x-ayushman-*` header the caller sent is dropped, the gateway's
+//!    signed identity is stamped in their place, and the key is removed so it
+//!    never travels further;
+//! 6. the call goes on (to the admin service, reflection, or an upstream
+//!    service through the proxy), and when its response ends an audit row
+//!    records partner, method, status, latency and trace id.
+//!
+//! HTTP/JSON calls (`POST /v1/{package.Service}/{Method}`) take the same path;
+//! only the last step differs: the JSON body is translated to protobuf and back.
+
+use std::{
+    convert::Infallible,
+    pin::Pin,
+    sync::Arc,
+    task::{Context, Poll},
+    time::Duration,
+};
+
+use ayushman_platform::{caller::IdentityKey, grpc_outcome, telemetry::current_trace_id};
+use http::{Request, Response};
+use sea_orm::DatabaseConnection;
+use tonic::{Code, Status, body::Body};
+use tonic_types::{ErrorDetails, StatusExt};
+use tower::ServiceExt;
+
+use crate::{
+    audit::{AuditEntry, AuditLog, Transport},
+    json::JsonTranscoder,
+    partners::{self, KeyRefusal, Principal},
+    rate_limit::RateLimits,
+    scopes::{self, Route},
+};
+
+/// What the edge needs, shared by every request.
+pub struct Edge {
+    pub db: DatabaseConnection,
+    pub identity: IdentityKey,
+    pub limits: RateLimits,
+    pub audit: AuditLog,
+    pub json: JsonTranscoder,
+}
+
+/// See the module documentation.
+#[derive(Clone)]
+pub struct PartnerEdgeLayer {
+    edge: Arc<Edge>,
+}
+
+impl PartnerEdgeLayer {
+    pub fn new(edge: Edge) -> Self {
+        Self {
+            edge: Arc::new(edge),
+        }
+    }
+}
+
+impl<S> tower_layer::Layer<S> for PartnerEdgeLayer {
+    type Service = PartnerEdge<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        PartnerEdge {
+            inner,
+            edge: self.edge.clone(),
+        }
+    }
+}
+
+/// See [`PartnerEdgeLayer`].
+#[derive(Clone)]
+pub struct PartnerEdge<S> {
+    inner: S,
+    edge: Arc<Edge>,
+}
+
+impl<S> tower_service::Service<Request<Body>> for PartnerEdge<S>
+where
+    S: tower_service::Service<Request<Body>, Response = Response<Body>, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<Body>) -> Self::Future {
+        // The clone that was polled ready serves this call; the fresh one waits.
+        let fresh = self.inner.clone();
+        let ready = std::mem::replace(&mut self.inner, fresh);
+        let edge = self.edge.clone();
+        Box::pin(async move { Ok(edge.handle(ready, request).await) })
+    }
+}
+
+/// A call refused before it reached a service, with what is known of the caller.
+struct Refusal {
+    status: Status,
+    partner_id: String,
+    key_id: String,
+}
+
+impl Refusal {
+    fn anonymous(status: Status) -> Self {
+        Self {
+            status,
+            partner_id: String::new(),
+            key_id: String::new(),
+        }
+    }
+
+    fn of(principal: &Principal, status: Status) -> Self {
+        Self {
+            status,
+            partner_id: principal.partner.partner_id.clone(),
+            key_id: principal.key_id.clone(),
+        }
+    }
+}
+
+impl Edge {
+    async fn handle<S>(&self, inner: S, mut request: Request<Body>) -> Response<Body>
+    where
+        S: tower_service::Service<Request<Body>, Response = Response<Body>, Error = Infallible>,
+    {
+        let path = request.uri().path().to_owned();
+        let (transport, method) = match JsonTranscoder::grpc_path(&path) {
+            Some(method) => (Transport::HttpJson, method),
+            None => (Transport::Grpc, path),
+        };
+        let route = scopes::route(&method);
+        if route == Route::Health && transport == Transport::Grpc {
+            return pass(inner.oneshot(request).await);
+        }
+        let mut entry =
+            AuditEntry::begin(&method, transport, current_trace_id().unwrap_or_default());
+        let principal = match self.admit(request.headers(), route, &method).await {
+            Ok(principal) => principal,
+            Err(refusal) => {
+                entry.partner_id = refusal.partner_id;
+                entry.key_id = refusal.key_id;
+                self.audit.record(entry, refusal.status.code() as i32);
+                return match transport {
+                    Transport::Grpc => refusal.status.into_http(),
+                    Transport::HttpJson => JsonTranscoder::error_response(&refusal.status),
+                };
+            }
+        };
+        entry.partner_id = principal.partner.partner_id.clone();
+        entry.key_id = principal.key_id.clone();
+        let headers = request.headers_mut();
+        headers.remove(http::header::AUTHORIZATION);
+        headers.remove(API_KEY_HEADER);
+        self.identity.stamp(headers, &principal.identity());
+        match transport {
+            Transport::Grpc => {
+                let response = pass(inner.oneshot(request).await);
+                let audit = self.audit.clone();
+                grpc_outcome::on_end(response, move |code| audit.record(entry, code)).map(Body::new)
+            }
+            Transport::HttpJson => {
+                let (response, code) = self.json.call(inner, request, &method).await;
+                self.audit.record(entry, code);
+                response
+            }
+        }
+    }
+
+    /// Steps 2 to 4: who is calling, whether they still have tokens, whether
+    /// they may call this method.
+    async fn admit(
+        &self,
+        headers: &http::HeaderMap,
+        route: Route,
+        method: &str,
+    ) -> Result<Principal, Refusal> {
+        let presented = presented_key(headers).ok_or_else(|| {
+            Refusal::anonymous(Status::unauthenticated(
+                "no API key: send it as `authorization: Bearer <key>` or `x-api-key: <key>`",
+            ))
+        })?;
+        let principal = partners::authenticate(&self.db, presented)
+            .await
+            .map_err(|refusal| match refusal {
+                KeyRefusal::Unknown => {
+                    Refusal::anonymous(Status::unauthenticated(refusal.to_string()))
+                }
+                KeyRefusal::Revoked {
+                    ref partner_id,
+                    ref key_id,
+                } => Refusal {
+                    status: Status::unauthenticated(refusal.to_string()),
+                    partner_id: partner_id.clone(),
+                    key_id: key_id.clone(),
+                },
+                KeyRefusal::Disabled {
+                    ref partner_id,
+                    ref key_id,
+                } => Refusal {
+                    status: Status::permission_denied(refusal.to_string()),
+                    partner_id: partner_id.clone(),
+                    key_id: key_id.clone(),
+                },
+                KeyRefusal::Database(error) => {
+                    tracing::error!(%error, "partner keys cannot be read");
+                    Refusal::anonymous(Status::unavailable(
+                        "the gateway cannot check keys right now; retry later",
+                    ))
+                }
+            })?;
+        let partner = &principal.partner;
+        if let Err(wait) = self.limits.check(
+            &partner.partner_id,
+            partner.rate_limit_per_second,
+            partner.rate_limit_burst,
+        ) {
+            return Err(Refusal::of(&principal, rate_limited(partner, wait)));
+        }
+        let needed = match route {
+            Route::Health | Route::Reflection => None,
+            Route::Admin => Some(scopes::ADMIN_SCOPE),
+            Route::Upstream(_, scope) => Some(scope),
+            Route::Internal(service) => {
+                return Err(Refusal::of(
+                    &principal,
+                    Status::permission_denied(format!(
+                        "{method} is internal to the {service} service and not offered to partners"
+                    )),
+                ));
+            }
+            Route::Unknown => {
+                return Err(Refusal::of(
+                    &principal,
+                    Status::unimplemented(format!("no method {method} behind the gateway")),
+                ));
+            }
+        };
+        if let Some(scope) = needed
+            && !principal.has_scope(scope)
+        {
+            return Err(Refusal::of(
+                &principal,
+                Status::permission_denied(format!(
+                    "partner {} lacks scope {scope}, which {method} needs",
+                    partner.partner_id
+                )),
+            ));
+        }
+        Ok(principal)
+    }
+}
+
+/// The other header a key may come in.
+const API_KEY_HEADER: &str = "x-api-key";
+
+fn presented_key(headers: &http::HeaderMap) -> Option<&str> {
+    let bearer = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        });
+    bearer
+        .or_else(|| headers.get(API_KEY_HEADER).and_then(|v| v.to_str().ok()))
+        .map(str::trim)
+        .filter(|key| !key.is_empty())
+}
+
+fn rate_limited(partner: &crate::store::entities::partner::Model, wait: Duration) -> Status {
+    let details = ErrorDetails::with_retry_info(Some(wait));
+    Status::with_error_details(
+        Code::ResourceExhausted,
+        format!(
+            "partner {} is over its limit of {} calls a second (burst {}); retry in {} ms",
+            partner.partner_id,
+            partner.rate_limit_per_second,
+            partner.rate_limit_burst,
+            wait.as_millis().max(1)
+        ),
+        details,
+    )
+}
+
+fn pass(result: Result<Response<Body>, Infallible>) -> Response<Body> {
+    match result {
+        Ok(response) => response,
+        Err(never) => match never {},
+    }
+}

@@ -1,0 +1,3 @@
+//! Schema changes, oldest first; a released migration is never edited.
+
+pub mod m0001_gateway;
