@@ -117,6 +117,9 @@ impl ServiceProcess {
         if let Some(url) = database_url {
             command.env("DATABASE_URL", url);
         }
+        if service == MeshService::Gateway {
+            command.env("AYUSHMAN__SERVICE__BOOTSTRAP_ADMIN_KEY", gateway::ADMIN_KEY);
+        }
         let mut child = command.spawn().expect("service binary starts");
         let log = Arc::new(Mutex::new(Vec::new()));
         collect_lines(child.stderr.take().expect("piped stderr"), log.clone());
@@ -206,6 +209,11 @@ pub async fn health_of(channel: Channel, service_name: &str) -> ServingStatus {
 
 /// The service names a server lists over reflection v1.
 pub async fn reflected_services(channel: Channel) -> Vec<String> {
+    reflected_services_as(channel, None).await
+}
+
+/// Like [`reflected_services`], sending `api_key` (the gateway wants one).
+pub async fn reflected_services_as(channel: Channel, api_key: Option<&str>) -> Vec<String> {
     use tonic_reflection::pb::v1::{
         ServerReflectionRequest, server_reflection_client::ServerReflectionClient,
         server_reflection_request::MessageRequest, server_reflection_response::MessageResponse,
@@ -214,8 +222,15 @@ pub async fn reflected_services(channel: Channel) -> Vec<String> {
         host: String::new(),
         message_request: Some(MessageRequest::ListServices(String::new())),
     };
+    let mut call = tonic::Request::new(tokio_stream::iter([request]));
+    if let Some(key) = api_key {
+        call.metadata_mut().insert(
+            "authorization",
+            format!("Bearer {key}").parse().expect("ascii key"),
+        );
+    }
     let mut responses = ServerReflectionClient::new(channel)
-        .server_reflection_info(tokio_stream::iter([request]))
+        .server_reflection_info(call)
         .await
         .expect("reflection answers")
         .into_inner();
@@ -267,6 +282,8 @@ pub fn bad_fields(status: &tonic::Status) -> Vec<String> {
 
 pub mod beneficiary;
 pub mod facility;
+pub mod gateway;
+pub mod http;
 pub mod portability;
 pub mod preauth;
 pub mod proxy;

@@ -1,11 +1,15 @@
 //! `ayushctl up`, the command behind `make run`: it starts all six binaries,
-//! waits until each is SERVING, and stops them all on Ctrl-C; it refuses to
-//! start with a clear list of problems when binaries are missing.
+//! waits until each is SERVING, prints partner keys that work through the
+//! gateway, and stops them all on Ctrl-C; it refuses to start with a clear
+//! list of problems when binaries are missing.
 
 use std::{process::Stdio, time::Duration};
 
 use ayushman_platform::MeshService;
-use mesh_tests::{connect, health_of, service_binary};
+use ayushman_proto::beneficiary::v1::{
+    VerifyEligibilityRequest, beneficiary_registry_service_client::BeneficiaryRegistryServiceClient,
+};
+use mesh_tests::{connect, gateway::with_key, health_of, service_binary};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tonic_health::pb::health_check_response::ServingStatus;
 
@@ -58,10 +62,14 @@ async fn up_starts_every_service_and_stops_them_all_on_ctrl_c() {
         .spawn()
         .expect("ayushctl starts");
     let mut lines = BufReader::new(up.stdout.take().expect("stdout")).lines();
-    tokio::time::timeout(Duration::from_secs(90), async {
+    let hospital_key = tokio::time::timeout(Duration::from_secs(90), async {
+        let mut key = None;
         while let Some(line) = lines.next_line().await.expect("read output") {
-            if line.starts_with("The Ayushman mesh is up.") {
-                return;
+            if line.contains("Maharani District Hospital HIS") {
+                key = line.split_whitespace().last().map(str::to_owned);
+            }
+            if line.starts_with("Press Ctrl-C") {
+                return key.expect("the hospital's key is printed");
             }
         }
         panic!("ayushctl up ended before the mesh was up");
@@ -77,6 +85,24 @@ async fn up_starts_every_service_and_stops_them_all_on_ctrl_c() {
             "{service}"
         );
     }
+
+    // The printed key works through the gateway, on the demo data.
+    let gateway = format!(
+        "http://127.0.0.1:{}",
+        MeshService::Gateway.default_port() + offset
+    );
+    let answer = BeneficiaryRegistryServiceClient::new(connect(&gateway).await)
+        .verify_eligibility(with_key(
+            VerifyEligibilityRequest {
+                card_number: "BIS-JPR-00000001".into(),
+                ..Default::default()
+            },
+            &hospital_key,
+        ))
+        .await
+        .expect("verify through the gateway with the printed key")
+        .into_inner();
+    assert_eq!(answer.home_state_code, "08");
 
     let pid =
         nix::unistd::Pid::from_raw(i32::try_from(up.id().expect("running")).expect("pid fits"));

@@ -7,6 +7,7 @@ mod ayushctl_up;
 mod beneficiary_registry;
 mod claims;
 mod facility_registry;
+mod gateway;
 mod platform_database;
 mod platform_server;
 mod portability;

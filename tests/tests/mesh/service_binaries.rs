@@ -6,7 +6,8 @@ use std::process::Stdio;
 
 use ayushman_platform::MeshService;
 use mesh_tests::{
-    ServiceProcess, connect, grpcurl, health_of, http_get, reflected_services, service_binary,
+    ServiceProcess, connect, gateway, grpcurl, health_of, http_get, reflected_services_as,
+    service_binary,
 };
 use tonic_health::pb::health_check_response::ServingStatus;
 
@@ -32,7 +33,7 @@ async fn every_service_binary_serves_health_and_reflection_and_stops_on_sigterm(
             process.service
         );
         assert!(
-            reflected_services(channel)
+            reflected_services_as(channel, Some(gateway::ADMIN_KEY))
                 .await
                 .iter()
                 .any(|name| name == grpc_service),

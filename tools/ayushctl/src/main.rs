@@ -1,6 +1,7 @@
 //! `ayushctl`: the operator's command line for the Ayushman mesh.
 
 mod import;
+mod partners;
 mod report;
 mod seed;
 mod up;

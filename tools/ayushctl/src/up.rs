@@ -47,6 +47,8 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
             .to_owned(),
     };
     preflight(&bin_dir, options.port_offset)?;
+    // A fresh operator key each start: the gateway replaces the previous one.
+    let admin_key = crate::partners::fresh_admin_key()?;
     let log_dir = options.data_dir.join("logs");
     std::fs::create_dir_all(&log_dir)
         .with_context(|| format!("cannot create {}", log_dir.display()))?;
@@ -59,6 +61,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
             &options.data_dir,
             &log_dir,
             options.port_offset,
+            &admin_key,
         ) {
             Ok(process) => running.push(process),
             Err(error) => {
@@ -77,7 +80,15 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         stop_all(&mut running).await;
         return Err(error);
     }
+    let partners = match demo_partners(options.port_offset, &admin_key).await {
+        Ok(partners) => partners,
+        Err(error) => {
+            stop_all(&mut running).await;
+            return Err(error);
+        }
+    };
     print_banner(options.port_offset, &log_dir);
+    print_gateway(options.port_offset, &admin_key, &partners);
 
     let exited = tokio::select! {
         () = ayushman_platform::server::shutdown_signal() => None,
@@ -114,6 +125,17 @@ async fn seed_demo_data(offset: u16) -> anyhow::Result<()> {
     endpoints
         .seed(crate::seed::beneficiaries::Scale::Small)
         .await
+}
+
+async fn demo_partners(
+    offset: u16,
+    admin_key: &str,
+) -> anyhow::Result<Vec<crate::partners::DemoPartner>> {
+    let url = format!("http://127.0.0.1:{}", port(MeshService::Gateway, offset));
+    let channel = crate::connect(&url, "gateway").await?;
+    crate::partners::ensure(channel, admin_key)
+        .await
+        .context("creating the demo partners at the gateway")
 }
 
 fn port(service: MeshService, offset: u16) -> u16 {
@@ -156,6 +178,7 @@ fn start(
     data_dir: &Path,
     log_dir: &Path,
     offset: u16,
+    admin_key: &str,
 ) -> anyhow::Result<Running> {
     let log = log_dir.join(format!("{}.log", service.name()));
     let log_file =
@@ -172,6 +195,9 @@ fn start(
         .stdout(log_file.try_clone()?)
         .stderr(log_file)
         .kill_on_drop(true);
+    if service == MeshService::Gateway {
+        command.env("AYUSHMAN__SERVICE__BOOTSTRAP_ADMIN_KEY", admin_key);
+    }
     for peer in service.calls() {
         let key = format!("AYUSHMAN__PEERS__{}__URL", peer.config_key().to_uppercase());
         command.env(key, format!("http://127.0.0.1:{}", port(*peer, offset)));
@@ -341,8 +367,45 @@ fn print_banner(offset: u16, log_dir: &Path) {
         "  curl -s localhost:{}/metrics",
         admin_port(MeshService::BeneficiaryRegistry, offset)
     );
+    println!("\nLogs: {}/<service>.log.", log_dir.display());
+}
+
+fn print_gateway(offset: u16, admin_key: &str, partners: &[crate::partners::DemoPartner]) {
+    let gateway = port(MeshService::Gateway, offset);
     println!(
-        "\nLogs: {}/<service>.log. Press Ctrl-C to stop every service.",
-        log_dir.display()
+        "\nPartners reach the mesh through the gateway on port {gateway}. Keys issued now (shown once):\n"
     );
+    println!("  {:<44} {:<18} key", "partner", "id");
+    println!(
+        "  {:<44} {:<18} {admin_key}",
+        "Mesh operator (gateway.admin)", "PTN-MESH-OPERATOR"
+    );
+    for partner in partners {
+        println!(
+            "  {:<44} {:<18} {}",
+            partner.name, partner.partner_id, partner.key
+        );
+    }
+    if let [state_portal, hospital, ..] = partners {
+        println!("\n  # what a partner may call");
+        println!(
+            "  .tools/bin/grpcurl -plaintext -H 'authorization: Bearer {}' localhost:{gateway} list",
+            hospital.key
+        );
+        println!(
+            "  # the hospital verifies a Rajasthan MAA card holder; Bihar's portal may not see her"
+        );
+        for key in [&hospital.key, &state_portal.key] {
+            println!(
+                "  .tools/bin/grpcurl -plaintext -H 'authorization: Bearer {key}' -d '{{\"card_number\":\"BIS-JPR-00000001\"}}' localhost:{gateway} ayushman.beneficiary.v1.BeneficiaryRegistryService/VerifyEligibility"
+            );
+        }
+        println!("  # the same over HTTP/JSON");
+        println!(
+            "  curl -s -H 'authorization: Bearer {}' -d '{{\"cardNumber\":\"BIS-JPR-00000001\"}}' localhost:{gateway}/v1/ayushman.beneficiary.v1.BeneficiaryRegistryService/VerifyEligibility",
+            hospital.key
+        );
+        println!("  # raising a preauth and the audit log: docs/API.md, \"Partner gateway\"");
+    }
+    println!("\nPress Ctrl-C to stop every service.");
 }

@@ -1,0 +1,153 @@
+//! The demo's partners at the gateway: a state portal (Bihar), a hospital's
+//! information system and a claims-processing TPA. `ayushctl up` creates them
+//! with the mesh operator's key and issues each a fresh key on every start
+//! (revoking the previous ones), so the keys it prints always work.
+
+use anyhow::Context;
+use ayushman_proto::gateway::v1::{
+    CreatePartnerRequest, IssueApiKeyRequest, ListApiKeysRequest, Partner, PartnerKind,
+    RevokeApiKeyRequest, gateway_admin_service_client::GatewayAdminServiceClient,
+};
+use tonic::{Request, transport::Channel};
+
+/// A demo partner and the key issued to it now.
+pub struct DemoPartner {
+    pub name: &'static str,
+    pub partner_id: String,
+    pub key: String,
+}
+
+struct Spec {
+    name: &'static str,
+    kind: PartnerKind,
+    state: &'static str,
+    scopes: &'static [&'static str],
+}
+
+const PARTNERS: [Spec; 3] = [
+    Spec {
+        name: "Bihar State Health Society portal",
+        kind: PartnerKind::StatePortal,
+        state: "10",
+        scopes: &[
+            "beneficiary.read",
+            "beneficiary.write",
+            "beneficiary.import",
+            "facility.read",
+            "preauth.read",
+            "claims.read",
+            "portability.read",
+        ],
+    },
+    // A hospital treats patients of every state (portability), so its system is
+    // not confined to one state; its scopes keep it to a hospital's work.
+    Spec {
+        name: "Maharani District Hospital HIS, Jagdalpur",
+        kind: PartnerKind::HospitalHis,
+        state: "",
+        scopes: &[
+            "beneficiary.read",
+            "facility.read",
+            "facility.opd",
+            "preauth.read",
+            "preauth.write",
+            "claims.read",
+            "claims.write",
+        ],
+    },
+    Spec {
+        name: "Demo TPA (claims processing)",
+        kind: PartnerKind::Tpa,
+        state: "",
+        scopes: &[
+            "preauth.read",
+            "preauth.review",
+            "claims.read",
+            "claims.adjudicate",
+            "claims.pay",
+        ],
+    },
+];
+
+/// A fresh key for the mesh operator: the prefix and 128 random bits in hex.
+pub fn fresh_admin_key() -> anyhow::Result<String> {
+    let mut bytes = [0_u8; 16];
+    getrandom::fill(&mut bytes).map_err(|error| anyhow::anyhow!("no randomness: {error}"))?;
+    Ok(format!("aym_{}", hex::encode(bytes)))
+}
+
+fn as_operator<T>(message: T, admin_key: &str) -> anyhow::Result<Request<T>> {
+    let mut request = Request::new(message);
+    request
+        .metadata_mut()
+        .insert("authorization", format!("Bearer {admin_key}").parse()?);
+    Ok(request)
+}
+
+/// Creates the demo partners (once) and gives each a fresh key.
+pub async fn ensure(channel: Channel, admin_key: &str) -> anyhow::Result<Vec<DemoPartner>> {
+    let mut admin = GatewayAdminServiceClient::new(channel);
+    let run = chrono::Utc::now().timestamp_micros();
+    let mut partners = Vec::new();
+    for spec in PARTNERS {
+        let partner = admin
+            .create_partner(as_operator(
+                CreatePartnerRequest {
+                    idempotency_key: format!("demo-partner-{}", spec.name),
+                    partner: Some(Partner {
+                        name: spec.name.into(),
+                        kind: spec.kind as i32,
+                        home_state_code: spec.state.into(),
+                        scopes: spec.scopes.iter().map(|s| (*s).to_owned()).collect(),
+                        ..Default::default()
+                    }),
+                },
+                admin_key,
+            )?)
+            .await
+            .with_context(|| format!("create partner {}", spec.name))?
+            .into_inner()
+            .partner
+            .context("partner missing from reply")?;
+        let old_keys = admin
+            .list_api_keys(as_operator(
+                ListApiKeysRequest {
+                    partner_id: partner.partner_id.clone(),
+                },
+                admin_key,
+            )?)
+            .await
+            .context("list keys")?
+            .into_inner()
+            .keys;
+        for key in old_keys.into_iter().filter(|k| k.revoked_at.is_none()) {
+            admin
+                .revoke_api_key(as_operator(
+                    RevokeApiKeyRequest {
+                        idempotency_key: format!("demo-revoke-{}", key.key_id),
+                        key_id: key.key_id,
+                    },
+                    admin_key,
+                )?)
+                .await
+                .context("revoke an old demo key")?;
+        }
+        let issued = admin
+            .issue_api_key(as_operator(
+                IssueApiKeyRequest {
+                    idempotency_key: format!("demo-key-{}-{run}", partner.partner_id),
+                    partner_id: partner.partner_id.clone(),
+                },
+                admin_key,
+            )?)
+            .await
+            .with_context(|| format!("issue a key to {}", spec.name))?
+            .into_inner();
+        partners.push(DemoPartner {
+            name: spec.name,
+            partner_id: partner.partner_id,
+            key: issued.api_key,
+        });
+    }
+    Ok(partners)
+}
