@@ -146,8 +146,10 @@ impl Edge {
         if route == Route::Health && transport == Transport::Grpc {
             return pass(inner.oneshot(request).await);
         }
-        let mut entry =
-            AuditEntry::begin(&method, transport, current_trace_id().unwrap_or_default());
+        let trace_id = current_trace_id()
+            .or_else(|| caller_trace_id(request.headers()))
+            .unwrap_or_default();
+        let mut entry = AuditEntry::begin(&method, transport, trace_id);
         let principal = match self.admit(request.headers(), route, &method).await {
             Ok(principal) => principal,
             Err(refusal) => {
@@ -279,6 +281,15 @@ fn presented_key(headers: &http::HeaderMap) -> Option<&str> {
         .or_else(|| headers.get(API_KEY_HEADER).and_then(|v| v.to_str().ok()))
         .map(str::trim)
         .filter(|key| !key.is_empty())
+}
+
+/// The trace id of the caller's W3C `traceparent` (`00-<trace id>-<span id>-<flags>`),
+/// for the audit row when this process exports no traces of its own.
+fn caller_trace_id(headers: &http::HeaderMap) -> Option<String> {
+    let value = headers.get("traceparent")?.to_str().ok()?;
+    let trace_id = value.split('-').nth(1)?;
+    (trace_id.len() == 32 && trace_id.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| trace_id.to_ascii_lowercase())
 }
 
 fn rate_limited(partner: &crate::store::entities::partner::Model, wait: Duration) -> Status {
