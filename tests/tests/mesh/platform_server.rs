@@ -132,3 +132,76 @@ async fn shutdown_reports_not_serving_before_the_server_stops() {
         .expect("stop task")
         .expect("server drains cleanly");
 }
+
+#[tokio::test]
+async fn a_peer_with_several_addresses_gets_requests_on_each() {
+    let (first, second) = (
+        spawn_facility_registry().await,
+        spawn_facility_registry().await,
+    );
+    let addresses = vec![first.addr, second.addr];
+    // What DNS answers for a headless Service with two pods.
+    let resolve: ayushman_platform::client::Resolve = std::sync::Arc::new(move || {
+        let addresses = addresses.clone();
+        Box::pin(async move { Ok(addresses) })
+    });
+    let settings = ayushman_platform::config::ClientSettings {
+        deadline_ms: 5_000,
+        connect_timeout_ms: 1_000,
+    };
+    let channel = ayushman_platform::client::balanced_channel(
+        "http://facility-registry:50052",
+        &settings,
+        resolve,
+    )
+    .expect("channel");
+    let calls = (0..40).map(|_| {
+        let mut client = FacilityRegistryServiceClient::new(channel.clone());
+        async move {
+            client
+                .get_facility(GetFacilityRequest::default())
+                .await
+                .unwrap_err()
+                .code()
+        }
+    });
+    let codes = futures::future::join_all(calls).await;
+    assert!(
+        codes.iter().all(|code| *code == Code::Unimplemented),
+        "{codes:?}"
+    );
+    for server in [&first, &second] {
+        let metrics = http_get(server.admin_addr, "/metrics").await;
+        assert!(
+            metrics.contains(
+                "grpc_method=\"/ayushman.facility.v1.FacilityRegistryService/GetFacility\""
+            ),
+            "a pod got no request: {metrics}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_peer_whose_name_does_not_resolve_fails_at_once_as_unavailable() {
+    let resolve: ayushman_platform::client::Resolve =
+        std::sync::Arc::new(|| Box::pin(async { Err(std::io::Error::other("no such host")) }));
+    let settings = ayushman_platform::config::ClientSettings {
+        deadline_ms: 5_000,
+        connect_timeout_ms: 500,
+    };
+    let channel = ayushman_platform::client::balanced_channel(
+        "http://nowhere.invalid:50052",
+        &settings,
+        resolve,
+    )
+    .expect("channel");
+    let mut client = FacilityRegistryServiceClient::new(channel);
+    let error = tokio::time::timeout(
+        std::time::Duration::from_secs(4),
+        client.get_facility(GetFacilityRequest::default()),
+    )
+    .await
+    .expect("fails within 4 s instead of waiting for an address")
+    .unwrap_err();
+    assert_eq!(error.code(), Code::Unavailable, "{error:?}");
+}
