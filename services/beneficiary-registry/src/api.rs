@@ -675,14 +675,14 @@ impl BeneficiaryRegistryService for BeneficiaryRegistryApi {
                 .into());
             }
         };
-        let mut rows = queries::search(&self.state.db, search, page.after.as_deref(), page.size)
+        let mut rows = queries::search(&self.state.db, &search, page.after.as_deref(), page.size)
             .await
             .map_err(ApiError::from)?;
         // A state partner sees its own state's people only.
         if let Some(own) = caller.state_scope() {
             rows.retain(|b| b.state_code == own);
         }
-        let (rows, next_page_token) = page.finish(rows, |b| b.beneficiary_id.clone());
+        let (rows, next_page_token) = page.finish(rows, |b| search.page_key(b));
         Ok(Response::new(pb::SearchBeneficiariesResponse {
             beneficiaries: rows.into_iter().map(beneficiary_to_proto).collect(),
             next_page_token,

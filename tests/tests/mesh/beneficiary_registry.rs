@@ -205,6 +205,62 @@ async fn people_are_found_by_name_family_aadhaar_abha_and_card() {
 }
 
 #[tokio::test]
+async fn a_name_search_pages_through_every_match_once_in_name_order() {
+    for database in testing::all_databases().await {
+        let mut registry = beneficiary::spawn(&database).await;
+        let names = [
+            "Sunil Rai",
+            "Sunita Devi",
+            "Sunaina Kumari",
+            "Suman Das",
+            "Sunita Bai",
+            "Sundar Lal",
+            "Ramesh Sahu",
+        ];
+        let rows = names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| saran_row(&format!("RC-N{i}"), name, 1970 + i as i32))
+            .collect();
+        registry.import("names", rows).await.expect("import");
+        let mut found = Vec::new();
+        let mut token = String::new();
+        loop {
+            let page = registry
+                .client
+                .search_beneficiaries(pb::SearchBeneficiariesRequest {
+                    query: Some(Query::Name(pb::NameQuery {
+                        name_prefix: "SUN".into(),
+                        district_code: "10-230".into(),
+                    })),
+                    page_size: 2,
+                    page_token: token.clone(),
+                })
+                .await
+                .expect("search")
+                .into_inner();
+            found.extend(page.beneficiaries.into_iter().map(|b| b.name));
+            if page.next_page_token.is_empty() {
+                break;
+            }
+            token = page.next_page_token;
+        }
+        assert_eq!(
+            found,
+            [
+                "Sunaina Kumari",
+                "Sundar Lal",
+                "Sunil Rai",
+                "Sunita Bai",
+                "Sunita Devi"
+            ],
+            "{}",
+            database.backend
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_card_is_issued_after_e_kyc_once_and_failures_say_why() {
     let database = testing::sqlite();
     let mut registry = beneficiary::spawn(&database).await;

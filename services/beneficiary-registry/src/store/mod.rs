@@ -14,6 +14,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(ayushman_platform::db::idempotency::Migration),
             Box::new(migrations::m0001_registry::Migration),
+            Box::new(migrations::m0002_name_search::Migration),
         ]
     }
 }

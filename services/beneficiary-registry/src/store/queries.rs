@@ -74,26 +74,69 @@ pub enum Search {
     Column(beneficiary::Column, String),
 }
 
-/// People matching `search`, by beneficiary id after `after`; one more than `size`.
+impl Search {
+    /// The page token after `row`: its id, and for a name search its name
+    /// first, because name searches are in name order.
+    pub fn page_key(&self, row: &beneficiary::Model) -> String {
+        match self {
+            Self::NamePrefix { .. } => format!("{}:{}", row.beneficiary_id, row.name_key),
+            _ => row.beneficiary_id.clone(),
+        }
+    }
+}
+
+/// The first string after every string starting with `prefix`: its last
+/// character moved one on ("suni" -> "sunj"), which holds in byte order
+/// (SQLite) and in the usual collations (PostgreSQL) alike.
+fn prefix_end(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    let last = chars.pop()?;
+    let next = char::from_u32(u32::from(last) + 1)?;
+    chars.push(next);
+    Some(chars.into_iter().collect())
+}
+
+/// People matching `search` after the page token `after`; one more than
+/// `size`. A name search is in name order, walking the (district, name, id)
+/// index; the others are in id order.
 pub async fn search(
     db: &impl ConnectionTrait,
-    search: Search,
+    search: &Search,
     after: Option<&str>,
     size: u64,
 ) -> Result<Vec<beneficiary::Model>, DbErr> {
-    let mut query = beneficiary::Entity::find()
-        .order_by_asc(beneficiary::Column::BeneficiaryId)
-        .limit(size + 1);
-    query = match search {
+    let query = beneficiary::Entity::find().limit(size + 1);
+    let query = match search {
         Search::NamePrefix {
             name_key_prefix,
             district_code,
-        } => query
-            .filter(beneficiary::Column::DistrictCode.eq(district_code))
-            .filter(beneficiary::Column::NameKey.starts_with(&name_key_prefix)),
+        } => {
+            let mut query = query
+                .filter(beneficiary::Column::DistrictCode.eq(district_code))
+                .filter(beneficiary::Column::NameKey.gte(name_key_prefix))
+                .filter(beneficiary::Column::NameKey.starts_with(name_key_prefix))
+                .order_by_asc(beneficiary::Column::NameKey)
+                .order_by_asc(beneficiary::Column::BeneficiaryId);
+            if let Some(end) = prefix_end(name_key_prefix) {
+                query = query.filter(beneficiary::Column::NameKey.lt(end));
+            }
+            if let Some((id, name_key)) = after.and_then(|token| token.split_once(':')) {
+                query = query.filter(
+                    Condition::any()
+                        .add(beneficiary::Column::NameKey.gt(name_key))
+                        .add(
+                            Condition::all()
+                                .add(beneficiary::Column::NameKey.eq(name_key))
+                                .add(beneficiary::Column::BeneficiaryId.gt(id)),
+                        ),
+                );
+            }
+            return query.all(db).await;
+        }
         Search::Family(family_id) => query.filter(beneficiary::Column::FamilyId.eq(family_id)),
         Search::Column(column, value) => query.filter(column.eq(value)),
     };
+    let mut query = query.order_by_asc(beneficiary::Column::BeneficiaryId);
     if let Some(after) = after {
         query = query.filter(beneficiary::Column::BeneficiaryId.gt(after));
     }
@@ -514,4 +557,16 @@ pub async fn campaign_issuances(
         .into_tuple()
         .all(db)
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prefix_end;
+
+    #[test]
+    fn a_prefix_ends_where_its_last_character_moves_on() {
+        assert_eq!(prefix_end("suni").as_deref(), Some("sunj"));
+        assert_eq!(prefix_end("रा").as_deref(), Some("रि"));
+        assert_eq!(prefix_end(""), None);
+    }
 }
