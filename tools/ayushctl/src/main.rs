@@ -1,5 +1,6 @@
 //! `ayushctl`: the operator's command line for the Ayushman mesh.
 
+mod bench;
 mod import;
 mod partners;
 mod report;
@@ -83,6 +84,21 @@ enum Command {
         #[command(subcommand)]
         report: Report,
     },
+    /// Run the benchmarks against the release binaries and update docs/BENCHMARKS.md.
+    Bench {
+        /// Smaller sizes and shorter runs (under two minutes).
+        #[arg(long)]
+        quick: bool,
+        /// PostgreSQL server for the PostgreSQL variants (e.g. postgres://postgres@127.0.0.1:5432/test).
+        #[arg(long)]
+        postgres: Option<String>,
+        /// The report to update.
+        #[arg(long, default_value = "docs/BENCHMARKS.md")]
+        report: PathBuf,
+    },
+    /// The benchmark's baseline server: bare tonic, health only. Prints its address.
+    #[command(hide = true)]
+    BenchEcho,
 }
 
 #[derive(Subcommand)]
@@ -249,6 +265,20 @@ impl Endpoints {
         ))
     }
 
+    /// Loads what a preauth needs (facilities, agreements, people, packages),
+    /// quietly: the benchmark's dataset.
+    async fn seed_for_preauths(&self) -> anyhow::Result<()> {
+        seed::facilities::seed(&mut self.facility().await?).await?;
+        seed::portability::seed(&mut self.portability().await?).await?;
+        seed::beneficiaries::seed(
+            &mut self.beneficiary().await?,
+            seed::beneficiaries::Scale::Small,
+        )
+        .await?;
+        seed::packages::seed(&mut self.preauth().await?).await?;
+        Ok(())
+    }
+
     /// Loads the whole demo dataset, service by service.
     async fn seed(&self, scale: seed::beneficiaries::Scale) -> anyhow::Result<()> {
         let facilities = seed::facilities::seed(&mut self.facility().await?)
@@ -292,6 +322,23 @@ async fn run(command: Command) -> anyhow::Result<()> {
             .await
         }
         Command::Seed { scale, endpoints } => endpoints.seed(scale).await,
+        Command::Bench {
+            quick,
+            postgres,
+            report,
+        } => {
+            bench::run(bench::Options {
+                sizes: if quick {
+                    bench::Sizes::QUICK
+                } else {
+                    bench::Sizes::FULL
+                },
+                postgres,
+                report,
+            })
+            .await
+        }
+        Command::BenchEcho => bench::serve_echo().await,
         Command::Import { file, endpoints } => {
             let summary = import::eligibility(endpoints.beneficiary().await?, &file).await?;
             println!(

@@ -247,7 +247,7 @@ async fn wait_until_serving(running: &mut [Running], offset: u16) -> anyhow::Res
     Ok(())
 }
 
-async fn is_serving(url: &str, grpc_service: &str) -> bool {
+pub(crate) async fn is_serving(url: &str, grpc_service: &str) -> bool {
     let Ok(endpoint) = tonic::transport::Endpoint::from_shared(url.to_owned()) else {
         return false;
     };

@@ -176,6 +176,21 @@ fn member(p: &Population, i: u64) -> pb::EligibilityRow {
     }
 }
 
+/// The card numbers of Saran's carded people in the small demo, and of each
+/// family's first carded member only (benchmarks raise one case per family).
+pub fn saran_family_cards() -> Vec<String> {
+    let saran = &populations(Scale::Small)[0];
+    let mut seen_family = String::new();
+    let mut cards = Vec::new();
+    for row in (0..saran.eligible).map(|i| member(saran, i)) {
+        if !row.existing_card_number.is_empty() && row.family_id != seen_family {
+            seen_family = row.family_id.clone();
+            cards.push(row.existing_card_number);
+        }
+    }
+    cards
+}
+
 /// What the beneficiary seed wrote.
 #[derive(Debug, Default)]
 pub struct Summary {
