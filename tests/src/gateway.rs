@@ -56,7 +56,7 @@ pub async fn spawn(flow: &Flow, backend: &str) -> Gateway {
         deadline_ms: 5_000,
         connect_timeout_ms: 500,
     };
-    let channel = |url: String| client::channel(&url, &settings).expect("channel");
+    let channel = |url: String| client::forwarding_channel(&url, &settings).expect("channel");
     let upstreams = gateway::proxy::Upstreams::new(vec![
         (
             MeshService::BeneficiaryRegistry,

@@ -29,13 +29,25 @@ pub type TracedChannel = InterceptedService<Channel, TraceContextInjector>;
 /// How often a balanced peer's name is resolved again, to follow pods as they come and go.
 const RESOLVE_EVERY: Duration = Duration::from_secs(5);
 
-fn configure(endpoint: Endpoint, settings: &ClientSettings) -> Endpoint {
-    endpoint
+/// How calls on a channel are timed.
+#[derive(Debug, Clone, Copy)]
+enum Deadline {
+    /// Each call gets `client.deadline_ms` unless the caller set its own.
+    Default(Duration),
+    /// The caller's deadline travels on unchanged (the gateway's proxy).
+    Forwarded,
+}
+
+fn configure(endpoint: Endpoint, settings: &ClientSettings, deadline: Deadline) -> Endpoint {
+    let endpoint = endpoint
         .connect_timeout(settings.connect_timeout())
-        .timeout(settings.deadline())
         .tcp_nodelay(true)
         .http2_keep_alive_interval(Duration::from_secs(30))
-        .keep_alive_while_idle(true)
+        .keep_alive_while_idle(true);
+    match deadline {
+        Deadline::Default(deadline) => endpoint.timeout(deadline),
+        Deadline::Forwarded => endpoint,
+    }
 }
 
 /// A lazily connecting channel to `url`. Must be called inside a Tokio runtime.
@@ -49,12 +61,29 @@ pub fn channel(
     url: &str,
     settings: &ClientSettings,
 ) -> Result<TracedChannel, tonic::transport::Error> {
-    let endpoint = configure(Endpoint::from_shared(url.to_owned())?, settings);
+    build(url, settings, Deadline::Default(settings.deadline()))
+}
+
+/// Like [`channel`], for a proxy: no deadline of its own, the caller's
+/// `grpc-timeout` (if any) goes on as it came, so a long stream is not cut.
+pub fn forwarding_channel(
+    url: &str,
+    settings: &ClientSettings,
+) -> Result<TracedChannel, tonic::transport::Error> {
+    build(url, settings, Deadline::Forwarded)
+}
+
+fn build(
+    url: &str,
+    settings: &ClientSettings,
+    deadline: Deadline,
+) -> Result<TracedChannel, tonic::transport::Error> {
+    let endpoint = configure(Endpoint::from_shared(url.to_owned())?, settings, deadline);
     let channel = match balanced_name(endpoint.uri()) {
-        Some((host, port)) => balanced(endpoint, settings.clone(), dns(host, port)),
+        Some((host, port)) => balanced(endpoint, settings.clone(), deadline, dns(host, port)),
         None => endpoint.connect_lazy(),
     };
-    Ok(traced(channel, settings))
+    Ok(traced(channel, deadline))
 }
 
 /// A channel to `url` balancing over the addresses `resolve` gives, asked
@@ -64,15 +93,20 @@ pub fn balanced_channel(
     settings: &ClientSettings,
     resolve: Resolve,
 ) -> Result<TracedChannel, tonic::transport::Error> {
-    let endpoint = configure(Endpoint::from_shared(url.to_owned())?, settings);
+    let deadline = Deadline::Default(settings.deadline());
+    let endpoint = configure(Endpoint::from_shared(url.to_owned())?, settings, deadline);
     Ok(traced(
-        balanced(endpoint, settings.clone(), resolve),
-        settings,
+        balanced(endpoint, settings.clone(), deadline, resolve),
+        deadline,
     ))
 }
 
-fn traced(channel: Channel, settings: &ClientSettings) -> TracedChannel {
-    InterceptedService::new(channel, TraceContextInjector::new(settings.deadline()))
+fn traced(channel: Channel, deadline: Deadline) -> TracedChannel {
+    let default = match deadline {
+        Deadline::Default(deadline) => Some(deadline),
+        Deadline::Forwarded => None,
+    };
+    InterceptedService::new(channel, TraceContextInjector::new(default))
 }
 
 /// Where a balanced peer's addresses come from: DNS, or a test's list.
@@ -115,7 +149,12 @@ enum Target {
 }
 
 /// A channel balancing over the addresses `resolve` gives, kept current.
-fn balanced(template: Endpoint, settings: ClientSettings, resolve: Resolve) -> Channel {
+fn balanced(
+    template: Endpoint,
+    settings: ClientSettings,
+    deadline: Deadline,
+    resolve: Resolve,
+) -> Channel {
     let (channel, changes) = Channel::balance_channel::<Target>(64);
     let scheme = template.uri().scheme_str().unwrap_or("http").to_owned();
     let origin = template.uri().clone();
@@ -146,7 +185,7 @@ fn balanced(template: Endpoint, settings: ClientSettings, resolve: Resolve) -> C
                         else {
                             continue;
                         };
-                        configure(endpoint, &settings).origin(origin.clone())
+                        configure(endpoint, &settings, deadline).origin(origin.clone())
                     }
                 };
                 let _ = changes.send(Change::Insert(target, endpoint)).await;
@@ -171,11 +210,29 @@ pub fn peer_channel<S>(
     settings: &Settings<S>,
     peer: MeshService,
 ) -> Result<TracedChannel, ConfigError> {
+    peer_with(settings, peer, channel)
+}
+
+/// [`forwarding_channel`] to a peer named in the mesh table.
+pub fn peer_forwarding_channel<S>(
+    settings: &Settings<S>,
+    peer: MeshService,
+) -> Result<TracedChannel, ConfigError> {
+    peer_with(settings, peer, forwarding_channel)
+}
+
+type MakeChannel = fn(&str, &ClientSettings) -> Result<TracedChannel, tonic::transport::Error>;
+
+fn peer_with<S>(
+    settings: &Settings<S>,
+    peer: MeshService,
+    make: MakeChannel,
+) -> Result<TracedChannel, ConfigError> {
     let key = format!("peers.{}.url", peer.config_key());
     let url = settings
         .peer_url(peer)
         .ok_or_else(|| ConfigError::invalid(&key, "is not configured"))?;
-    channel(url, &settings.client).map_err(|error| ConfigError::invalid(key, error.to_string()))
+    make(url, &settings.client).map_err(|error| ConfigError::invalid(key, error.to_string()))
 }
 
 /// Calls an idempotent RPC, retrying with exponential backoff (50 ms, 100 ms, ...)

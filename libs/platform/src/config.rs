@@ -122,7 +122,8 @@ pub struct ServerSettings {
     pub max_message_bytes: usize,
     /// Requests handled at once; more are refused with UNAVAILABLE (load shedding).
     pub concurrency_limit: usize,
-    /// Longest a request may run when the caller sets no deadline, in milliseconds.
+    /// Longest a request may run when the caller sets no deadline, in
+    /// milliseconds; a caller's own deadline (grpc-timeout) may be longer.
     pub request_timeout_ms: u64,
     /// How long in-flight requests get to finish after SIGTERM, in seconds.
     pub shutdown_grace_secs: u64,

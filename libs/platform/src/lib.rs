@@ -10,6 +10,7 @@ pub mod client;
 pub mod config;
 pub mod convert;
 pub mod db;
+pub mod deadline;
 pub mod error;
 pub mod grpc_outcome;
 pub mod ids;

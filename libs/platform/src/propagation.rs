@@ -40,12 +40,13 @@ pub fn server_span(request: &http::Request<()>) -> tracing::Span {
 /// outgoing request.
 #[derive(Debug, Clone)]
 pub struct TraceContextInjector {
-    default_deadline: std::time::Duration,
+    default_deadline: Option<std::time::Duration>,
 }
 
 impl TraceContextInjector {
-    /// Sets `grpc-timeout` to `default_deadline` when the caller set none.
-    pub fn new(default_deadline: std::time::Duration) -> Self {
+    /// Sets `grpc-timeout` to `default_deadline` when the caller set none;
+    /// `None` forwards the caller's deadline, if any, as it is (a proxy).
+    pub fn new(default_deadline: Option<std::time::Duration>) -> Self {
         Self { default_deadline }
     }
 }
@@ -59,8 +60,10 @@ impl Interceptor for TraceContextInjector {
         global::get_text_map_propagator(|propagator| {
             propagator.inject_context(&context, &mut MetadataInjector(request.metadata_mut()));
         });
-        if !request.metadata().contains_key("grpc-timeout") {
-            request.set_timeout(self.default_deadline);
+        if let Some(deadline) = self.default_deadline
+            && !request.metadata().contains_key("grpc-timeout")
+        {
+            request.set_timeout(deadline);
         }
         Ok(request)
     }

@@ -20,6 +20,7 @@ use tower::ServiceBuilder;
 use crate::{
     caller::{CallerLayer, CallerService, IdentityKey},
     config::{self, ConfigSource, ServerSettings, Settings, Validate},
+    deadline::DefaultDeadlineLayer,
     mesh::MeshService,
     metrics::{GrpcMetrics, MetricsLayer},
     propagation, telemetry,
@@ -271,6 +272,8 @@ pub async fn serve(
         .layer(MetricsLayer::new(metrics.clone()))
         .load_shed()
         .concurrency_limit(settings.concurrency_limit)
+        // After admission, so a call waits for nothing but its own work.
+        .layer(DefaultDeadlineLayer::new(settings.request_timeout()))
         .option_layer(app.edge)
         .layer(CallerLayer::new(IdentityKey::new(
             settings.partner_identity_key.clone(),
@@ -306,7 +309,6 @@ pub async fn serve(
     let server = tonic::transport::Server::builder()
         .accept_http1(app.accept_http1)
         .trace_fn(propagation::server_span)
-        .timeout(settings.request_timeout())
         .tcp_nodelay(true)
         .layer(layers)
         .add_routes(routes)

@@ -81,7 +81,10 @@ pub async fn build(settings: Settings<config::GatewaySettings>) -> Result<App, B
     }
     let mut channels = Vec::new();
     for upstream in scopes::UPSTREAMS {
-        channels.push((upstream, client::peer_channel(&settings, upstream)?));
+        channels.push((
+            upstream,
+            client::peer_forwarding_channel(&settings, upstream)?,
+        ));
     }
     let state = AppState {
         audit: audit::AuditLog::start(db.clone()),

@@ -298,7 +298,9 @@ pub async fn eligibility(
         Ok(())
     });
     let reply = client
-        .import_eligibility(tokio_stream::wrappers::ReceiverStream::new(receiver))
+        .import_eligibility(crate::streaming(
+            tokio_stream::wrappers::ReceiverStream::new(receiver),
+        ))
         .await
         .map_err(|status| anyhow::anyhow!("import refused: {}", status.message()))?
         .into_inner();

@@ -221,6 +221,14 @@ struct Endpoints {
     claims_url: String,
 }
 
+/// A client stream that may run for as long as a district's list takes: its
+/// deadline is hours, not the services' default for calls that set none.
+fn streaming<S>(stream: S) -> tonic::Request<S> {
+    let mut request = tonic::Request::new(stream);
+    request.set_timeout(std::time::Duration::from_secs(4 * 3600));
+    request
+}
+
 async fn connect(url: &str, what: &str) -> anyhow::Result<Channel> {
     Channel::from_shared(url.to_owned())?
         .connect()

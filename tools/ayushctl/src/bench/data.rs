@@ -82,7 +82,9 @@ pub async fn import(
     });
     let started = Instant::now();
     let reply = client
-        .import_eligibility(tokio_stream::iter(std::iter::once(header).chain(rows)))
+        .import_eligibility(crate::streaming(tokio_stream::iter(
+            std::iter::once(header).chain(rows),
+        )))
         .await
         .context("import eligibility")?
         .into_inner();

@@ -259,7 +259,7 @@ pub async fn seed(
             }),
         );
         let reply = client
-            .import_eligibility(tokio_stream::iter(messages))
+            .import_eligibility(crate::streaming(tokio_stream::iter(messages)))
             .await
             .context("import eligibility")?
             .into_inner();

@@ -142,7 +142,7 @@ pub async fn seed(client: &mut ClaimsServiceClient<Channel>) -> anyhow::Result<S
         .map(move |i| row(i, true, &public_months))
         .chain((0..PRIVATE_CLAIMS).map(move |i| row(i, false, &private_months)));
     let reply = client
-        .import_claim_history(tokio_stream::iter(rows))
+        .import_claim_history(crate::streaming(tokio_stream::iter(rows)))
         .await
         .context("import claim history")?
         .into_inner();

@@ -319,7 +319,7 @@ pub async fn seed(client: &mut FacilityRegistryServiceClient<Channel>) -> anyhow
     for (district, months) in [(&DISTRICTS[0], BASTAR_OPD), (&DISTRICTS[1], DANTEWADA_OPD)] {
         let rows = opd_rows(&hfr_id(district, 1), &months);
         let reply = client
-            .import_opd_registrations(tokio_stream::iter(rows))
+            .import_opd_registrations(crate::streaming(tokio_stream::iter(rows)))
             .await
             .context("import OPD registrations")?
             .into_inner();
