@@ -27,6 +27,14 @@ pub struct BeneficiaryRegistry {
 
 /// Starts a beneficiary registry on `database` with the offline KYC provider and default covers.
 pub async fn spawn(database: &testing::TestDatabase) -> BeneficiaryRegistry {
+    spawn_with(database, testing::server_settings()).await
+}
+
+/// Like [`spawn`], with server settings of the test's own (limits, deadlines).
+pub async fn spawn_with(
+    database: &testing::TestDatabase,
+    server: ayushman_platform::config::ServerSettings,
+) -> BeneficiaryRegistry {
     let _telemetry =
         ayushman_platform::telemetry::init("beneficiary-test", &testing::test_telemetry());
     let connection = db::connect_and_migrate::<beneficiary_registry::store::Migrator>(
@@ -44,9 +52,10 @@ pub async fn spawn(database: &testing::TestDatabase) -> BeneficiaryRegistry {
         aadhaar_hmac_key: Arc::new(SecretString::from(TEST_HMAC_KEY)),
         max_message_bytes: 16 * 1024 * 1024,
     };
-    let server = testing::spawn(
+    let server = testing::spawn_with(
         MeshService::BeneficiaryRegistry,
         beneficiary_registry::router(state),
+        server,
     )
     .await;
     let client = BeneficiaryRegistryServiceClient::new(crate::connect(&server.url()).await);

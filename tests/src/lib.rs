@@ -70,7 +70,8 @@ pub struct ServiceProcess {
     pub admin_addr: SocketAddr,
     child: Child,
     log: Arc<Mutex<Vec<String>>>,
-    _data: tempfile::TempDir,
+    /// The temporary data folder it owns, removed when it is dropped.
+    owned_data: Option<tempfile::TempDir>,
 }
 
 /// Appends every line of `stream` to `log` until it closes.
@@ -103,12 +104,36 @@ impl ServiceProcess {
             .prefix(&format!("ayushman-{}-", service.name()))
             .tempdir()
             .expect("temporary data folder");
+        let mut process = Self::launch(service, data.path(), database_url, log_filter, &[]).await;
+        process.owned_data = Some(data);
+        process
+    }
+
+    /// Starts `service` keeping its SQLite file in `data_dir` (which outlives
+    /// the process, so a test can start it again on the same data), with
+    /// extra `env` such as `AYUSHMAN__SERVICE__...` settings or peer addresses.
+    pub async fn start_in(
+        service: MeshService,
+        data_dir: &Path,
+        database_url: Option<&str>,
+        env: &[(&str, &str)],
+    ) -> Self {
+        Self::launch(service, data_dir, database_url, "info", env).await
+    }
+
+    async fn launch(
+        service: MeshService,
+        data_dir: &Path,
+        database_url: Option<&str>,
+        log_filter: &str,
+        env: &[(&str, &str)],
+    ) -> Self {
         let mut command = Command::new(service_binary(service));
         command
             .env_clear()
             .env("AYUSHMAN__SERVER__PORT", "0")
             .env("AYUSHMAN__SERVER__ADMIN_PORT", "0")
-            .env("AYUSHMAN__DATABASE__DATA_DIR", data.path())
+            .env("AYUSHMAN__DATABASE__DATA_DIR", data_dir)
             .env("AYUSHMAN__TELEMETRY__LOG_FORMAT", "json")
             .env("AYUSHMAN__TELEMETRY__LOG_FILTER", log_filter)
             .stdout(Stdio::piped())
@@ -120,6 +145,8 @@ impl ServiceProcess {
         if service == MeshService::Gateway {
             command.env("AYUSHMAN__SERVICE__BOOTSTRAP_ADMIN_KEY", gateway::ADMIN_KEY);
         }
+        // The test's own settings last: they win over the defaults above.
+        command.envs(env.iter().copied());
         let mut child = command.spawn().expect("service binary starts");
         let log = Arc::new(Mutex::new(Vec::new()));
         collect_lines(child.stderr.take().expect("piped stderr"), log.clone());
@@ -159,8 +186,13 @@ impl ServiceProcess {
             admin_addr: serving.1,
             child,
             log,
-            _data: data,
+            owned_data: None,
         }
+    }
+
+    /// SIGKILL: the process dies at once, as in a crash or an OOM kill.
+    pub async fn kill(mut self) {
+        self.child.kill().await.expect("kill the service");
     }
 
     /// `http://127.0.0.1:<port>`.
@@ -278,6 +310,22 @@ pub fn bad_fields(status: &tonic::Status) -> Vec<String> {
         .get_details_bad_request()
         .map(|bad| bad.field_violations.into_iter().map(|v| v.field).collect())
         .unwrap_or_default()
+}
+
+/// Records one figure of the reliability suite (what was tried, which faults
+/// were injected, what was lost) under `target/reliability/`; `make soak`
+/// gathers them into docs/RELIABILITY.md.
+pub fn record_figure(name: &str, tried: &str, faults: &str, lost: &str) {
+    let folder = workspace_root().join("target/reliability");
+    let written = std::fs::create_dir_all(&folder).and_then(|()| {
+        std::fs::write(
+            folder.join(format!("{name}.md")),
+            format!("| {name} | {tried} | {faults} | {lost} |\n"),
+        )
+    });
+    if let Err(error) = written {
+        eprintln!("figure {name} not recorded: {error}");
+    }
 }
 
 pub mod beneficiary;

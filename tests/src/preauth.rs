@@ -34,7 +34,7 @@ pub struct Flow {
     pub claims: ayushman_proto::claims::v1::claims_service_client::ClaimsServiceClient<Channel>,
     pub beneficiary_link: Proxy,
     pub servers: Vec<testing::RunningServer>,
-    _databases: Vec<testing::TestDatabase>,
+    databases: Vec<testing::TestDatabase>,
 }
 
 /// A Chhattisgarh PM-JAY beneficiary, carded.
@@ -138,7 +138,7 @@ pub async fn spawn(backend: &str, settings: preauth::config::PreauthSettings) ->
         claims,
         beneficiary_link,
         servers: vec![portability_server, preauth_server, claims_server],
-        _databases: databases,
+        databases,
     }
 }
 
@@ -156,7 +156,8 @@ pub fn today() -> Date {
     ayushman_platform::convert::date_to_proto(ayushman_platform::convert::today_in_india())
 }
 
-fn row(
+/// An eligibility row of a carded family head.
+pub fn row(
     family: &str,
     name: &str,
     state: &str,
@@ -321,6 +322,12 @@ impl Flow {
                 .expect("package");
         }
         self
+    }
+
+    /// The beneficiary registry's database, for a test that runs the registry
+    /// as a process of its own on the same data.
+    pub fn registry_database(&self) -> &testing::TestDatabase {
+        &self.databases[0]
     }
 
     /// The beneficiary id of a family's first member.

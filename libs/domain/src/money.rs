@@ -12,6 +12,9 @@ pub struct Money(i64);
 impl Money {
     /// Nothing.
     pub const ZERO: Self = Self(0);
+    /// ₹10,00,00,000: above any cover, package, bill or payment of one case;
+    /// an amount larger than this in a request is a mistake, not a claim.
+    pub const LARGEST_CASE_AMOUNT: Self = Self(10_00_00_000_00);
 
     /// An amount in paise.
     pub const fn from_paise(paise: i64) -> Self {

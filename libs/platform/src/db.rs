@@ -49,7 +49,10 @@ pub async fn connect(
         .min_connections(1)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
-        .sqlx_logging(false);
+        .sqlx_logging(false)
+        // SQLite has one writer at a time: under a burst of writes a
+        // transaction waits its turn rather than failing after sqlx's 5 s.
+        .map_sqlx_sqlite_opts(|options| options.busy_timeout(Duration::from_secs(30)));
     let db = Database::connect(options).await?;
     if db.get_database_backend() == DatabaseBackend::Sqlite {
         // WAL lets readers run while one writer commits; it is a property of the file.

@@ -34,6 +34,24 @@ impl FieldViolations {
             .ok()
     }
 
+    /// Records that `paise` is not an amount one case can move: it must be
+    /// positive and at most [`Money::LARGEST_CASE_AMOUNT`](ayushman_domain::Money).
+    pub fn amount(&mut self, field: &str, paise: i64) {
+        let largest = ayushman_domain::Money::LARGEST_CASE_AMOUNT;
+        if paise <= 0 {
+            self.add(field, "must be positive");
+        } else if paise > largest.paise() {
+            self.add(field, format!("must be at most {largest}"));
+        }
+    }
+
+    /// Records that a text field is longer than `max` characters.
+    pub fn max_chars(&mut self, field: &str, value: &str, max: usize) {
+        if value.chars().count() > max {
+            self.add(field, format!("must be at most {max} characters"));
+        }
+    }
+
     /// Records that a required string field is empty.
     pub fn require(&mut self, field: &str, value: &str) {
         if value.trim().is_empty() {
@@ -125,6 +143,13 @@ impl ApiError {
 
 impl From<sea_orm::DbErr> for ApiError {
     fn from(error: sea_orm::DbErr) -> Self {
+        // A database too busy to take the write now is a reason to retry, not a bug.
+        if error.to_string().contains("database is locked") {
+            tracing::warn!(%error, "database busy");
+            return Self::Unavailable(
+                "the database is busy; retry with the same idempotency_key".into(),
+            );
+        }
         Self::internal(error)
     }
 }

@@ -166,8 +166,22 @@ pub async fn spawn(
     service: crate::MeshService,
     app: impl Into<crate::server::App>,
 ) -> RunningServer {
+    spawn_with(service, app, server_settings()).await
+}
+
+/// Like [`spawn`], with server settings of the test's own (e.g. a small
+/// concurrency limit); the port is always one the OS picks.
+pub async fn spawn_with(
+    service: crate::MeshService,
+    app: impl Into<crate::server::App>,
+    settings: crate::config::ServerSettings,
+) -> RunningServer {
     let app = app.into();
-    let settings = server_settings();
+    let settings = crate::config::ServerSettings {
+        port: 0,
+        admin_port: 0,
+        ..settings
+    };
     let listeners = crate::server::Listeners::bind(&settings)
         .await
         .expect("bind loopback port 0");

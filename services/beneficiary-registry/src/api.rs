@@ -219,6 +219,8 @@ impl BeneficiaryRegistryApi {
         let source = v.check("source_list", source);
         v.require("family_id", &row.family_id);
         v.require("member_name", &row.member_name);
+        v.max_chars("member_name", &row.member_name, 120);
+        v.max_chars("family_id", &row.family_id, 64);
         let gender = v.check(
             "gender",
             convert::required_enum::<Gender>("gender", row.gender).map_err(|_| "is required"),
@@ -925,9 +927,7 @@ impl BeneficiaryRegistryService for BeneficiaryRegistryApi {
         v.require("beneficiary_id", &request.beneficiary_id);
         v.require("scheme_code", &request.scheme_code);
         v.require("preauth_id", &request.preauth_id);
-        if request.amount_paise <= 0 {
-            v.add("amount_paise", "must be positive");
-        }
+        v.amount("amount_paise", request.amount_paise);
         let date = v.check(
             "treatment_date",
             date_or_today("treatment_date", request.treatment_date.as_ref())
@@ -982,12 +982,15 @@ impl BeneficiaryRegistryService for BeneficiaryRegistryApi {
     ) -> Reply<pb::ReleaseAmountResponse> {
         let request = request.into_inner();
         let preauth_id = convert::required_text("preauth_id", &request.preauth_id)?;
-        if request.amount_paise < 0 {
-            return Err(ApiError::invalid(
-                "amount_paise",
-                "cannot be negative; 0 releases everything still held",
-            )
-            .into());
+        if request.amount_paise != 0 {
+            let mut v = FieldViolations::new();
+            v.amount("amount_paise", request.amount_paise);
+            v.into_result().map_err(|_| {
+                ApiError::invalid(
+                    "amount_paise",
+                    "must be positive (or 0 to release everything still held) and at most ₹10,00,00,000",
+                )
+            })?;
         }
         let actor = convert::actor_fields(request.actor.as_ref());
         let trace_id = current_trace_id().unwrap_or_default();
@@ -1033,9 +1036,7 @@ impl BeneficiaryRegistryService for BeneficiaryRegistryApi {
         let mut v = FieldViolations::new();
         v.require("preauth_id", &request.preauth_id);
         v.require("claim_id", &request.claim_id);
-        if request.amount_paise <= 0 {
-            v.add("amount_paise", "must be positive");
-        }
+        v.amount("amount_paise", request.amount_paise);
         v.into_result()?;
         let actor = convert::actor_fields(request.actor.as_ref());
         let trace_id = current_trace_id().unwrap_or_default();

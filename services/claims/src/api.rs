@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use ayushman_platform::{
     ApiError, Caller, FieldViolations,
     convert::{self, PageRequest},
+    db::idempotency,
     telemetry::current_trace_id,
 };
 use ayushman_proto::{
@@ -188,9 +189,7 @@ impl ClaimsService for ClaimsApi {
         }
         for (i, item) in r.bill_items.iter().enumerate() {
             v.require(&format!("bill_items[{i}].description"), &item.description);
-            if item.amount_paise <= 0 {
-                v.add(format!("bill_items[{i}].amount_paise"), "must be positive");
-            }
+            v.amount(&format!("bill_items[{i}].amount_paise"), item.amount_paise);
         }
         v.into_result()?;
         if caller.state_scope().is_some() {
@@ -319,24 +318,36 @@ impl ClaimsService for ClaimsApi {
                     "is required: a coded reason",
                 );
             }
-            if deduction.amount_paise <= 0 {
-                v.add(format!("deductions[{i}].amount_paise"), "must be positive");
-            }
+            v.amount(
+                &format!("deductions[{i}].amount_paise"),
+                deduction.amount_paise,
+            );
         }
         v.into_result()?;
         self.ensure_id_in_scope(&caller, r.claim_id.trim()).await?;
-        let row = cases::adjudicate(
-            &self.context,
-            r.claim_id.trim(),
-            decision.unwrap_or_default(),
-            r.deductions,
-            r.reason.trim(),
-            &actor(r.actor.as_ref()),
+        let context = &self.context;
+        let reply = idempotency::replayed(
+            &context.db,
+            "AdjudicateClaim",
+            &r.idempotency_key,
+            &r,
+            || async {
+                let row = cases::adjudicate(
+                    context,
+                    r.claim_id.trim(),
+                    decision.unwrap_or_default(),
+                    r.deductions.clone(),
+                    r.reason.trim(),
+                    &actor(r.actor.as_ref()),
+                )
+                .await?;
+                Ok(pb::AdjudicateClaimResponse {
+                    claim: Some(claim_to_proto(context, row).await?),
+                })
+            },
         )
         .await?;
-        Ok(Response::new(pb::AdjudicateClaimResponse {
-            claim: Some(claim_to_proto(&self.context, row).await?),
-        }))
+        Ok(Response::new(reply))
     }
 
     async fn respond_to_claim_query(
@@ -348,10 +359,21 @@ impl ClaimsService for ClaimsApi {
         let id = convert::required_text("claim_id", &r.claim_id)?;
         self.ensure_id_in_scope(&caller, &id).await?;
         let response = convert::required_text("response", &r.response)?;
-        let row = cases::respond(&self.context, &id, &response, &actor(r.actor.as_ref())).await?;
-        Ok(Response::new(pb::RespondToClaimQueryResponse {
-            claim: Some(claim_to_proto(&self.context, row).await?),
-        }))
+        let context = &self.context;
+        let reply = idempotency::replayed(
+            &context.db,
+            "RespondToClaimQuery",
+            &r.idempotency_key,
+            &r,
+            || async {
+                let row = cases::respond(context, &id, &response, &actor(r.actor.as_ref())).await?;
+                Ok(pb::RespondToClaimQueryResponse {
+                    claim: Some(claim_to_proto(context, row).await?),
+                })
+            },
+        )
+        .await?;
+        Ok(Response::new(reply))
     }
 
     async fn approve_claim(
@@ -362,10 +384,21 @@ impl ClaimsService for ClaimsApi {
         let r = request.into_inner();
         let id = convert::required_text("claim_id", &r.claim_id)?;
         self.ensure_id_in_scope(&caller, &id).await?;
-        let row = cases::approve(&self.context, &id, &actor(r.actor.as_ref())).await?;
-        Ok(Response::new(pb::ApproveClaimResponse {
-            claim: Some(claim_to_proto(&self.context, row).await?),
-        }))
+        let context = &self.context;
+        let reply = idempotency::replayed(
+            &context.db,
+            "ApproveClaim",
+            &r.idempotency_key,
+            &r,
+            || async {
+                let row = cases::approve(context, &id, &actor(r.actor.as_ref())).await?;
+                Ok(pb::ApproveClaimResponse {
+                    claim: Some(claim_to_proto(context, row).await?),
+                })
+            },
+        )
+        .await?;
+        Ok(Response::new(reply))
     }
 
     async fn create_payment_batch(
@@ -396,7 +429,7 @@ impl ClaimsService for ClaimsApi {
         caller.ensure_state(&state, &format!("payments of state {state}"))?;
         // The batch is written by several transactions, so the reply is kept after
         // the work rather than inside one transaction with it.
-        use ayushman_platform::db::idempotency::{self, Recall};
+        use idempotency::Recall;
         let fingerprint = idempotency::fingerprint(&r);
         match idempotency::recall(
             &self.context.db,
@@ -473,17 +506,18 @@ impl ClaimsService for ClaimsApi {
                 .ok_or_else(|| ApiError::invalid("paid_at", "is not a real time"))?,
             None => ayushman_platform::db::now(),
         };
-        let batch = cases::mark_paid(
-            &self.context,
-            &id,
-            &reference,
-            paid_at,
-            &actor(r.actor.as_ref()),
-        )
-        .await?;
-        Ok(Response::new(pb::MarkPaidResponse {
-            batch: Some(batch_to_proto(batch)),
-        }))
+        let context = &self.context;
+        let reply =
+            idempotency::replayed(&context.db, "MarkPaid", &r.idempotency_key, &r, || async {
+                let batch =
+                    cases::mark_paid(context, &id, &reference, paid_at, &actor(r.actor.as_ref()))
+                        .await?;
+                Ok(pb::MarkPaidResponse {
+                    batch: Some(batch_to_proto(batch)),
+                })
+            })
+            .await?;
+        Ok(Response::new(reply))
     }
 
     async fn claims_report(

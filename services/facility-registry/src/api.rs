@@ -166,6 +166,8 @@ fn new_facility(facility: Option<&pb::Facility>) -> Result<facility::Model, ApiE
     let mut violations = FieldViolations::new();
     let hfr = violations.check("facility.hfr_id", HfrId::parse(&f.hfr_id));
     violations.require("facility.name", &f.name);
+    violations.max_chars("facility.name", &f.name, 200);
+    violations.max_chars("facility.society_name", &f.society_name, 200);
     let facility_type = violations.check(
         "facility.facility_type",
         convert::required_enum::<pb::FacilityType>("facility.facility_type", f.facility_type)

@@ -231,9 +231,7 @@ fn new_settlement(entry: Option<&pb::SettlementEntry>) -> Result<settlement::Mod
             "is the payer state: only inter-state amounts are settled here",
         );
     }
-    if e.amount_paise <= 0 {
-        violations.add("entry.amount_paise", "must be positive");
-    }
+    violations.amount("entry.amount_paise", e.amount_paise);
     let month = violations.check(
         "entry.month",
         convert::month_number("entry.month", e.month.as_ref())

@@ -225,9 +225,7 @@ fn new_package(package: Option<&pb::Package>) -> Result<FullPackage, ApiError> {
     v.require("package.package_code", &p.package_code);
     v.require("package.name", &p.name);
     v.require("package.specialty_code", &p.specialty_code);
-    if p.base_rate_paise <= 0 {
-        v.add("package.base_rate_paise", "must be positive");
-    }
+    v.amount("package.base_rate_paise", p.base_rate_paise);
     let code = p.package_code.trim().to_ascii_uppercase();
     let mut rates = Vec::new();
     for (i, rate) in p.state_rates.iter().enumerate() {
@@ -241,12 +239,10 @@ fn new_package(package: Option<&pb::Package>) -> Result<FullPackage, ApiError> {
                 rate_paise: rate.rate_paise,
             });
         }
-        if rate.rate_paise <= 0 {
-            v.add(
-                format!("package.state_rates[{i}].rate_paise"),
-                "must be positive",
-            );
-        }
+        v.amount(
+            &format!("package.state_rates[{i}].rate_paise"),
+            rate.rate_paise,
+        );
     }
     let mut add_ons = Vec::new();
     for (i, add_on) in p.add_ons.iter().enumerate() {
@@ -621,28 +617,42 @@ impl PreauthService for PreauthApi {
         if decision != pb::ReviewDecision::Approve && request.reason.trim().is_empty() {
             return Err(ApiError::invalid("reason", "is required to reject or query").into());
         }
-        if request.approved_amount_paise < 0 {
-            return Err(ApiError::invalid(
-                "approved_amount_paise",
-                "cannot be negative; 0 approves the amount requested",
-            )
-            .into());
+        if request.approved_amount_paise != 0 {
+            let mut v = FieldViolations::new();
+            v.amount("approved_amount_paise", request.approved_amount_paise);
+            v.into_result().map_err(|_| {
+                ApiError::invalid(
+                    "approved_amount_paise",
+                    "must be positive (or 0 to approve the amount requested) and at most ₹10,00,00,000",
+                )
+            })?;
         }
         convert::required_text("idempotency_key", &request.idempotency_key)?;
         let approved = (request.approved_amount_paise > 0)
             .then(|| Money::from_paise(request.approved_amount_paise));
-        let row = lifecycle::review(
-            &self.context,
-            &id,
-            decision,
-            approved,
-            request.reason.trim(),
-            &actor_of(request.actor.as_ref()),
+        let context = &self.context;
+        let reply = idempotency::replayed(
+            &context.db,
+            "ReviewPreauth",
+            &request.idempotency_key,
+            &request,
+            || async {
+                let row = lifecycle::review(
+                    context,
+                    &id,
+                    decision,
+                    approved,
+                    request.reason.trim(),
+                    &actor_of(request.actor.as_ref()),
+                )
+                .await?;
+                Ok(pb::ReviewPreauthResponse {
+                    preauth: Some(preauth_to_proto(context, row).await?),
+                })
+            },
         )
         .await?;
-        Ok(Response::new(pb::ReviewPreauthResponse {
-            preauth: Some(preauth_to_proto(&self.context, row).await?),
-        }))
+        Ok(Response::new(reply))
     }
 
     async fn request_enhancement(
@@ -654,8 +664,10 @@ impl PreauthService for PreauthApi {
         let id = convert::required_text("preauth_id", &request.preauth_id)?;
         self.ensure_id_in_scope(&caller, &id).await?;
         let key = convert::required_text("idempotency_key", &request.idempotency_key)?;
-        if request.additional_amount_paise < 0 {
-            return Err(ApiError::invalid("additional_amount_paise", "cannot be negative").into());
+        if request.additional_amount_paise != 0 {
+            let mut v = FieldViolations::new();
+            v.amount("additional_amount_paise", request.additional_amount_paise);
+            v.into_result()?;
         }
         let reason = convert::required_text("reason", &request.reason)?;
         let enhancement = Enhancement {
@@ -676,16 +688,27 @@ impl PreauthService for PreauthApi {
             reason: &reason,
             key: &key,
         };
-        let row = lifecycle::enhance(
-            &self.context,
-            &id,
-            enhancement,
-            &actor_of(request.actor.as_ref()),
+        let context = &self.context;
+        let reply = idempotency::replayed(
+            &context.db,
+            "RequestEnhancement",
+            &key,
+            &request,
+            || async {
+                let row = lifecycle::enhance(
+                    context,
+                    &id,
+                    enhancement,
+                    &actor_of(request.actor.as_ref()),
+                )
+                .await?;
+                Ok(pb::RequestEnhancementResponse {
+                    preauth: Some(preauth_to_proto(context, row).await?),
+                })
+            },
         )
         .await?;
-        Ok(Response::new(pb::RequestEnhancementResponse {
-            preauth: Some(preauth_to_proto(&self.context, row).await?),
-        }))
+        Ok(Response::new(reply))
     }
 
     async fn respond_to_query(
@@ -697,16 +720,23 @@ impl PreauthService for PreauthApi {
         let id = convert::required_text("preauth_id", &request.preauth_id)?;
         self.ensure_id_in_scope(&caller, &id).await?;
         let response = convert::required_text("response", &request.response)?;
-        let row = lifecycle::respond(
-            &self.context,
-            &id,
-            &response,
-            &actor_of(request.actor.as_ref()),
+        let context = &self.context;
+        let reply = idempotency::replayed(
+            &context.db,
+            "RespondToQuery",
+            &request.idempotency_key,
+            &request,
+            || async {
+                let row =
+                    lifecycle::respond(context, &id, &response, &actor_of(request.actor.as_ref()))
+                        .await?;
+                Ok(pb::RespondToQueryResponse {
+                    preauth: Some(preauth_to_proto(context, row).await?),
+                })
+            },
         )
         .await?;
-        Ok(Response::new(pb::RespondToQueryResponse {
-            preauth: Some(preauth_to_proto(&self.context, row).await?),
-        }))
+        Ok(Response::new(reply))
     }
 
     async fn cancel_preauth(
@@ -718,32 +748,23 @@ impl PreauthService for PreauthApi {
         let id = convert::required_text("preauth_id", &request.preauth_id)?;
         self.ensure_id_in_scope(&caller, &id).await?;
         let reason = convert::required_text("reason", &request.reason)?;
-        let row = match lifecycle::cancel(
-            &self.context,
-            &id,
-            &reason,
-            &actor_of(request.actor.as_ref()),
+        let context = &self.context;
+        let reply = idempotency::replayed(
+            &context.db,
+            "CancelPreauth",
+            &request.idempotency_key,
+            &request,
+            || async {
+                let row =
+                    lifecycle::cancel(context, &id, &reason, &actor_of(request.actor.as_ref()))
+                        .await?;
+                Ok(pb::CancelPreauthResponse {
+                    preauth: Some(preauth_to_proto(context, row).await?),
+                })
+            },
         )
-        .await
-        {
-            // Repeating a cancellation answers with the cancelled preauth.
-            Err(ApiError::FailedPrecondition(_))
-                if queries::find_preauth(&self.context.db, &id)
-                    .await
-                    .ok()
-                    .flatten()
-                    .is_some_and(|r| r.status == pb::PreauthStatus::Cancelled.as_str_name()) =>
-            {
-                queries::find_preauth(&self.context.db, &id)
-                    .await
-                    .map_err(ApiError::from)?
-                    .ok_or_else(|| ApiError::NotFound(id.clone()))?
-            }
-            other => other?,
-        };
-        Ok(Response::new(pb::CancelPreauthResponse {
-            preauth: Some(preauth_to_proto(&self.context, row).await?),
-        }))
+        .await?;
+        Ok(Response::new(reply))
     }
 
     async fn discharge(
@@ -755,16 +776,27 @@ impl PreauthService for PreauthApi {
         let id = convert::required_text("preauth_id", &request.preauth_id)?;
         self.ensure_id_in_scope(&caller, &id).await?;
         let day = convert::required_date("discharge_date", request.discharge_date.as_ref())?;
-        let row = lifecycle::discharge(
-            &self.context,
-            &id,
-            day,
-            request.discharge_summary.trim(),
-            &actor_of(request.actor.as_ref()),
+        let context = &self.context;
+        let reply = idempotency::replayed(
+            &context.db,
+            "Discharge",
+            &request.idempotency_key,
+            &request,
+            || async {
+                let row = lifecycle::discharge(
+                    context,
+                    &id,
+                    day,
+                    request.discharge_summary.trim(),
+                    &actor_of(request.actor.as_ref()),
+                )
+                .await?;
+                Ok(pb::DischargeResponse {
+                    preauth: Some(preauth_to_proto(context, row).await?),
+                })
+            },
         )
         .await?;
-        Ok(Response::new(pb::DischargeResponse {
-            preauth: Some(preauth_to_proto(&self.context, row).await?),
-        }))
+        Ok(Response::new(reply))
     }
 }

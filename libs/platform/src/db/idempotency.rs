@@ -206,3 +206,56 @@ fn conflict() -> crate::ApiError {
         "idempotency_key was already used for a different request".into(),
     )
 }
+
+/// Runs `work` once per idempotency key when it cannot sit inside one
+/// transaction with its reply because it calls other services: the key is
+/// looked up first and a repeat gets the first reply; otherwise the work runs
+/// and its reply is kept. If the work fails because a concurrent request with
+/// the same key got there first, that request's reply is the answer. A crash
+/// between the work and keeping its reply leaves the key unused; a retry then
+/// meets the work's own state checks (e.g. "already approved").
+pub async fn replayed<Req, Resp, F, Fut>(
+    db: &sea_orm::DatabaseConnection,
+    scope: &str,
+    key: &str,
+    request: &Req,
+    work: F,
+) -> Result<Resp, crate::ApiError>
+where
+    Req: Message,
+    Resp: Message + Default,
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<Resp, crate::ApiError>>,
+{
+    if key.trim().is_empty() {
+        return Err(crate::ApiError::invalid("idempotency_key", "is required"));
+    }
+    let fingerprint = fingerprint(request);
+    match recall(db, scope, key, &fingerprint).await? {
+        Recall::Replay(bytes) => return decode(&bytes),
+        Recall::Conflict => return Err(conflict()),
+        Recall::New => {}
+    }
+    let response = match work().await {
+        Ok(response) => response,
+        Err(error) => {
+            return match recall(db, scope, key, &fingerprint).await? {
+                Recall::Replay(bytes) => decode(&bytes),
+                _ => Err(error),
+            };
+        }
+    };
+    if remember(db, scope, key, &fingerprint, &response)
+        .await
+        .is_err()
+    {
+        return match recall(db, scope, key, &fingerprint).await? {
+            Recall::Replay(bytes) => decode(&bytes),
+            Recall::Conflict => Err(conflict()),
+            Recall::New => Err(crate::ApiError::Unavailable(
+                "idempotency record could not be written; retry".into(),
+            )),
+        };
+    }
+    Ok(response)
+}

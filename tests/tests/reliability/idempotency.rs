@@ -1,0 +1,389 @@
+//! A mutating call whose answer is lost — the connection drops after the
+//! service acted — and is then retried with the same key has exactly one
+//! effect, in every service: the retry gets the first answer.
+
+use std::{future::Future, time::Duration};
+
+use ayushman_proto::{
+    beneficiary::v1::{
+        self as b, beneficiary_registry_service_client::BeneficiaryRegistryServiceClient,
+    },
+    claims::v1::{self as c, claims_service_client::ClaimsServiceClient},
+    common::v1::YearMonth,
+    facility::v1::{self as f, facility_registry_service_client::FacilityRegistryServiceClient},
+    gateway::v1 as g,
+    portability::v1::{self as p, portability_service_client::PortabilityServiceClient},
+    preauth::v1::{self as pa, preauth_service_client::PreauthServiceClient},
+};
+use mesh_tests::{
+    connect,
+    facility::date,
+    gateway::{self, ADMIN_KEY, with_key},
+    preauth::{self, CG_FAMILY, DOCTOR, quick_settings, today},
+    proxy::Proxy,
+    record_figure,
+};
+use tonic::transport::Channel;
+
+/// A channel to `addr` through a proxy that will drop the answer.
+async fn lossy(addr: std::net::SocketAddr) -> (Proxy, Channel) {
+    let proxy = Proxy::start(addr).await;
+    let channel = connect(&proxy.url()).await;
+    (proxy, channel)
+}
+
+/// Runs `call` with its answer swallowed, then cuts the connection: the
+/// caller never learns what happened.
+async fn answer_lost<T>(proxy: &Proxy, call: impl Future<Output = Result<T, tonic::Status>>) {
+    proxy.mute_replies();
+    let outcome = tokio::time::timeout(Duration::from_millis(1500), call).await;
+    proxy.down();
+    assert!(
+        !matches!(outcome, Ok(Ok(_))),
+        "the answer was meant to be lost"
+    );
+}
+
+#[tokio::test]
+async fn a_retry_after_a_lost_answer_has_exactly_one_effect_in_every_service() {
+    let mut flow = preauth::spawn("sqlite", quick_settings())
+        .await
+        .with_everything()
+        .await;
+    let gateway = gateway::spawn(&flow, "sqlite").await;
+    let person = flow.member(CG_FAMILY).await;
+    let mut retried = 0;
+
+    // Beneficiary registry: a block.
+    let block = b::BlockAmountRequest {
+        idempotency_key: "idem-block".into(),
+        beneficiary_id: person.clone(),
+        scheme_code: "PMJAY".into(),
+        preauth_id: "PA-IDEM-1".into(),
+        amount_paise: 10_000_00,
+        treatment_date: Some(today()),
+        reason: "idempotency".into(),
+        actor: None,
+    };
+    let (proxy, channel) = lossy(flow.people.server.addr).await;
+    answer_lost(
+        &proxy,
+        BeneficiaryRegistryServiceClient::new(channel).block_amount(block.clone()),
+    )
+    .await;
+    let first = flow
+        .people
+        .client
+        .block_amount(block.clone())
+        .await
+        .expect("retry")
+        .into_inner();
+    let second = flow
+        .people
+        .client
+        .block_amount(block)
+        .await
+        .expect("retry")
+        .into_inner();
+    assert_eq!(first, second);
+    assert_eq!(
+        flow.wallet(CG_FAMILY, "PMJAY").await.blocked_paise,
+        10_000_00,
+        "blocked once"
+    );
+    retried += 1;
+
+    // Facility registry: an OPD registration.
+    let opd = f::RecordOpdRegistrationRequest {
+        idempotency_key: "idem-opd".into(),
+        hfr_id: "IN2210000001".into(),
+        visit_date: Some(date(2025, 6, 2)),
+        mode: f::OpdRegistrationMode::Counter as i32,
+        abha_number: String::new(),
+        token_number: "T-IDEM".into(),
+    };
+    let (proxy, channel) = lossy(flow.facilities.server.addr).await;
+    answer_lost(
+        &proxy,
+        FacilityRegistryServiceClient::new(channel).record_opd_registration(opd.clone()),
+    )
+    .await;
+    let mut facilities = flow.facilities.client.clone();
+    let first = facilities
+        .record_opd_registration(opd.clone())
+        .await
+        .expect("retry")
+        .into_inner();
+    assert_eq!(
+        first,
+        facilities
+            .record_opd_registration(opd)
+            .await
+            .expect("retry")
+            .into_inner()
+    );
+    let report = facilities
+        .opd_registration_report(f::OpdRegistrationReportRequest {
+            hfr_id: "IN2210000001".into(),
+            from_month: Some(YearMonth {
+                year: 2025,
+                month: 6,
+            }),
+            to_month: Some(YearMonth {
+                year: 2025,
+                month: 6,
+            }),
+            ..Default::default()
+        })
+        .await
+        .expect("report")
+        .into_inner();
+    assert_eq!(report.total.expect("total").total, 1, "registered once");
+    retried += 1;
+
+    // Preauth: the whole saga behind one key.
+    let raise = pa::RaisePreauthRequest {
+        idempotency_key: "idem-raise".into(),
+        beneficiary_id: person.clone(),
+        hfr_id: "IN2210000001".into(),
+        treating_hpr_id: DOCTOR.into(),
+        packages: vec![pa::PackageChoice {
+            package_code: "MC011A".into(),
+            add_on_codes: Vec::new(),
+        }],
+        admission_date: Some(today()),
+        ..Default::default()
+    };
+    let (proxy, channel) = lossy(flow.servers[1].addr).await;
+    answer_lost(
+        &proxy,
+        PreauthServiceClient::new(channel).raise_preauth(raise.clone()),
+    )
+    .await;
+    let first = flow
+        .client
+        .raise_preauth(raise.clone())
+        .await
+        .expect("retry")
+        .into_inner();
+    let again = flow
+        .client
+        .raise_preauth(raise)
+        .await
+        .expect("retry")
+        .into_inner();
+    let preauth_id = first.preauth.as_ref().expect("preauth").preauth_id.clone();
+    assert_eq!(preauth_id, again.preauth.expect("preauth").preauth_id);
+    let of_person = flow
+        .client
+        .list_preauths(pa::ListPreauthsRequest {
+            beneficiary_id: person.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect("list")
+        .into_inner()
+        .preauths;
+    assert_eq!(of_person.len(), 1, "one preauth");
+    assert_eq!(
+        flow.wallet(CG_FAMILY, "PMJAY").await.blocked_paise,
+        10_000_00 + 81_000_00,
+        "one more block"
+    );
+    retried += 1;
+
+    // Preauth: a review.
+    let review = pa::ReviewPreauthRequest {
+        idempotency_key: "idem-review".into(),
+        preauth_id: preauth_id.clone(),
+        decision: pa::ReviewDecision::Approve as i32,
+        ..Default::default()
+    };
+    let (proxy, channel) = lossy(flow.servers[1].addr).await;
+    answer_lost(
+        &proxy,
+        PreauthServiceClient::new(channel).review_preauth(review.clone()),
+    )
+    .await;
+    let reviewed = flow
+        .client
+        .review_preauth(review)
+        .await
+        .expect("retry")
+        .into_inner();
+    let approvals = reviewed
+        .preauth
+        .expect("preauth")
+        .history
+        .iter()
+        .filter(|h| h.status == "PREAUTH_STATUS_APPROVED")
+        .count();
+    assert_eq!(approvals, 1, "approved once");
+    retried += 1;
+
+    // Claims: a submission after discharge.
+    flow.client
+        .discharge(pa::DischargeRequest {
+            idempotency_key: "idem-discharge".into(),
+            preauth_id: preauth_id.clone(),
+            discharge_date: Some(today()),
+            ..Default::default()
+        })
+        .await
+        .expect("discharge");
+    let submit = c::SubmitClaimRequest {
+        idempotency_key: "idem-claim".into(),
+        preauth_id: preauth_id.clone(),
+        bill_items: vec![c::BillItem {
+            description: "PTCA".into(),
+            package_code: "MC011A".into(),
+            amount_paise: 80_000_00,
+        }],
+        ..Default::default()
+    };
+    let (proxy, channel) = lossy(flow.servers[2].addr).await;
+    answer_lost(
+        &proxy,
+        ClaimsServiceClient::new(channel).submit_claim(submit.clone()),
+    )
+    .await;
+    let first = flow
+        .claims
+        .submit_claim(submit.clone())
+        .await
+        .expect("retry")
+        .into_inner();
+    assert_eq!(
+        first,
+        flow.claims
+            .submit_claim(submit)
+            .await
+            .expect("retry")
+            .into_inner()
+    );
+    let claims = flow
+        .claims
+        .list_claims(c::ListClaimsRequest {
+            hfr_id: "IN2210000001".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("list")
+        .into_inner()
+        .claims;
+    assert_eq!(claims.len(), 1, "one claim");
+    retried += 1;
+
+    // Portability: a settlement.
+    let settlement = p::RecordSettlementRequest {
+        idempotency_key: "idem-settlement".into(),
+        entry: Some(p::SettlementEntry {
+            claim_id: "CL-IDEM-1".into(),
+            payer_scheme_code: "RJ-MAA".into(),
+            payer_state_code: "08".into(),
+            treating_state_code: "22".into(),
+            amount_paise: 50_000_00,
+            month: Some(YearMonth {
+                year: 2025,
+                month: 6,
+            }),
+            ..Default::default()
+        }),
+    };
+    let (proxy, channel) = lossy(flow.servers[0].addr).await;
+    answer_lost(
+        &proxy,
+        PortabilityServiceClient::new(channel).record_settlement(settlement.clone()),
+    )
+    .await;
+    let first = flow
+        .portability
+        .record_settlement(settlement.clone())
+        .await
+        .expect("retry")
+        .into_inner();
+    assert_eq!(
+        first,
+        flow.portability
+            .record_settlement(settlement)
+            .await
+            .expect("retry")
+            .into_inner()
+    );
+    let settlements = flow
+        .portability
+        .list_settlements(p::ListSettlementsRequest {
+            payer_state_code: "08".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("list")
+        .into_inner()
+        .entries;
+    assert_eq!(
+        settlements
+            .iter()
+            .filter(|s| s.claim_id == "CL-IDEM-1")
+            .count(),
+        1
+    );
+    retried += 1;
+
+    // Gateway: a partner.
+    let create = g::CreatePartnerRequest {
+        idempotency_key: "idem-partner".into(),
+        partner: Some(g::Partner {
+            name: "Idempotent portal".into(),
+            kind: g::PartnerKind::StatePortal as i32,
+            home_state_code: "10".into(),
+            scopes: vec!["beneficiary.read".into()],
+            ..Default::default()
+        }),
+    };
+    let (proxy, channel) = lossy(gateway.server.addr).await;
+    answer_lost(
+        &proxy,
+        ayushman_proto::gateway::v1::gateway_admin_service_client::GatewayAdminServiceClient::new(
+            channel,
+        )
+        .create_partner(with_key(create.clone(), ADMIN_KEY)),
+    )
+    .await;
+    let mut admin = gateway.admin().await;
+    let first = admin
+        .create_partner(with_key(create.clone(), ADMIN_KEY))
+        .await
+        .expect("retry")
+        .into_inner();
+    assert_eq!(
+        first,
+        admin
+            .create_partner(with_key(create, ADMIN_KEY))
+            .await
+            .expect("retry")
+            .into_inner()
+    );
+    let partners = admin
+        .list_partners(with_key(g::ListPartnersRequest::default(), ADMIN_KEY))
+        .await
+        .expect("list")
+        .into_inner()
+        .partners;
+    assert_eq!(
+        partners
+            .iter()
+            .filter(|p| p.name == "Idempotent portal")
+            .count(),
+        1
+    );
+    retried += 1;
+
+    record_figure(
+        "idempotency",
+        &format!(
+            "{retried} mutating calls, one per service and more, each retried twice with its key"
+        ),
+        &format!("{retried} answers lost after the service acted (connection dropped)"),
+        "nothing, and nothing doubled: one effect each",
+    );
+}
