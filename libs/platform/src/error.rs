@@ -143,8 +143,11 @@ impl ApiError {
 
 impl From<sea_orm::DbErr> for ApiError {
     fn from(error: sea_orm::DbErr) -> Self {
-        // A database too busy to take the write now is a reason to retry, not a bug.
-        if error.to_string().contains("database is locked") {
+        // A database too busy to take the work now (its one writer, or every
+        // pooled connection, taken) is a reason to retry, not a bug.
+        let busy = matches!(error, sea_orm::DbErr::ConnectionAcquire(_))
+            || error.to_string().contains("database is locked");
+        if busy {
             tracing::warn!(%error, "database busy");
             return Self::Unavailable(
                 "the database is busy; retry with the same idempotency_key".into(),

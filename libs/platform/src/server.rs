@@ -268,8 +268,21 @@ pub async fn serve(
     // edge then authenticates partners and stamps their identity, which the
     // caller layer verifies (and, on every other service, is the only check
     // that identity passes through).
+    let limit = settings.concurrency_limit;
     let layers = ServiceBuilder::new()
         .layer(MetricsLayer::new(metrics.clone()))
+        // Say what was refused and why, not tonic's generic overload message.
+        .map_result(
+            move |answer: Result<http::Response<tonic::body::Body>, tower::BoxError>| match answer {
+                Err(error) if error.is::<tower::load_shed::error::Overloaded>() => {
+                    Ok(tonic::Status::resource_exhausted(format!(
+                        "the service is at its limit of {limit} calls in flight; retry shortly"
+                    ))
+                    .into_http())
+                }
+                other => other,
+            },
+        )
         .load_shed()
         .concurrency_limit(settings.concurrency_limit)
         // After admission, so a call waits for nothing but its own work.

@@ -27,8 +27,7 @@ fn family(n: usize) -> String {
 }
 
 /// RaisePreauth as a hospital's system sends it: with a deadline of its own,
-/// and again with the same key while the mesh answers "pending, retry"
-/// (UNAVAILABLE when a peer is too slow under this load).
+/// and again with the same key while the mesh says to retry.
 async fn raise(
     flow: &Flow,
     key: String,
@@ -51,7 +50,12 @@ async fn raise(
         let mut call = tonic::Request::new(request.clone());
         call.set_timeout(std::time::Duration::from_secs(60));
         match flow.client.clone().raise_preauth(call).await {
-            Err(status) if status.code() == Code::Unavailable && attempt < 50 => {
+            // Retry later: the mesh is busy (UNAVAILABLE) or this connection
+            // has as many calls open as the server takes (RESOURCE_EXHAUSTED).
+            Err(status)
+                if matches!(status.code(), Code::Unavailable | Code::ResourceExhausted)
+                    && attempt < 50 =>
+            {
                 attempt += 1;
                 tokio::time::sleep(std::time::Duration::from_millis(200)).await;
             }

@@ -1,0 +1,14 @@
+//! Any input: AbhaNumber::parse never panics, and what it accepts prints as
+//! something that parses back to the same value.
+#![no_main]
+
+use ayushman_domain::AbhaNumber;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|input: &str| {
+    if let Ok(value) = AbhaNumber::parse(input) {
+        let shown = value.to_string();
+        let again = AbhaNumber::parse(&shown).expect("its own display parses");
+        assert_eq!(again.to_string(), shown);
+    }
+});

@@ -1,0 +1,14 @@
+//! Any input: HfrId::parse never panics, and what it accepts prints as
+//! something that parses back to the same value.
+#![no_main]
+
+use ayushman_domain::HfrId;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|input: &str| {
+    if let Ok(value) = HfrId::parse(input) {
+        let shown = value.to_string();
+        let again = HfrId::parse(&shown).expect("its own display parses");
+        assert_eq!(again.to_string(), shown);
+    }
+});
