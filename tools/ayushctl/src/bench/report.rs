@@ -65,12 +65,21 @@ fn commit() -> String {
 fn row(out: &mut String, name: &str, stats: &Stats, baseline: &Stats, target: &str) {
     let _ = writeln!(
         out,
-        "| {name} | {:.0} | {} | {} | {:.2} | {target} |",
+        "| {name} | {:.0} | {} | {} | {} | {target} |",
         stats.throughput(),
         ms(stats.p50),
         ms(stats.p99),
-        stats.throughput() / baseline.throughput(),
+        ratio(stats.throughput() / baseline.throughput()),
     );
+}
+
+/// Two decimals, or three below 0.1 so that small ratios still compare.
+fn ratio(value: f64) -> String {
+    if value < 0.1 {
+        format!("{value:.3}")
+    } else {
+        format!("{value:.2}")
+    }
 }
 
 /// The results as Markdown.

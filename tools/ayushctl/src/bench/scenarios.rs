@@ -373,7 +373,11 @@ async fn lookups_as_the_registry_grows(
     }
     let (peak, half) = b1.context("B1 ran")?;
     let memory = (
-        MeshService::BeneficiaryRegistry.name().to_owned(),
+        format!(
+            "{} (B1/B4, {} people)",
+            MeshService::BeneficiaryRegistry.name(),
+            sizes.b4_people[2]
+        ),
         idle,
         registry.memory().1,
     );
@@ -416,7 +420,7 @@ async fn raise_preauths(
     }
     let idle: Vec<(String, u64)> = running
         .iter()
-        .map(|s| (s.service.name().to_owned(), s.memory().0))
+        .map(|s| (format!("{} (B2 mesh)", s.service.name()), s.memory().0))
         .collect();
     let endpoint = |service: MeshService| {
         running
