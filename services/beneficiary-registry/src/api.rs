@@ -320,23 +320,6 @@ impl BeneficiaryRegistryApi {
         Ok((family, person))
     }
 
-    async fn write_batch(
-        &self,
-        batch: Vec<(family::Model, beneficiary::Model)>,
-        summary: &mut pb::ImportEligibilityResponse,
-    ) -> Result<(), ApiError> {
-        if batch.is_empty() {
-            return Ok(());
-        }
-        let txn = db::begin_write(&self.state.db).await?;
-        let outcome = registry::import_batch(&txn, batch).await?;
-        txn.commit().await?;
-        summary.accepted += outcome.accepted as i64;
-        summary.duplicates += outcome.duplicates as i64;
-        summary.families_created += outcome.families_created as i64;
-        Ok(())
-    }
-
     fn movement<'a>(
         reason: &'a str,
         actor: &'a (String, String),
@@ -580,6 +563,7 @@ impl BeneficiaryRegistryService for BeneficiaryRegistryApi {
             idempotency::Recall::New => {}
         }
         let mut summary = pb::ImportEligibilityResponse::default();
+        let writer = registry::ImportWriter::start(self.state.db.clone());
         let mut batch = Vec::with_capacity(IMPORT_BATCH);
         while let Some(message) = stream.message().await? {
             let Some(Item::Row(row)) = message.item else {
@@ -603,11 +587,17 @@ impl BeneficiaryRegistryService for BeneficiaryRegistryApi {
                 }
             }
             if batch.len() == IMPORT_BATCH {
-                self.write_batch(std::mem::take(&mut batch), &mut summary)
-                    .await?;
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(IMPORT_BATCH));
+                if !writer.write(full).await {
+                    break;
+                }
             }
         }
-        self.write_batch(batch, &mut summary).await?;
+        writer.write(batch).await;
+        let written = writer.finish().await?;
+        summary.accepted = written.accepted as i64;
+        summary.duplicates = written.duplicates as i64;
+        summary.families_created = written.families_created as i64;
         tracing::info!(file = %header.file_name, received = summary.rows_received, accepted = summary.accepted, duplicates = summary.duplicates, rejected = summary.rejected, "eligibility imported");
         idempotency::remember(
             &self.state.db,
