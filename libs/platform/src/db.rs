@@ -68,6 +68,18 @@ pub fn now() -> chrono::DateTime<chrono::Utc> {
     chrono::Utc::now().trunc_subsecs(6)
 }
 
+/// Inserts one row without `RETURNING`, which behaves the same on every backend.
+pub async fn insert_one<A>(db: &impl ConnectionTrait, row: A) -> Result<(), DbErr>
+where
+    A: sea_orm::ActiveModelTrait + Send,
+{
+    use sea_orm::EntityTrait;
+    A::Entity::insert(row)
+        .exec_without_returning(db)
+        .await
+        .map(|_| ())
+}
+
 /// Starts a transaction that will write. On SQLite it takes the write lock at
 /// BEGIN (IMMEDIATE): a deferred transaction that reads first and writes later
 /// fails with SQLITE_BUSY when another writer got in between, and busy_timeout

@@ -1,6 +1,7 @@
 //! Every SQL statement of the registry. Functions take any connection or
 //! transaction, so callers decide what runs atomically.
 
+use ayushman_platform::db::insert_one;
 use chrono::NaiveDate;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
@@ -172,10 +173,7 @@ pub async fn insert_card_issuance(
     db: &impl ConnectionTrait,
     row: card_issuance::Model,
 ) -> Result<(), DbErr> {
-    card_issuance::Entity::insert(row.into_active_model())
-        .exec_without_returning(db)
-        .await
-        .map(|_| ())
+    insert_one(db, row.into_active_model()).await
 }
 
 pub async fn find_wallet(
@@ -271,10 +269,7 @@ pub async fn save_block(
         active.released_paise = Set(row.released_paise);
         active.reset_all().update(db).await.map(|_| ())
     } else {
-        preauth_block::Entity::insert(row.into_active_model())
-            .exec_without_returning(db)
-            .await
-            .map(|_| ())
+        insert_one(db, row.into_active_model()).await
     }
 }
 
@@ -282,10 +277,7 @@ pub async fn append_ledger(
     db: &impl ConnectionTrait,
     row: ledger_entry::Model,
 ) -> Result<(), DbErr> {
-    ledger_entry::Entity::insert(row.into_active_model())
-        .exec_without_returning(db)
-        .await
-        .map(|_| ())
+    insert_one(db, row.into_active_model()).await
 }
 
 /// A wallet's ledger, oldest first, after `after`; one more than `size`.

@@ -1,5 +1,6 @@
 //! Every SQL statement of the claims service.
 
+use ayushman_platform::db::insert_one;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
     QueryFilter, QueryOrder, QuerySelect,
@@ -25,10 +26,7 @@ pub async fn claim_of_preauth(
 }
 
 pub async fn insert_claim(db: &impl ConnectionTrait, row: claim::Model) -> Result<(), DbErr> {
-    claim::Entity::insert(row.into_active_model())
-        .exec_without_returning(db)
-        .await
-        .map(|_| ())
+    insert_one(db, row.into_active_model()).await
 }
 
 pub async fn save_claim(
@@ -42,10 +40,7 @@ pub async fn append_history(
     db: &impl ConnectionTrait,
     entry: claim_history::ActiveModel,
 ) -> Result<(), DbErr> {
-    claim_history::Entity::insert(entry)
-        .exec_without_returning(db)
-        .await
-        .map(|_| ())
+    insert_one(db, entry).await
 }
 
 pub async fn history_of(
@@ -175,10 +170,7 @@ pub async fn insert_batch(
     db: &impl ConnectionTrait,
     row: payment_batch::Model,
 ) -> Result<(), DbErr> {
-    payment_batch::Entity::insert(row.into_active_model())
-        .exec_without_returning(db)
-        .await
-        .map(|_| ())
+    insert_one(db, row.into_active_model()).await
 }
 
 pub async fn save_batch(

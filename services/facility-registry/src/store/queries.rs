@@ -1,6 +1,7 @@
 //! Every SQL statement of the registry. Functions take any connection or
 //! transaction, so handlers decide what runs atomically.
 
+use ayushman_platform::db::insert_one;
 use chrono::NaiveDate;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
@@ -41,10 +42,7 @@ pub async fn find_facility(
 }
 
 pub async fn insert_facility(db: &impl ConnectionTrait, row: facility::Model) -> Result<(), DbErr> {
-    facility::Entity::insert(row.into_active_model())
-        .exec_without_returning(db)
-        .await
-        .map(|_| ())
+    insert_one(db, row.into_active_model()).await
 }
 
 pub async fn set_facility_status(
@@ -119,10 +117,7 @@ pub async fn insert_professional(
     db: &impl ConnectionTrait,
     row: professional::Model,
 ) -> Result<(), DbErr> {
-    professional::Entity::insert(row.into_active_model())
-        .exec_without_returning(db)
-        .await
-        .map(|_| ())
+    insert_one(db, row.into_active_model()).await
 }
 
 /// Professionals by HPR id, optionally only those ever linked to a facility or
@@ -199,10 +194,7 @@ pub async fn insert_link(
         linked_until: Set(None),
         ..Default::default()
     };
-    professional_link::Entity::insert(link)
-        .exec_without_returning(db)
-        .await
-        .map(|_| ())
+    insert_one(db, link).await
 }
 
 pub async fn end_link(
@@ -315,10 +307,7 @@ pub async fn append_history(
     db: &impl ConnectionTrait,
     entry: empanelment_history::ActiveModel,
 ) -> Result<(), DbErr> {
-    empanelment_history::Entity::insert(entry)
-        .exec_without_returning(db)
-        .await
-        .map(|_| ())
+    insert_one(db, entry).await
 }
 
 /// Empanelments matching the filters, by (HFR id, scheme); one more than the page size.

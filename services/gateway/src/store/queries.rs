@@ -1,5 +1,6 @@
 //! Every SQL statement of the gateway.
 
+use ayushman_platform::db::insert_one;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
@@ -19,10 +20,7 @@ pub async fn find_partner(
 }
 
 pub async fn insert_partner(db: &impl ConnectionTrait, row: partner::Model) -> Result<(), DbErr> {
-    partner::Entity::insert(row.into_active_model())
-        .exec_without_returning(db)
-        .await
-        .map(|_| ())
+    insert_one(db, row.into_active_model()).await
 }
 
 pub async fn save_partner(
@@ -76,10 +74,7 @@ pub async fn key_by_hash(
 }
 
 pub async fn insert_key(db: &impl ConnectionTrait, row: api_key::Model) -> Result<(), DbErr> {
-    api_key::Entity::insert(row.into_active_model())
-        .exec_without_returning(db)
-        .await
-        .map(|_| ())
+    insert_one(db, row.into_active_model()).await
 }
 
 pub async fn save_key(

@@ -1,6 +1,7 @@
 //! Every SQL statement of the portability service. Functions take any
 //! connection or transaction, so callers decide what runs atomically.
 
+use ayushman_platform::db::insert_one;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
     QueryFilter, QueryOrder, QuerySelect, Set,
@@ -20,10 +21,7 @@ pub async fn insert_agreement(
     db: &impl ConnectionTrait,
     row: agreement::Model,
 ) -> Result<(), DbErr> {
-    agreement::Entity::insert(row.into_active_model())
-        .exec_without_returning(db)
-        .await
-        .map(|_| ())
+    insert_one(db, row.into_active_model()).await
 }
 
 pub async fn set_agreement_status(
@@ -42,10 +40,7 @@ pub async fn append_history(
     db: &impl ConnectionTrait,
     entry: agreement_history::ActiveModel,
 ) -> Result<(), DbErr> {
-    agreement_history::Entity::insert(entry)
-        .exec_without_returning(db)
-        .await
-        .map(|_| ())
+    insert_one(db, entry).await
 }
 
 pub async fn history_of(
@@ -107,10 +102,7 @@ pub async fn insert_settlement(
     db: &impl ConnectionTrait,
     row: settlement::Model,
 ) -> Result<(), DbErr> {
-    settlement::Entity::insert(row.into_active_model())
-        .exec_without_returning(db)
-        .await
-        .map(|_| ())
+    insert_one(db, row.into_active_model()).await
 }
 
 /// Settlements matching the filters, by claim id after `after`; one more than `size`.
@@ -189,10 +181,7 @@ pub async fn insert_statement(
     db: &impl ConnectionTrait,
     row: netting_statement::Model,
 ) -> Result<(), DbErr> {
-    netting_statement::Entity::insert(row.into_active_model())
-        .exec_without_returning(db)
-        .await
-        .map(|_| ())
+    insert_one(db, row.into_active_model()).await
 }
 
 pub async fn settle_statement(

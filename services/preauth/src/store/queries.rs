@@ -1,6 +1,7 @@
 //! Every SQL statement of the preauth service. Functions take any connection
 //! or transaction, so callers decide what runs atomically.
 
+use ayushman_platform::db::insert_one;
 use chrono::NaiveDate;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
@@ -192,10 +193,7 @@ pub async fn append_history(
     db: &impl ConnectionTrait,
     entry: preauth_history::ActiveModel,
 ) -> Result<(), DbErr> {
-    preauth_history::Entity::insert(entry)
-        .exec_without_returning(db)
-        .await
-        .map(|_| ())
+    insert_one(db, entry).await
 }
 
 pub async fn history_of(
