@@ -26,8 +26,17 @@ fn family(n: usize) -> String {
     format!("CG-CONC-{n:04}")
 }
 
-/// RaisePreauth as a hospital's system sends it: with a deadline of its own,
-/// and again with the same key while the mesh says to retry.
+/// A call as a hospital's system sends it: with a deadline of its own, long
+/// enough for a burst of writers queued on one SQLite file (the mesh's 10 s
+/// default is for callers that set none; latency is measured in `make bench`).
+fn with_deadline<T>(message: T) -> tonic::Request<T> {
+    let mut call = tonic::Request::new(message);
+    call.set_timeout(std::time::Duration::from_secs(60));
+    call
+}
+
+/// RaisePreauth with its own deadline, and again with the same key while the
+/// mesh says to retry.
 async fn raise(
     flow: &Flow,
     key: String,
@@ -47,9 +56,12 @@ async fn raise(
     };
     let mut attempt = 0;
     loop {
-        let mut call = tonic::Request::new(request.clone());
-        call.set_timeout(std::time::Duration::from_secs(60));
-        match flow.client.clone().raise_preauth(call).await {
+        match flow
+            .client
+            .clone()
+            .raise_preauth(with_deadline(request.clone()))
+            .await
+        {
             // Retry later: the mesh is busy (UNAVAILABLE) or this connection
             // has as many calls open as the server takes (RESOURCE_EXHAUSTED).
             Err(status)
@@ -70,34 +82,34 @@ async fn follow_up(flow: &Flow, n: usize, preauth_id: String) -> Result<(), toni
     match n % 3 {
         0 => {
             preauths
-                .cancel_preauth(pa::CancelPreauthRequest {
+                .cancel_preauth(with_deadline(pa::CancelPreauthRequest {
                     idempotency_key: format!("cancel-{preauth_id}"),
                     preauth_id,
                     reason: "patient chose another hospital".into(),
                     actor: None,
-                })
+                }))
                 .await?;
         }
         1 => {
             preauths
-                .review_preauth(pa::ReviewPreauthRequest {
+                .review_preauth(with_deadline(pa::ReviewPreauthRequest {
                     idempotency_key: format!("approve-{preauth_id}"),
                     preauth_id: preauth_id.clone(),
                     decision: pa::ReviewDecision::Approve as i32,
                     ..Default::default()
-                })
+                }))
                 .await?;
             preauths
-                .discharge(pa::DischargeRequest {
+                .discharge(with_deadline(pa::DischargeRequest {
                     idempotency_key: format!("discharge-{preauth_id}"),
                     preauth_id: preauth_id.clone(),
                     discharge_date: Some(today()),
                     ..Default::default()
-                })
+                }))
                 .await?;
             let mut claims = flow.claims.clone();
             let claim = claims
-                .submit_claim(c::SubmitClaimRequest {
+                .submit_claim(with_deadline(c::SubmitClaimRequest {
                     idempotency_key: format!("claim-{preauth_id}"),
                     preauth_id,
                     bill_items: vec![c::BillItem {
@@ -106,18 +118,18 @@ async fn follow_up(flow: &Flow, n: usize, preauth_id: String) -> Result<(), toni
                         amount_paise: 70_000_00,
                     }],
                     ..Default::default()
-                })
+                }))
                 .await?
                 .into_inner()
                 .claim
                 .expect("claim");
             claims
-                .adjudicate_claim(c::AdjudicateClaimRequest {
+                .adjudicate_claim(with_deadline(c::AdjudicateClaimRequest {
                     idempotency_key: format!("adjudicate-{}", claim.claim_id),
                     claim_id: claim.claim_id,
                     decision: c::AdjudicationDecision::Approve as i32,
                     ..Default::default()
-                })
+                }))
                 .await?;
         }
         _ => {}
