@@ -166,15 +166,10 @@ where
     Resp: Message + Default,
     F: for<'c> FnOnce(&'c sea_orm::DatabaseTransaction) -> Work<'c, Resp>,
 {
-    if key.trim().is_empty() {
-        return Err(crate::ApiError::invalid("idempotency_key", "is required"));
-    }
-    let fingerprint = fingerprint(request);
+    let fingerprint = fingerprint_of_keyed(key, request)?;
     let txn = crate::db::begin_write(db).await?;
-    match recall(&txn, scope, key, &fingerprint).await? {
-        Recall::Replay(bytes) => return decode(&bytes),
-        Recall::Conflict => return Err(conflict()),
-        Recall::New => {}
+    if let Some(answer) = settled(recall(&txn, scope, key, &fingerprint).await?) {
+        return answer;
     }
     let response = work(&txn).await?;
     let kept = remember(&txn, scope, key, &fingerprint, &response).await;
@@ -183,18 +178,44 @@ where
             txn.commit().await?;
             Ok(response)
         }
-        // Another request with this key committed first: answer as it did.
         Err(_) => {
             drop(txn);
-            match recall(db, scope, key, &fingerprint).await? {
-                Recall::Replay(bytes) => decode(&bytes),
-                Recall::Conflict => Err(conflict()),
-                Recall::New => Err(crate::ApiError::Unavailable(
-                    "idempotency record could not be written; retry".into(),
-                )),
-            }
+            winners_answer(db, scope, key, &fingerprint).await
         }
     }
+}
+
+/// The request's fingerprint, once its idempotency key is known to be there.
+fn fingerprint_of_keyed<Req: Message>(key: &str, request: &Req) -> Result<String, crate::ApiError> {
+    if key.trim().is_empty() {
+        return Err(crate::ApiError::invalid("idempotency_key", "is required"));
+    }
+    Ok(fingerprint(request))
+}
+
+/// What an earlier request under the key settles: its reply, or a conflict;
+/// `None` when the key is new.
+fn settled<Resp: Message + Default>(recall: Recall) -> Option<Result<Resp, crate::ApiError>> {
+    match recall {
+        Recall::Replay(bytes) => Some(decode(&bytes)),
+        Recall::Conflict => Some(Err(conflict())),
+        Recall::New => None,
+    }
+}
+
+/// The reply of the request that kept its reply under the key before this
+/// one could: answer as it did.
+async fn winners_answer<Resp: Message + Default>(
+    db: &sea_orm::DatabaseConnection,
+    scope: &str,
+    key: &str,
+    fingerprint: &str,
+) -> Result<Resp, crate::ApiError> {
+    settled(recall(db, scope, key, fingerprint).await?).unwrap_or_else(|| {
+        Err(crate::ApiError::Unavailable(
+            "idempotency record could not be written; retry".into(),
+        ))
+    })
 }
 
 fn decode<Resp: Message + Default>(bytes: &[u8]) -> Result<Resp, crate::ApiError> {
@@ -227,14 +248,9 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<Resp, crate::ApiError>>,
 {
-    if key.trim().is_empty() {
-        return Err(crate::ApiError::invalid("idempotency_key", "is required"));
-    }
-    let fingerprint = fingerprint(request);
-    match recall(db, scope, key, &fingerprint).await? {
-        Recall::Replay(bytes) => return decode(&bytes),
-        Recall::Conflict => return Err(conflict()),
-        Recall::New => {}
+    let fingerprint = fingerprint_of_keyed(key, request)?;
+    if let Some(answer) = settled(recall(db, scope, key, &fingerprint).await?) {
+        return answer;
     }
     let response = match work().await {
         Ok(response) => response,
@@ -249,13 +265,7 @@ where
         .await
         .is_err()
     {
-        return match recall(db, scope, key, &fingerprint).await? {
-            Recall::Replay(bytes) => decode(&bytes),
-            Recall::Conflict => Err(conflict()),
-            Recall::New => Err(crate::ApiError::Unavailable(
-                "idempotency record could not be written; retry".into(),
-            )),
-        };
+        return winners_answer(db, scope, key, &fingerprint).await;
     }
     Ok(response)
 }
