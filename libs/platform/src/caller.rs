@@ -5,10 +5,7 @@
 //! extensions; handlers ask it whether the caller may touch a state's data.
 //! A request without partner identity comes from inside the mesh.
 
-use std::{
-    pin::Pin,
-    task::{Context, Poll},
-};
+use std::task::{Context, Poll};
 
 use hmac::{Hmac, Mac};
 use http::HeaderMap;
@@ -228,8 +225,6 @@ pub struct CallerService<S> {
     key: IdentityKey,
 }
 
-type BoxFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
-
 impl<S, ReqBody, ResBody> tower_service::Service<http::Request<ReqBody>> for CallerService<S>
 where
     S: tower_service::Service<http::Request<ReqBody>, Response = http::Response<ResBody>>,
@@ -239,7 +234,7 @@ where
 {
     type Response = http::Response<ResBody>;
     type Error = S::Error;
-    type Future = BoxFuture<Self::Response, Self::Error>;
+    type Future = futures::future::BoxFuture<'static, Result<Self::Response, Self::Error>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)

@@ -4,7 +4,6 @@
 //! eligibility list streams for minutes.
 
 use std::{
-    pin::Pin,
     task::{Context, Poll},
     time::Duration,
 };
@@ -41,8 +40,6 @@ pub struct DefaultDeadline<S> {
     default: Duration,
 }
 
-type BoxFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
-
 impl<S, ReqBody, ResBody> tower_service::Service<http::Request<ReqBody>> for DefaultDeadline<S>
 where
     S: tower_service::Service<http::Request<ReqBody>, Response = http::Response<ResBody>>,
@@ -52,7 +49,7 @@ where
 {
     type Response = http::Response<ResBody>;
     type Error = S::Error;
-    type Future = BoxFuture<Self::Response, Self::Error>;
+    type Future = futures::future::BoxFuture<'static, Result<Self::Response, Self::Error>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
