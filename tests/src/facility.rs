@@ -8,6 +8,29 @@ use ayushman_proto::{
 };
 use tonic::transport::Channel;
 
+/// How many OPD registrations `hfr_id` recorded in one month of `year`.
+pub async fn opd_registrations_in_month(
+    client: &mut FacilityRegistryServiceClient<Channel>,
+    hfr_id: &str,
+    year: i32,
+    month: i32,
+) -> i64 {
+    let month = ayushman_proto::common::v1::YearMonth { year, month };
+    client
+        .opd_registration_report(pb::OpdRegistrationReportRequest {
+            hfr_id: hfr_id.into(),
+            from_month: Some(month),
+            to_month: Some(month),
+            ..Default::default()
+        })
+        .await
+        .expect("OPD report")
+        .into_inner()
+        .total
+        .expect("report total")
+        .total
+}
+
 /// A facility registry served in-process on its own database.
 pub struct FacilityRegistry {
     /// The running server.

@@ -340,6 +340,26 @@ impl Flow {
             .beneficiary_id
     }
 
+    /// Imports one carded Bastar (SECC-D1) head per family, each called
+    /// `name`, and returns their beneficiary ids in the families' order.
+    pub async fn bastar_heads(
+        &mut self,
+        import_key: &str,
+        families: &[String],
+        name: &str,
+    ) -> Vec<String> {
+        let rows = families
+            .iter()
+            .map(|family| row(family, name, "22", "22-414", b::SourceList::Secc, "SECC-D1"))
+            .collect();
+        self.people.import(import_key, rows).await.expect("import");
+        let mut heads = Vec::with_capacity(families.len());
+        for family in families {
+            heads.push(self.member(family).await);
+        }
+        heads
+    }
+
     /// A wallet of a family by scheme.
     pub async fn wallet(&mut self, family: &str, scheme: &str) -> b::Wallet {
         self.people

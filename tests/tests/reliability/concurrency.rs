@@ -4,14 +4,13 @@
 //! consumed, released or still held by a live case, nothing held by a dead one.
 
 use ayushman_proto::{
-    beneficiary::v1 as b,
     claims::v1 as c,
     preauth::v1::{self as pa, PreauthStatus},
 };
 use futures::future::join_all;
 use mesh_tests::{
     portability::backends,
-    preauth::{self, DOCTOR, Flow, quick_settings, row, today},
+    preauth::{self, DOCTOR, Flow, quick_settings, today},
     record_figure,
 };
 use tonic::Code;
@@ -144,26 +143,10 @@ pub async fn run(backend: &str, families: usize, per_family: usize) -> (usize, u
         .await
         .with_everything()
         .await;
-    let rows = (0..families)
-        .map(|n| {
-            row(
-                &family(n),
-                "Concurrent Patient",
-                "22",
-                "22-414",
-                b::SourceList::Secc,
-                "SECC-D1",
-            )
-        })
-        .collect();
-    flow.people
-        .import("concurrency", rows)
-        .await
-        .expect("import");
-    let mut members = Vec::new();
-    for n in 0..families {
-        members.push(flow.member(&family(n)).await);
-    }
+    let names: Vec<String> = (0..families).map(family).collect();
+    let members = flow
+        .bastar_heads("concurrency", &names, "Concurrent Patient")
+        .await;
     let raised = join_all((0..families * per_family).map(|i| {
         let person = members[i % families].clone();
         raise(&flow, format!("conc-{i}"), person)

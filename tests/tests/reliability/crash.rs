@@ -10,7 +10,6 @@ use ayushman_proto::{
     beneficiary::v1::{
         self as b, beneficiary_registry_service_client::BeneficiaryRegistryServiceClient,
     },
-    common::v1::YearMonth,
     facility::v1::{self as f, facility_registry_service_client::FacilityRegistryServiceClient},
     preauth::v1::{self as pa, PreauthStatus},
 };
@@ -19,9 +18,9 @@ use mesh_tests::{
     ServiceProcess,
     beneficiary::saran_row,
     connect,
-    facility::{bastar_district_hospital, date},
+    facility::{bastar_district_hospital, date, opd_registrations_in_month},
     portability::backends,
-    preauth::{self, DOCTOR, quick_settings, row, today},
+    preauth::{self, DOCTOR, quick_settings, today},
     record_figure,
 };
 use secrecy::ExposeSecret;
@@ -122,24 +121,9 @@ async fn acknowledged_writes_survive(backend: &str, writes: usize) {
         &[],
     )
     .await;
-    let report = FacilityRegistryServiceClient::new(connect(&facility.url()).await)
-        .opd_registration_report(f::OpdRegistrationReportRequest {
-            hfr_id: "IN2210000001".into(),
-            from_month: Some(YearMonth {
-                year: 2025,
-                month: 7,
-            }),
-            to_month: Some(YearMonth {
-                year: 2025,
-                month: 7,
-            }),
-            ..Default::default()
-        })
-        .await
-        .expect("report")
-        .into_inner();
+    let mut client = FacilityRegistryServiceClient::new(connect(&facility.url()).await);
     assert_eq!(
-        report.total.expect("total").total,
+        opd_registrations_in_month(&mut client, "IN2210000001", 2025, 7).await,
         writes as i64,
         "{backend}: every acknowledged registration is there after SIGKILL"
     );
@@ -276,27 +260,9 @@ async fn sagas_survive_a_registry_crash(backend: &str, cases: usize) -> (usize, 
     let families: Vec<String> = (0..cases.div_ceil(4))
         .map(|n| format!("CG-CRASH-{n:04}"))
         .collect();
-    let rows = families
-        .iter()
-        .map(|family| {
-            row(
-                family,
-                "Crash Patient",
-                "22",
-                "22-414",
-                b::SourceList::Secc,
-                "SECC-D1",
-            )
-        })
-        .collect();
-    flow.people
-        .import("crash-families", rows)
-        .await
-        .expect("import");
-    let mut members = Vec::new();
-    for family in &families {
-        members.push(flow.member(family).await);
-    }
+    let members = flow
+        .bastar_heads("crash-families", &families, "Crash Patient")
+        .await;
     // Hand the registry's data to a process of its own, so it can be killed.
     let database = flow.registry_database();
     let data_dir = database.settings.data_dir.clone();
