@@ -180,7 +180,6 @@ pub async fn serve_echo() -> anyhow::Result<()> {
         .set_service_status("", tonic_health::ServingStatus::Serving)
         .await;
     tonic::transport::Server::builder()
-        .tcp_nodelay(true)
         .add_service(health)
         // As `Server::serve` would: TCP_NODELAY on every connection.
         .serve_with_incoming(
