@@ -45,6 +45,7 @@ pub async fn spawn_with(
     .expect("migrate beneficiary registry");
     let state = beneficiary_registry::AppState {
         db: connection,
+        idempotency: database.settings.idempotency(),
         catalogue: Arc::new(beneficiary_registry::schemes::Catalogue::new(
             &beneficiary_registry::config::Covers::default(),
         )),

@@ -51,6 +51,7 @@ pub async fn spawn(database: &testing::TestDatabase) -> FacilityRegistry {
     .expect("migrate facility registry");
     let state = facility_registry::AppState {
         db: connection,
+        idempotency: database.settings.idempotency(),
         max_message_bytes: 4 * 1024 * 1024,
     };
     let server = testing::spawn(

@@ -40,6 +40,23 @@ pub fn with_key<T>(message: T, key: &str) -> tonic::Request<T> {
     request
 }
 
+/// `message` as the gateway forwards a call of national partner `partner_id`:
+/// with its identity signed by the (test servers') development identity key.
+pub fn as_partner<T>(message: T, partner_id: &str) -> tonic::Request<T> {
+    use ayushman_platform::caller::{DEVELOPMENT_IDENTITY_KEY, IdentityKey, PartnerIdentity};
+    let mut headers = http::HeaderMap::new();
+    IdentityKey::new(secrecy::SecretString::from(DEVELOPMENT_IDENTITY_KEY)).stamp(
+        &mut headers,
+        &PartnerIdentity {
+            partner_id: partner_id.into(),
+            state_code: None,
+        },
+    );
+    let mut request = tonic::Request::new(message);
+    *request.metadata_mut() = tonic::metadata::MetadataMap::from_headers(headers);
+    request
+}
+
 /// Starts a gateway whose upstreams are `flow`'s services, on `backend`.
 pub async fn spawn(flow: &Flow, backend: &str) -> Gateway {
     let database = testing::database(backend).await;
@@ -73,6 +90,7 @@ pub async fn spawn(flow: &Flow, backend: &str) -> Gateway {
     let state = gateway::AppState {
         audit: gateway::audit::AuditLog::start(connection.clone()),
         db: connection,
+        idempotency: database.settings.idempotency(),
         settings: Arc::new(gateway::config::GatewaySettings::default()),
         max_message_bytes: 4 << 20,
     };

@@ -329,6 +329,7 @@ pub fn record_figure(name: &str, tried: &str, faults: &str, lost: &str) {
 }
 
 pub mod beneficiary;
+pub mod dump;
 pub mod facility;
 pub mod gateway;
 pub mod http;

@@ -44,6 +44,7 @@ pub async fn spawn(backend: &str) -> Mesh {
         client::channel(&facilities.server.url(), &client_settings).expect("facility channel");
     let state = portability::AppState {
         db: connection,
+        idempotency: portability_db.settings.idempotency(),
         facilities: portability::facility::FacilityDirectory::new(channel),
         max_message_bytes: 4 * 1024 * 1024,
     };

@@ -55,6 +55,23 @@ fn client_settings() -> ClientSettings {
 
 /// Starts the four services on `backend` with `settings` for preauth.
 pub async fn spawn(backend: &str, settings: preauth::config::PreauthSettings) -> Flow {
+    spawn_with_claims(backend, settings, quick_claims_settings()).await
+}
+
+/// Fast background passes and the default turnaround times for claims.
+pub fn quick_claims_settings() -> claims::config::ClaimsSettings {
+    claims::config::ClaimsSettings {
+        background_interval_ms: 50,
+        ..Default::default()
+    }
+}
+
+/// Like [`spawn`], with `claims_settings` for the claims service.
+pub async fn spawn_with_claims(
+    backend: &str,
+    settings: preauth::config::PreauthSettings,
+    claims_settings: claims::config::ClaimsSettings,
+) -> Flow {
     let databases = vec![
         testing::database(backend).await,
         testing::database(backend).await,
@@ -76,6 +93,7 @@ pub async fn spawn(backend: &str, settings: preauth::config::PreauthSettings) ->
         MeshService::Portability,
         portability::router(portability::AppState {
             db: portability_db,
+            idempotency: databases[2].settings.idempotency(),
             facilities: directory,
             max_message_bytes: 4 << 20,
         }),
@@ -91,6 +109,7 @@ pub async fn spawn(backend: &str, settings: preauth::config::PreauthSettings) ->
     let channel = |url: &str| client::channel(url, &client_settings()).expect("channel");
     let context = preauth::Context {
         db: preauth_db,
+        idempotency: databases[3].settings.idempotency(),
         peers: preauth::peers::Peers::new(
             channel(&beneficiary_link.url()),
             channel(&facilities.server.url()),
@@ -111,15 +130,17 @@ pub async fn spawn(backend: &str, settings: preauth::config::PreauthSettings) ->
     .expect("migrate claims");
     let claims_context = claims::Context {
         db: claims_connection,
+        idempotency: claims_db.settings.idempotency(),
         peers: claims::peers::Peers::new(
             channel(&preauth_server.url()),
             channel(&people.server.url()),
             channel(&facilities.server.url()),
             channel(&portability_server.url()),
         ),
-        settings: std::sync::Arc::new(claims::config::ClaimsSettings::default()),
+        settings: std::sync::Arc::new(claims_settings),
         max_message_bytes: 4 << 20,
     };
+    claims::start_background(claims_context.clone());
     let claims_server = testing::spawn(MeshService::Claims, claims::router(claims_context)).await;
     let claims = ayushman_proto::claims::v1::claims_service_client::ClaimsServiceClient::new(
         crate::connect(&claims_server.url()).await,
@@ -328,6 +349,31 @@ impl Flow {
     /// as a process of its own on the same data.
     pub fn registry_database(&self) -> &testing::TestDatabase {
         &self.databases[0]
+    }
+
+    /// The database of each of the flow's services.
+    pub fn databases(&self) -> [(MeshService, &testing::TestDatabase); 5] {
+        [
+            MeshService::BeneficiaryRegistry,
+            MeshService::FacilityRegistry,
+            MeshService::Portability,
+            MeshService::Preauth,
+            MeshService::Claims,
+        ]
+        .map(|service| (service, self.database(service)))
+    }
+
+    /// The database of one of the flow's services.
+    pub fn database(&self, service: MeshService) -> &testing::TestDatabase {
+        let index = match service {
+            MeshService::BeneficiaryRegistry => 0,
+            MeshService::FacilityRegistry => 1,
+            MeshService::Portability => 2,
+            MeshService::Preauth => 3,
+            MeshService::Claims => 4,
+            other => panic!("{other} is not part of the preauth flow"),
+        };
+        &self.databases[index]
     }
 
     /// The beneficiary id of a family's first member.

@@ -160,6 +160,22 @@ pub struct DatabaseSettings {
     pub data_dir: PathBuf,
     /// Most pooled connections.
     pub max_connections: u32,
+    /// Secret key of the request fingerprints kept with idempotency keys: what
+    /// is stored of a request is an HMAC under it, never a plain hash.
+    pub fingerprint_key: SecretString,
+}
+
+impl DatabaseSettings {
+    /// Whether the built-in development fingerprint key is in use.
+    pub fn uses_development_fingerprint_key(&self) -> bool {
+        use secrecy::ExposeSecret;
+        self.fingerprint_key.expose_secret() == crate::db::idempotency::DEVELOPMENT_FINGERPRINT_KEY
+    }
+
+    /// The idempotency keying of this database's service.
+    pub fn idempotency(&self) -> crate::db::idempotency::Idempotency {
+        crate::db::idempotency::Idempotency::new(self.fingerprint_key.clone())
+    }
 }
 
 /// Log format.
@@ -248,6 +264,12 @@ impl<S: Validate> Validate for Settings<S> {
                 "must be at least 16 characters",
             ));
         }
+        if secrecy::ExposeSecret::expose_secret(&self.database.fingerprint_key).len() < 16 {
+            return Err(ConfigError::invalid(
+                "database.fingerprint_key",
+                "must be at least 16 characters",
+            ));
+        }
         if self.database.max_connections == 0 {
             return Err(ConfigError::invalid(
                 "database.max_connections",
@@ -314,6 +336,10 @@ where
         )?
         .set_default("database.data_dir", "data")?
         .set_default("database.max_connections", 10)?
+        .set_default(
+            "database.fingerprint_key",
+            crate::db::idempotency::DEVELOPMENT_FINGERPRINT_KEY,
+        )?
         .set_default("telemetry.log_format", "pretty")?
         .set_default(
             "telemetry.log_filter",

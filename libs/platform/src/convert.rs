@@ -1,10 +1,7 @@
 //! Translations every handler needs between the contracts' wire types and Rust
 //! values, with INVALID_ARGUMENT naming the field when a value is unusable.
 
-use ayushman_proto::{
-    common::v1::{Actor, ActorKind, YearMonth},
-    google::r#type::Date,
-};
+use ayushman_proto::{common::v1::YearMonth, google::r#type::Date};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 use crate::ApiError;
@@ -155,20 +152,6 @@ pub fn year_month(month: i32) -> YearMonth {
     YearMonth {
         year: month / 100,
         month: month % 100,
-    }
-}
-
-/// The id and kind of who asks, for histories and ledgers; "unknown" when not given.
-pub fn actor_fields(actor: Option<&Actor>) -> (String, String) {
-    match actor {
-        Some(a) if !a.actor_id.trim().is_empty() => (
-            a.actor_id.trim().to_owned(),
-            a.kind().as_str_name().to_owned(),
-        ),
-        _ => (
-            "unknown".to_owned(),
-            ActorKind::Unspecified.as_str_name().to_owned(),
-        ),
     }
 }
 

@@ -14,6 +14,7 @@ pub mod deadline;
 pub mod error;
 pub mod grpc_outcome;
 pub mod ids;
+pub mod lifecycle;
 pub mod mesh;
 pub mod metrics;
 pub mod propagation;

@@ -53,6 +53,11 @@ where
             "server.partner_identity_key is the development key; set AYUSHMAN__SERVER__PARTNER_IDENTITY_KEY outside a laptop"
         );
     }
+    if settings.database.uses_development_fingerprint_key() {
+        tracing::warn!(
+            "database.fingerprint_key is the development key; set AYUSHMAN__DATABASE__FINGERPRINT_KEY from a secret outside a laptop"
+        );
+    }
     let server_settings = settings.server.clone();
     let listeners = match Listeners::bind(&server_settings).await {
         Ok(listeners) => listeners,

@@ -8,6 +8,9 @@ use secrecy::SecretString;
 
 use crate::config::{DatabaseSettings, LogFormat, TelemetrySettings};
 
+/// The fingerprint key of test databases.
+pub const TEST_FINGERPRINT_KEY: &str = "test-only-fingerprint-key-0123";
+
 /// A database made for one test. SQLite files live in a temporary folder removed
 /// on drop; PostgreSQL databases are created fresh with a unique name.
 pub struct TestDatabase {
@@ -54,6 +57,7 @@ pub fn sqlite() -> TestDatabase {
             url: None,
             data_dir: folder.path().to_owned(),
             max_connections: 5,
+            fingerprint_key: SecretString::from(TEST_FINGERPRINT_KEY),
         },
         backend: "sqlite",
         _folder: Some(folder),
@@ -88,6 +92,7 @@ pub async fn postgres() -> Option<TestDatabase> {
             url: Some(SecretString::from(format!("{base}/{name}"))),
             data_dir: std::env::temp_dir(),
             max_connections: 5,
+            fingerprint_key: SecretString::from(TEST_FINGERPRINT_KEY),
         },
         backend: "postgres",
         _folder: None,

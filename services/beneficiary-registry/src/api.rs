@@ -8,15 +8,14 @@ use ayushman_platform::{
     ApiError, Caller, FieldViolations,
     caller::state_of_district,
     convert::{self, PageRequest, today_in_india},
-    db::{self, idempotency},
-    ids,
-    telemetry::current_trace_id,
+    db, ids,
+    lifecycle::Actor,
 };
 use ayushman_proto::{
     beneficiary::v1::{
         self as pb, beneficiary_registry_service_server::BeneficiaryRegistryService,
     },
-    common::v1::{Actor, ActorKind, DateRange, Gender, Location, RowReject},
+    common::v1::{Actor as ProtoActor, ActorKind, DateRange, Gender, Location, RowReject},
     google::r#type::Date,
 };
 use chrono::NaiveDate;
@@ -129,7 +128,7 @@ fn ledger_to_proto(row: ledger_entry::Model) -> pb::LedgerEntry {
         preauth_id: row.preauth_id,
         claim_id: row.claim_id,
         reason: row.reason,
-        actor: Some(Actor {
+        actor: Some(ProtoActor {
             actor_id: row.actor_id,
             kind: ActorKind::from_str_name(&row.actor_kind).unwrap_or_default() as i32,
             display_name: String::new(),
@@ -195,6 +194,22 @@ fn campaign_to_proto((row, camps): FullCampaign) -> pb::Campaign {
 
 impl BeneficiaryRegistryApi {
     /// PERMISSION_DENIED when the caller may not act on this person's state.
+    /// PERMISSION_DENIED unless the caller may see the wallet's family.
+    async fn ensure_wallet_in_scope(
+        &self,
+        caller: &Caller,
+        wallet_id: &str,
+    ) -> Result<(), ApiError> {
+        if caller.state_scope().is_none() {
+            return Ok(());
+        }
+        let wallet = queries::find_wallet(&self.state.db, wallet_id)
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("no wallet {wallet_id}")))?;
+        let (family, _) = registry::family(&self.state.db, &wallet.family_id).await?;
+        caller.ensure_state(&family.state_code, &format!("wallet {wallet_id}"))
+    }
+
     async fn ensure_person_in_scope(
         &self,
         caller: &Caller,
@@ -318,19 +333,6 @@ impl BeneficiaryRegistryApi {
             created_at: now,
         };
         Ok((family, person))
-    }
-
-    fn movement<'a>(
-        reason: &'a str,
-        actor: &'a (String, String),
-        trace_id: &'a str,
-    ) -> Movement<'a> {
-        Movement {
-            reason,
-            actor_id: &actor.0,
-            actor_kind: &actor.1,
-            trace_id,
-        }
     }
 
     async fn family_wallets(
@@ -543,24 +545,18 @@ impl BeneficiaryRegistryService for BeneficiaryRegistryApi {
                 .into());
             }
         };
-        let key = convert::required_text("header.idempotency_key", &header.idempotency_key)?;
-        let fingerprint = idempotency::fingerprint(&header);
-        match idempotency::recall(&self.state.db, "ImportEligibility", &key, &fingerprint)
-            .await
-            .map_err(ApiError::from)?
-        {
-            idempotency::Recall::Replay(bytes) => {
-                return Ok(Response::new(
-                    prost::Message::decode(bytes.as_slice()).map_err(ApiError::internal)?,
-                ));
-            }
-            idempotency::Recall::Conflict => {
-                return Err(ApiError::AlreadyExists(
-                    "header.idempotency_key was already used for another import".into(),
-                )
-                .into());
-            }
-            idempotency::Recall::New => {}
+        let keyed = self
+            .state
+            .idempotency
+            .keyed_as(
+                &caller,
+                "ImportEligibility",
+                &header.idempotency_key,
+                &header,
+            )
+            .map_err(|_| ApiError::invalid("header.idempotency_key", "is required"))?;
+        if let Some(reply) = keyed.recall(&self.state.db).await? {
+            return Ok(Response::new(reply));
         }
         let mut summary = pb::ImportEligibilityResponse::default();
         let writer = registry::ImportWriter::start(self.state.db.clone());
@@ -599,16 +595,12 @@ impl BeneficiaryRegistryService for BeneficiaryRegistryApi {
         summary.duplicates = written.duplicates as i64;
         summary.families_created = written.families_created as i64;
         tracing::info!(file = %header.file_name, received = summary.rows_received, accepted = summary.accepted, duplicates = summary.duplicates, rejected = summary.rejected, "eligibility imported");
-        idempotency::remember(
-            &self.state.db,
-            "ImportEligibility",
-            &key,
-            &fingerprint,
-            &summary,
-        )
-        .await
-        .map_err(ApiError::from)?;
-        Ok(Response::new(summary))
+        // Rows are written batch by batch, each idempotent by its natural key;
+        // the summary is kept when the last batch is in.
+        let reply = keyed
+            .once(&self.state.db, |_| Box::pin(async move { Ok(summary) }))
+            .await?;
+        Ok(Response::new(reply))
     }
 
     async fn search_beneficiaries(
@@ -751,12 +743,11 @@ impl BeneficiaryRegistryService for BeneficiaryRegistryApi {
         };
         let state = self.state.clone();
         let body = request.clone();
-        let reply = idempotency::once(
-            &self.state.db,
-            "IssueCard",
-            &request.idempotency_key,
-            &request,
-            |txn| {
+        let reply = self
+            .state
+            .idempotency
+            .keyed_by(&caller, &request)?
+            .once(&self.state.db, |txn| {
                 Box::pin(async move {
                     let carding = Carding {
                         operator_id: operator.actor_id.trim(),
@@ -782,9 +773,8 @@ impl BeneficiaryRegistryService for BeneficiaryRegistryApi {
                         }),
                     })
                 })
-            },
-        )
-        .await?;
+            })
+            .await?;
         Ok(Response::new(reply))
     }
 
@@ -807,21 +797,19 @@ impl BeneficiaryRegistryService for BeneficiaryRegistryApi {
         };
         let id = request.beneficiary_id.trim().to_owned();
         self.ensure_person_in_scope(&caller, &id).await?;
-        let reply = idempotency::once(
-            &self.state.db,
-            "LinkAbha",
-            &request.idempotency_key,
-            &request,
-            |txn| {
+        let reply = self
+            .state
+            .idempotency
+            .keyed_by(&caller, &request)?
+            .once(&self.state.db, |txn| {
                 Box::pin(async move {
                     let person = registry::link_abha(txn, &id, number, address).await?;
                     Ok(pb::LinkAbhaResponse {
                         beneficiary: Some(beneficiary_to_proto(person)),
                     })
                 })
-            },
-        )
-        .await?;
+            })
+            .await?;
         Ok(Response::new(reply))
     }
 
@@ -912,6 +900,7 @@ impl BeneficiaryRegistryService for BeneficiaryRegistryApi {
         &self,
         request: Request<pb::BlockAmountRequest>,
     ) -> Reply<pb::BlockAmountResponse> {
+        let caller = Caller::of(&request);
         let request = request.into_inner();
         let mut v = FieldViolations::new();
         v.require("beneficiary_id", &request.beneficiary_id);
@@ -924,16 +913,14 @@ impl BeneficiaryRegistryService for BeneficiaryRegistryApi {
                 .map_err(|_| "must be a real date"),
         );
         v.into_result()?;
-        let actor = convert::actor_fields(request.actor.as_ref());
-        let trace_id = current_trace_id().unwrap_or_default();
+        let actor = Actor::named(request.actor.as_ref());
         let state = self.state.clone();
         let body = request.clone();
-        let reply = idempotency::once(
-            &self.state.db,
-            "BlockAmount",
-            &request.idempotency_key,
-            &request,
-            |txn| {
+        let reply = self
+            .state
+            .idempotency
+            .keyed_by(&caller, &request)?
+            .once(&self.state.db, |txn| {
                 Box::pin(async move {
                     let scheme = body.scheme_code.trim().to_ascii_uppercase();
                     let block = BlockRequest {
@@ -952,7 +939,10 @@ impl BeneficiaryRegistryService for BeneficiaryRegistryApi {
                         txn,
                         &state.catalogue,
                         &block,
-                        &Self::movement(reason, &actor, &trace_id),
+                        &Movement {
+                            reason,
+                            actor: &actor,
+                        },
                     )
                     .await?;
                     Ok(pb::BlockAmountResponse {
@@ -960,9 +950,8 @@ impl BeneficiaryRegistryService for BeneficiaryRegistryApi {
                         entry: Some(ledger_to_proto(entry)),
                     })
                 })
-            },
-        )
-        .await?;
+            })
+            .await?;
         Ok(Response::new(reply))
     }
 
@@ -970,6 +959,7 @@ impl BeneficiaryRegistryService for BeneficiaryRegistryApi {
         &self,
         request: Request<pb::ReleaseAmountRequest>,
     ) -> Reply<pb::ReleaseAmountResponse> {
+        let caller = Caller::of(&request);
         let request = request.into_inner();
         let preauth_id = convert::required_text("preauth_id", &request.preauth_id)?;
         if request.amount_paise != 0 {
@@ -982,15 +972,13 @@ impl BeneficiaryRegistryService for BeneficiaryRegistryApi {
                 )
             })?;
         }
-        let actor = convert::actor_fields(request.actor.as_ref());
-        let trace_id = current_trace_id().unwrap_or_default();
+        let actor = Actor::named(request.actor.as_ref());
         let body = request.clone();
-        let reply = idempotency::once(
-            &self.state.db,
-            "ReleaseAmount",
-            &request.idempotency_key,
-            &request,
-            |txn| {
+        let reply = self
+            .state
+            .idempotency
+            .keyed_by(&caller, &request)?
+            .once(&self.state.db, |txn| {
                 Box::pin(async move {
                     let amount =
                         (body.amount_paise > 0).then(|| Money::from_paise(body.amount_paise));
@@ -1004,7 +992,10 @@ impl BeneficiaryRegistryService for BeneficiaryRegistryApi {
                         &preauth_id,
                         amount,
                         body.claim_id.trim(),
-                        &Self::movement(reason, &actor, &trace_id),
+                        &Movement {
+                            reason,
+                            actor: &actor,
+                        },
                     )
                     .await?;
                     Ok(pb::ReleaseAmountResponse {
@@ -1012,9 +1003,8 @@ impl BeneficiaryRegistryService for BeneficiaryRegistryApi {
                         entry: entry.map(ledger_to_proto),
                     })
                 })
-            },
-        )
-        .await?;
+            })
+            .await?;
         Ok(Response::new(reply))
     }
 
@@ -1022,28 +1012,30 @@ impl BeneficiaryRegistryService for BeneficiaryRegistryApi {
         &self,
         request: Request<pb::ConsumeAmountRequest>,
     ) -> Reply<pb::ConsumeAmountResponse> {
+        let caller = Caller::of(&request);
         let request = request.into_inner();
         let mut v = FieldViolations::new();
         v.require("preauth_id", &request.preauth_id);
         v.require("claim_id", &request.claim_id);
         v.amount("amount_paise", request.amount_paise);
         v.into_result()?;
-        let actor = convert::actor_fields(request.actor.as_ref());
-        let trace_id = current_trace_id().unwrap_or_default();
+        let actor = Actor::named(request.actor.as_ref());
         let body = request.clone();
-        let reply = idempotency::once(
-            &self.state.db,
-            "ConsumeAmount",
-            &request.idempotency_key,
-            &request,
-            |txn| {
+        let reply = self
+            .state
+            .idempotency
+            .keyed_by(&caller, &request)?
+            .once(&self.state.db, |txn| {
                 Box::pin(async move {
                     let reason = if body.reason.is_empty() {
                         "claim approved"
                     } else {
                         body.reason.as_str()
                     };
-                    let movement = Self::movement(reason, &actor, &trace_id);
+                    let movement = Movement {
+                        reason,
+                        actor: &actor,
+                    };
                     let amount = Money::from_paise(body.amount_paise);
                     let (wallet, entries) = wallets::consume(
                         txn,
@@ -1059,9 +1051,8 @@ impl BeneficiaryRegistryService for BeneficiaryRegistryApi {
                         entries: entries.into_iter().map(ledger_to_proto).collect(),
                     })
                 })
-            },
-        )
-        .await?;
+            })
+            .await?;
         Ok(Response::new(reply))
     }
 
@@ -1072,14 +1063,7 @@ impl BeneficiaryRegistryService for BeneficiaryRegistryApi {
         let caller = Caller::of(&request);
         let r = request.into_inner();
         let wallet_id = convert::required_text("wallet_id", &r.wallet_id)?;
-        if caller.state_scope().is_some() {
-            let wallet = queries::find_wallet(&self.state.db, &wallet_id)
-                .await
-                .map_err(ApiError::from)?
-                .ok_or_else(|| ApiError::NotFound(format!("no wallet {wallet_id}")))?;
-            let (family, _) = registry::family(&self.state.db, &wallet.family_id).await?;
-            caller.ensure_state(&family.state_code, &format!("wallet {wallet_id}"))?;
-        }
+        self.ensure_wallet_in_scope(&caller, &wallet_id).await?;
         let page = PageRequest::parse(r.page_size, &r.page_token, 100, 1000)?;
         let rows = queries::ledger_of(&self.state.db, &wallet_id, page.after.as_deref(), page.size)
             .await
@@ -1088,6 +1072,27 @@ impl BeneficiaryRegistryService for BeneficiaryRegistryApi {
         Ok(Response::new(pb::ListLedgerEntriesResponse {
             entries: rows.into_iter().map(ledger_to_proto).collect(),
             next_page_token,
+        }))
+    }
+
+    async fn reconcile_wallet(
+        &self,
+        request: Request<pb::ReconcileWalletRequest>,
+    ) -> Reply<pb::ReconcileWalletResponse> {
+        let wallet_id = convert::required_text("wallet_id", &request.get_ref().wallet_id)?;
+        self.ensure_wallet_in_scope(&Caller::of(&request), &wallet_id)
+            .await?;
+        let reconciliation = wallets::reconcile(&self.state.db, &wallet_id).await?;
+        let consistent = reconciliation.consistent();
+        let sums = reconciliation.sums;
+        Ok(Response::new(pb::ReconcileWalletResponse {
+            wallet: Some(wallet_to_proto(reconciliation.wallet)),
+            ledger_blocked_paise: sums.ledger_blocked,
+            ledger_consumed_paise: sums.ledger_consumed,
+            held_by_preauths_paise: sums.held_by_preauths,
+            consumed_by_preauths_paise: sums.consumed_by_preauths,
+            ledger_entries: sums.ledger_entries,
+            consistent,
         }))
     }
 
@@ -1192,21 +1197,19 @@ impl BeneficiaryRegistryService for BeneficiaryRegistryApi {
             .ok_or_else(|| ApiError::invalid("campaign", "is required"))?;
         caller.ensure_district(campaign.district_code.trim(), "campaign.district_code")?;
         let full = self.campaign_rows(&campaign, ids::ordered_id("CMP"), db::now())?;
-        let reply = idempotency::once(
-            &self.state.db,
-            "CreateCampaign",
-            &request.idempotency_key,
-            &request,
-            |txn| {
+        let reply = self
+            .state
+            .idempotency
+            .keyed_by(&caller, &request)?
+            .once(&self.state.db, |txn| {
                 Box::pin(async move {
                     let full = reports::save_campaign(txn, full, false).await?;
                     Ok(pb::CreateCampaignResponse {
                         campaign: Some(campaign_to_proto(full)),
                     })
                 })
-            },
-        )
-        .await?;
+            })
+            .await?;
         Ok(Response::new(reply))
     }
 
@@ -1308,21 +1311,19 @@ impl BeneficiaryRegistryService for BeneficiaryRegistryApi {
             }
         }
         let full = self.campaign_rows(&merged, id, stored.created_at)?;
-        let reply = idempotency::once(
-            &self.state.db,
-            "UpdateCampaign",
-            &request.idempotency_key,
-            &request,
-            |txn| {
+        let reply = self
+            .state
+            .idempotency
+            .keyed_by(&caller, &request)?
+            .once(&self.state.db, |txn| {
                 Box::pin(async move {
                     let full = reports::save_campaign(txn, full, true).await?;
                     Ok(pb::UpdateCampaignResponse {
                         campaign: Some(campaign_to_proto(full)),
                     })
                 })
-            },
-        )
-        .await?;
+            })
+            .await?;
         Ok(Response::new(reply))
     }
 
@@ -1335,12 +1336,11 @@ impl BeneficiaryRegistryService for BeneficiaryRegistryApi {
         let id = convert::required_text("campaign_id", &request.campaign_id)?;
         let (stored, _) = reports::get_campaign(&self.state.db, &id).await?;
         caller.ensure_state(&stored.state_code, &format!("campaign {id}"))?;
-        let reply = idempotency::once(
-            &self.state.db,
-            "CancelCampaign",
-            &request.idempotency_key,
-            &request,
-            |txn| {
+        let reply = self
+            .state
+            .idempotency
+            .keyed_by(&caller, &request)?
+            .once(&self.state.db, |txn| {
                 Box::pin(async move {
                     Ok(pb::CancelCampaignResponse {
                         campaign: Some(campaign_to_proto(
@@ -1348,9 +1348,8 @@ impl BeneficiaryRegistryService for BeneficiaryRegistryApi {
                         )),
                     })
                 })
-            },
-        )
-        .await?;
+            })
+            .await?;
         Ok(Response::new(reply))
     }
 

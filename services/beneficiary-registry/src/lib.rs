@@ -16,7 +16,7 @@ pub mod wallet;
 
 use std::sync::Arc;
 
-use ayushman_platform::{MeshService, config::Settings, db};
+use ayushman_platform::{MeshService, config::Settings, db, db::idempotency::Idempotency};
 use ayushman_proto::beneficiary::v1::beneficiary_registry_service_server::BeneficiaryRegistryServiceServer;
 use sea_orm::{DatabaseConnection, DbErr};
 use secrecy::{ExposeSecret, SecretString};
@@ -30,6 +30,8 @@ pub const SERVICE: MeshService = MeshService::BeneficiaryRegistry;
 pub struct AppState {
     /// This service's own database.
     pub db: DatabaseConnection,
+    /// Keys mutating requests to their first reply.
+    pub idempotency: Idempotency,
     /// The schemes and their covers.
     pub catalogue: Arc<schemes::Catalogue>,
     /// Where e-KYC is done.
@@ -58,6 +60,7 @@ pub async fn build(settings: Settings<config::RegistrySettings>) -> Result<Route
     let db = db::connect_and_migrate::<store::Migrator>(SERVICE, &settings.database).await?;
     Ok(router(AppState {
         db,
+        idempotency: settings.database.idempotency(),
         catalogue: Arc::new(schemes::Catalogue::new(&settings.service.covers)),
         kyc: Arc::new(kyc::OfflineKycProvider),
         aadhaar_hmac_key: Arc::new(settings.service.aadhaar_hmac_key.clone()),

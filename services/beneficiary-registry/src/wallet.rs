@@ -4,7 +4,7 @@
 //! one UPDATE — and every movement is an append-only ledger row.
 
 use ayushman_domain::Money;
-use ayushman_platform::{ApiError, convert::today_in_india, db, ids};
+use ayushman_platform::{ApiError, convert::today_in_india, db, ids, lifecycle::Actor};
 use ayushman_proto::beneficiary::v1::CoverKind;
 use ayushman_proto::beneficiary::v1::{
     CardStatus, IneligibilityReason, LedgerEntryKind, WalletKind,
@@ -113,9 +113,7 @@ pub async fn verify<'a>(
 /// Who moves money and why, for the ledger.
 pub struct Movement<'a> {
     pub reason: &'a str,
-    pub actor_id: &'a str,
-    pub actor_kind: &'a str,
-    pub trace_id: &'a str,
+    pub actor: &'a Actor,
 }
 
 async fn record(
@@ -138,9 +136,9 @@ async fn record(
         preauth_id: preauth_id.to_owned(),
         claim_id: claim_id.to_owned(),
         reason: movement.reason.to_owned(),
-        actor_id: movement.actor_id.to_owned(),
-        actor_kind: movement.actor_kind.to_owned(),
-        trace_id: movement.trace_id.to_owned(),
+        actor_id: movement.actor.id.clone(),
+        actor_kind: movement.actor.kind.as_str_name().to_owned(),
+        trace_id: movement.actor.trace_id.clone(),
         available_after_paise: wallet.available_paise(),
         created_at: db::now(),
     };
@@ -198,15 +196,6 @@ pub async fn block(
         fresh_wallet(&person.family_id, scheme, request.treatment_date),
     )
     .await?;
-    let existing = queries::find_block(db, request.preauth_id).await?;
-    if let Some(held) = &existing
-        && held.wallet_id != wallet.wallet_id
-    {
-        return Err(ApiError::FailedPrecondition(format!(
-            "preauth {} already holds cover on wallet {}",
-            request.preauth_id, held.wallet_id
-        )));
-    }
     let amount = request.amount.paise();
     if !queries::block_if_available(db, &wallet.wallet_id, amount).await? {
         let available = Money::from_paise(wallet.available_paise().max(0));
@@ -215,21 +204,21 @@ pub async fn block(
             scheme.code, request.amount
         )));
     }
-    let block = match existing.clone() {
-        Some(held) => preauth_block::Model {
-            held_paise: held.held_paise + amount,
-            ..held
-        },
-        None => preauth_block::Model {
-            preauth_id: request.preauth_id.to_owned(),
-            wallet_id: wallet.wallet_id.clone(),
-            beneficiary_id: request.beneficiary_id.to_owned(),
-            held_paise: amount,
-            consumed_paise: 0,
-            released_paise: 0,
-        },
+    let hold = preauth_block::Model {
+        preauth_id: request.preauth_id.to_owned(),
+        wallet_id: wallet.wallet_id.clone(),
+        beneficiary_id: request.beneficiary_id.to_owned(),
+        held_paise: amount,
+        consumed_paise: 0,
+        released_paise: 0,
     };
-    queries::save_block(db, block, existing.is_some()).await?;
+    if !queries::add_to_block(db, hold).await? {
+        // Returning the error rolls the wallet's block back with the transaction.
+        return Err(ApiError::FailedPrecondition(format!(
+            "preauth {} already holds cover on another wallet",
+            request.preauth_id
+        )));
+    }
     record(
         db,
         &wallet.wallet_id,
@@ -242,13 +231,47 @@ pub async fn block(
     .await
 }
 
-async fn held(
+/// What a preauth holds, with its wallet and then the hold locked for the
+/// rest of the transaction, in that order (the order every money move takes).
+async fn lock_hold(
     db: &impl ConnectionTrait,
     preauth_id: &str,
-) -> Result<preauth_block::Model, ApiError> {
-    queries::find_block(db, preauth_id)
+) -> Result<(wallet::Model, preauth_block::Model), ApiError> {
+    let unlocked = queries::find_block(db, preauth_id)
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("preauth {preauth_id} holds no cover")))
+        .ok_or_else(|| ApiError::NotFound(format!("preauth {preauth_id} holds no cover")))?;
+    // A hold never changes wallet, so the id read unlocked is the one to lock.
+    let wallet = queries::lock_wallet(db, &unlocked.wallet_id)
+        .await?
+        .ok_or_else(|| ApiError::internal(format!("wallet {} vanished", unlocked.wallet_id)))?;
+    let hold = queries::lock_block(db, preauth_id)
+        .await?
+        .ok_or_else(|| ApiError::internal(format!("hold of {preauth_id} vanished")))?;
+    Ok((wallet, hold))
+}
+
+/// Moves `amount` out of a locked hold and its wallet — consumed or released —
+/// each as one guarded statement, so no interleaving moves more than is held.
+async fn take(
+    db: &impl ConnectionTrait,
+    hold: &preauth_block::Model,
+    amount: i64,
+    consume: bool,
+) -> Result<(), ApiError> {
+    if !queries::take_from_block(db, &hold.preauth_id, amount, consume).await? {
+        return Err(ApiError::Aborted(format!(
+            "the hold of preauth {} changed while this request ran; retry",
+            hold.preauth_id
+        )));
+    }
+    let consumed = if consume { amount } else { 0 };
+    if !queries::unblock(db, &hold.wallet_id, amount, consumed).await? {
+        return Err(ApiError::internal(format!(
+            "wallet {} blocks less than preauth {} holds",
+            hold.wallet_id, hold.preauth_id
+        )));
+    }
+    Ok(())
 }
 
 /// Releases `amount` (or, when `None`, everything still held) of a preauth's block.
@@ -260,32 +283,22 @@ pub async fn release(
     claim_id: &str,
     movement: &Movement<'_>,
 ) -> Result<(wallet::Model, Option<ledger_entry::Model>), ApiError> {
-    let block = held(db, preauth_id).await?;
-    let amount = amount.map_or(block.held_paise, Money::paise);
-    if amount > block.held_paise {
+    let (wallet, hold) = lock_hold(db, preauth_id).await?;
+    let amount = amount.map_or(hold.held_paise, Money::paise);
+    if amount > hold.held_paise {
         return Err(ApiError::FailedPrecondition(format!(
             "preauth {preauth_id} holds only {}; cannot release {}",
-            Money::from_paise(block.held_paise),
+            Money::from_paise(hold.held_paise),
             Money::from_paise(amount)
         )));
     }
     if amount == 0 {
-        let wallet = queries::find_wallet(db, &block.wallet_id)
-            .await?
-            .ok_or_else(|| ApiError::internal("wallet of a block vanished"))?;
         return Ok((wallet, None));
     }
-    queries::settle_block(db, &block.wallet_id, amount, 0).await?;
-    let wallet_id = block.wallet_id.clone();
-    let updated = preauth_block::Model {
-        held_paise: block.held_paise - amount,
-        released_paise: block.released_paise + amount,
-        ..block
-    };
-    queries::save_block(db, updated, true).await?;
+    take(db, &hold, amount, false).await?;
     let (wallet, entry) = record(
         db,
-        &wallet_id,
+        &hold.wallet_id,
         LedgerEntryKind::Release,
         amount,
         preauth_id,
@@ -306,25 +319,18 @@ pub async fn consume(
     release_remainder: bool,
     movement: &Movement<'_>,
 ) -> Result<(wallet::Model, Vec<ledger_entry::Model>), ApiError> {
-    let block = held(db, preauth_id).await?;
+    let (_, hold) = lock_hold(db, preauth_id).await?;
     let paise = amount.paise();
-    if paise > block.held_paise {
+    if paise > hold.held_paise {
         return Err(ApiError::FailedPrecondition(format!(
             "preauth {preauth_id} holds only {}; cannot consume {amount}",
-            Money::from_paise(block.held_paise)
+            Money::from_paise(hold.held_paise)
         )));
     }
-    queries::settle_block(db, &block.wallet_id, paise, paise).await?;
-    let wallet_id = block.wallet_id.clone();
-    let updated = preauth_block::Model {
-        held_paise: block.held_paise - paise,
-        consumed_paise: block.consumed_paise + paise,
-        ..block
-    };
-    queries::save_block(db, updated, true).await?;
+    take(db, &hold, paise, true).await?;
     let (mut wallet, entry) = record(
         db,
-        &wallet_id,
+        &hold.wallet_id,
         LedgerEntryKind::Consume,
         paise,
         preauth_id,
@@ -339,4 +345,41 @@ pub async fn consume(
         entries.extend(released);
     }
     Ok((wallet, entries))
+}
+
+/// The wallet beside what its ledger and its preauths' holds say it should be.
+pub struct Reconciliation {
+    pub wallet: wallet::Model,
+    pub sums: queries::WalletSums,
+}
+
+impl Reconciliation {
+    /// Whether the wallet, its ledger and its holds agree.
+    pub fn consistent(&self) -> bool {
+        let s = &self.sums;
+        s.ledger_blocked == self.wallet.blocked_paise
+            && s.held_by_preauths == self.wallet.blocked_paise
+            && s.ledger_consumed == self.wallet.consumed_paise
+            && s.consumed_by_preauths == self.wallet.consumed_paise
+            && self.wallet.blocked_paise >= 0
+            && self.wallet.consumed_paise >= 0
+            && self.wallet.available_paise() >= 0
+    }
+}
+
+/// Recomputes a wallet from its ledger and its preauths' holds.
+pub async fn reconcile(
+    db: &impl ConnectionTrait,
+    wallet_id: &str,
+) -> Result<Reconciliation, ApiError> {
+    let wallet = queries::find_wallet(db, wallet_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no wallet {wallet_id}")))?;
+    let kinds = queries::LedgerKinds {
+        block: LedgerEntryKind::Block.as_str_name(),
+        consume: LedgerEntryKind::Consume.as_str_name(),
+        release: LedgerEntryKind::Release.as_str_name(),
+    };
+    let sums = queries::wallet_sums(db, wallet_id, &kinds).await?;
+    Ok(Reconciliation { wallet, sums })
 }

@@ -1,25 +1,34 @@
-//! gRPC handlers of `ClaimsService`: validate and translate the request, call a
-//! use case in `cases`, translate the answer back.
+//! gRPC handlers of `ClaimsService`: validate and translate the request, call
+//! a use case in `cases` or `batches`, translate the answer back. Each
+//! mutating RPC keeps its reply under its idempotency key in the transaction
+//! that commits its decision.
 
-use std::collections::BTreeSet;
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    sync::Arc,
+};
 
 use ayushman_platform::{
     ApiError, Caller, FieldViolations,
     convert::{self, PageRequest},
-    db::idempotency,
-    telemetry::current_trace_id,
+    db::idempotency::{KeepReply, Keyed, Work},
+    lifecycle::{Actor, HistoryRow, Stored},
 };
 use ayushman_proto::{
     claims::v1::{self as pb, claims_service_server::ClaimsService},
-    common::v1::{Actor as ProtoActor, ActorKind, Ownership, StatusChange},
+    common::v1::Ownership,
 };
+use sea_orm::{ConnectionTrait, DatabaseTransaction};
 use tonic::{Request, Response, Status};
 
 use crate::{
     Context,
-    cases::{self, Actor, StoredBillItem, StoredDeduction, StoredDocument},
+    batches::{self, Batch},
+    cases::{self, StoredBillItem, StoredDeduction, StoredDocument},
+    config::ClaimsSettings,
     report,
     store::{
+        CLAIM_HISTORY,
         entities::claim,
         queries::{self, ClaimFilter},
     },
@@ -57,17 +66,56 @@ impl ClaimsApi {
     }
 }
 
-fn actor(actor: Option<&ProtoActor>) -> Actor {
-    let (id, kind) = convert::actor_fields(actor);
-    Actor {
-        id,
-        kind,
-        trace_id: current_trace_id().unwrap_or_default(),
-    }
+/// Keeps the reply `wrap` makes of the claim as committed.
+fn keep_claim<'a, Resp: prost::Message + 'static>(
+    keyed: &'a Keyed,
+    settings: &Arc<ClaimsSettings>,
+    wrap: fn(pb::Claim) -> Resp,
+) -> KeepReply<
+    'a,
+    impl for<'c> Fn(&'c DatabaseTransaction, &'c claim::Model) -> Work<'c, Resp> + Send + Sync + 'a,
+> {
+    let settings = Arc::clone(settings);
+    KeepReply::new(
+        keyed,
+        move |txn: &DatabaseTransaction, row: &claim::Model| -> Work<'_, Resp> {
+            let (row, settings) = (row.clone(), Arc::clone(&settings));
+            Box::pin(async move { Ok(wrap(claim_with_history(txn, &settings, row).await?)) })
+        },
+    )
 }
 
-async fn claim_to_proto(context: &Context, row: claim::Model) -> Result<pb::Claim, ApiError> {
-    let history = queries::history_of(&context.db, &row.claim_id).await?;
+/// Keeps the reply `wrap` makes of the batch as committed.
+fn keep_batch<'a, Resp: prost::Message + 'static>(
+    keyed: &'a Keyed,
+    wrap: fn(pb::PaymentBatch) -> Resp,
+) -> KeepReply<
+    'a,
+    impl for<'c> Fn(&'c DatabaseTransaction, &'c Batch) -> Work<'c, Resp> + Send + Sync + 'a,
+> {
+    KeepReply::new(
+        keyed,
+        move |_: &DatabaseTransaction, batch: &Batch| -> Work<'_, Resp> {
+            let reply = wrap(batch_to_proto(batch.clone()));
+            Box::pin(async move { Ok(reply) })
+        },
+    )
+}
+
+async fn claim_with_history(
+    db: &impl ConnectionTrait,
+    settings: &ClaimsSettings,
+    row: claim::Model,
+) -> Result<pb::Claim, ApiError> {
+    let history = CLAIM_HISTORY.of(db, &[&row.claim_id]).await?;
+    Ok(claim_to_proto(settings, row, &history))
+}
+
+fn claim_to_proto(
+    settings: &ClaimsSettings,
+    row: claim::Model,
+    history: &[HistoryRow],
+) -> pb::Claim {
     // A claim not yet paid shows the penalty it would carry if paid now.
     let penalty = match row.paid_at {
         Some(_) => row.penalty_paise,
@@ -75,12 +123,12 @@ async fn claim_to_proto(context: &Context, row: claim::Model) -> Result<pb::Clai
             ayushman_domain::Money::from_paise(row.approved_amount_paise),
             row.payment_due_at,
             ayushman_platform::db::now(),
-            context.settings.penalty_basis_points_per_week,
+            settings.penalty_basis_points_per_week,
         )
         .paise(),
         None => 0,
     };
-    Ok(pb::Claim {
+    pb::Claim {
         claim_id: row.claim_id,
         preauth_id: row.preauth_id,
         hfr_id: row.hfr_id,
@@ -91,7 +139,7 @@ async fn claim_to_proto(context: &Context, row: claim::Model) -> Result<pb::Clai
         portability_case: row.portability_case,
         payer_scheme_code: row.payer_scheme_code,
         payer_state_code: row.payer_state_code,
-        status: pb::ClaimStatus::from_str_name(&row.status).unwrap_or_default() as i32,
+        status: *row.status as i32,
         claimed_amount_paise: row.claimed_amount_paise,
         approved_amount_paise: row.approved_amount_paise,
         deductions: cases::parse::<StoredDeduction>(&row.deductions)
@@ -125,24 +173,11 @@ async fn claim_to_proto(context: &Context, row: claim::Model) -> Result<pb::Clai
         paid_at: row.paid_at.map(convert::timestamp_to_proto),
         penalty_paise: penalty,
         payment_batch_id: row.payment_batch_id,
-        history: history
-            .into_iter()
-            .map(|h| StatusChange {
-                status: h.status,
-                changed_at: Some(convert::timestamp_to_proto(h.changed_at)),
-                actor: Some(ProtoActor {
-                    actor_id: h.actor_id,
-                    kind: ActorKind::from_str_name(&h.actor_kind).unwrap_or_default() as i32,
-                    display_name: String::new(),
-                }),
-                reason: h.reason,
-                trace_id: h.trace_id,
-            })
-            .collect(),
-    })
+        history: history.iter().map(HistoryRow::to_proto).collect(),
+    }
 }
 
-fn batch_to_proto((batch, claims): cases::Batch) -> pb::PaymentBatch {
+fn batch_to_proto((batch, claims): Batch) -> pb::PaymentBatch {
     pb::PaymentBatch {
         payment_batch_id: batch.payment_batch_id,
         payer_scheme_code: batch.payer_scheme_code,
@@ -150,7 +185,7 @@ fn batch_to_proto((batch, claims): cases::Batch) -> pb::PaymentBatch {
         total_approved_paise: claims.iter().map(|c| c.approved_amount_paise).sum(),
         total_penalty_paise: claims.iter().map(|c| c.penalty_paise).sum(),
         claim_ids: claims.into_iter().map(|c| c.claim_id).collect(),
-        status: pb::PaymentBatchStatus::from_str_name(&batch.status).unwrap_or_default() as i32,
+        status: *batch.status as i32,
         payment_reference: batch.payment_reference,
         created_at: Some(convert::timestamp_to_proto(batch.created_at)),
         paid_at: batch.paid_at.map(convert::timestamp_to_proto),
@@ -192,8 +227,10 @@ impl ClaimsService for ClaimsApi {
             v.amount(&format!("bill_items[{i}].amount_paise"), item.amount_paise);
         }
         v.into_result()?;
+        let context = &self.context;
+        let keyed = context.idempotency.keyed_by(&caller, &r)?;
         if caller.state_scope().is_some() {
-            let preauth = self.context.peers.preauth(r.preauth_id.trim()).await?;
+            let preauth = context.peers.preauth(r.preauth_id.trim()).await?;
             caller.ensure_any_state(
                 &[
                     preauth.facility_state_code.as_str(),
@@ -202,17 +239,22 @@ impl ClaimsService for ClaimsApi {
                 &format!("preauth {}", preauth.preauth_id),
             )?;
         }
-        let row = cases::submit(
-            &self.context,
-            r.preauth_id.trim(),
-            r.bill_items,
-            r.documents,
-            &actor(r.actor.as_ref()),
-        )
-        .await?;
-        Ok(Response::new(pb::SubmitClaimResponse {
-            claim: Some(claim_to_proto(&self.context, row).await?),
-        }))
+        let reply = keyed
+            .run(&context.db, || async {
+                cases::submit(
+                    context,
+                    r.preauth_id.trim(),
+                    r.bill_items.clone(),
+                    r.documents.clone(),
+                    &Actor::named(r.actor.as_ref()),
+                    &keep_claim(&keyed, &context.settings, |claim| pb::SubmitClaimResponse {
+                        claim: Some(claim),
+                    }),
+                )
+                .await
+            })
+            .await?;
+        Ok(Response::new(reply))
     }
 
     async fn get_claim(
@@ -226,7 +268,7 @@ impl ClaimsService for ClaimsApi {
             .ok_or_else(|| ApiError::NotFound(format!("no claim {id}")))?;
         ensure_claim_in_scope(&Caller::of(&request), &row)?;
         Ok(Response::new(pb::GetClaimResponse {
-            claim: Some(claim_to_proto(&self.context, row).await?),
+            claim: Some(claim_with_history(&self.context.db, &self.context.settings, row).await?),
         }))
     }
 
@@ -245,8 +287,7 @@ impl ClaimsService for ClaimsApi {
         let filter = ClaimFilter {
             hfr_id: convert::optional_text(&r.hfr_id),
             district_code: convert::optional_text(&r.district_code),
-            status: convert::optional_enum::<pb::ClaimStatus>("status", r.status)?
-                .map(|s| s.as_str_name().to_owned()),
+            status: convert::optional_enum::<pb::ClaimStatus>("status", r.status)?.map(Stored),
             payer_state_code: convert::optional_text(&r.payer_state_code),
             submitted_from: day(convert::date_from_proto(
                 "submitted_dates.start_date",
@@ -273,10 +314,18 @@ impl ClaimsService for ClaimsApi {
             rows
         };
         let (rows, next_page_token) = page.finish(rows, |c| c.claim_id.clone());
-        let mut claims = Vec::with_capacity(rows.len());
-        for row in rows {
-            claims.push(claim_to_proto(&self.context, row).await?);
-        }
+        let ids: Vec<String> = rows.iter().map(|c| c.claim_id.clone()).collect();
+        let mut histories: BTreeMap<String, Vec<HistoryRow>> = CLAIM_HISTORY
+            .of_many(&self.context.db, &ids)
+            .await
+            .map_err(ApiError::from)?;
+        let claims = rows
+            .into_iter()
+            .map(|row| {
+                let history = histories.remove(&row.claim_id).unwrap_or_default();
+                claim_to_proto(&self.context.settings, row, &history)
+            })
+            .collect();
         Ok(Response::new(pb::ListClaimsResponse {
             claims,
             next_page_token,
@@ -326,27 +375,23 @@ impl ClaimsService for ClaimsApi {
         v.into_result()?;
         self.ensure_id_in_scope(&caller, r.claim_id.trim()).await?;
         let context = &self.context;
-        let reply = idempotency::replayed(
-            &context.db,
-            "AdjudicateClaim",
-            &r.idempotency_key,
-            &r,
-            || async {
-                let row = cases::adjudicate(
+        let keyed = context.idempotency.keyed_by(&caller, &r)?;
+        let reply = keyed
+            .run(&context.db, || async {
+                cases::adjudicate(
                     context,
                     r.claim_id.trim(),
                     decision.unwrap_or_default(),
                     r.deductions.clone(),
                     r.reason.trim(),
-                    &actor(r.actor.as_ref()),
+                    &Actor::named(r.actor.as_ref()),
+                    &keep_claim(&keyed, &context.settings, |claim| {
+                        pb::AdjudicateClaimResponse { claim: Some(claim) }
+                    }),
                 )
-                .await?;
-                Ok(pb::AdjudicateClaimResponse {
-                    claim: Some(claim_to_proto(context, row).await?),
-                })
-            },
-        )
-        .await?;
+                .await
+            })
+            .await?;
         Ok(Response::new(reply))
     }
 
@@ -360,19 +405,21 @@ impl ClaimsService for ClaimsApi {
         self.ensure_id_in_scope(&caller, &id).await?;
         let response = convert::required_text("response", &r.response)?;
         let context = &self.context;
-        let reply = idempotency::replayed(
-            &context.db,
-            "RespondToClaimQuery",
-            &r.idempotency_key,
-            &r,
-            || async {
-                let row = cases::respond(context, &id, &response, &actor(r.actor.as_ref())).await?;
-                Ok(pb::RespondToClaimQueryResponse {
-                    claim: Some(claim_to_proto(context, row).await?),
-                })
-            },
-        )
-        .await?;
+        let keyed = context.idempotency.keyed_by(&caller, &r)?;
+        let reply = keyed
+            .run(&context.db, || async {
+                cases::respond(
+                    context,
+                    &id,
+                    &response,
+                    &Actor::named(r.actor.as_ref()),
+                    &keep_claim(&keyed, &context.settings, |claim| {
+                        pb::RespondToClaimQueryResponse { claim: Some(claim) }
+                    }),
+                )
+                .await
+            })
+            .await?;
         Ok(Response::new(reply))
     }
 
@@ -385,19 +432,20 @@ impl ClaimsService for ClaimsApi {
         let id = convert::required_text("claim_id", &r.claim_id)?;
         self.ensure_id_in_scope(&caller, &id).await?;
         let context = &self.context;
-        let reply = idempotency::replayed(
-            &context.db,
-            "ApproveClaim",
-            &r.idempotency_key,
-            &r,
-            || async {
-                let row = cases::approve(context, &id, &actor(r.actor.as_ref())).await?;
-                Ok(pb::ApproveClaimResponse {
-                    claim: Some(claim_to_proto(context, row).await?),
-                })
-            },
-        )
-        .await?;
+        let keyed = context.idempotency.keyed_by(&caller, &r)?;
+        let reply = keyed
+            .run(&context.db, || async {
+                cases::approve(
+                    context,
+                    &id,
+                    &Actor::named(r.actor.as_ref()),
+                    &keep_claim(&keyed, &context.settings, |claim| {
+                        pb::ApproveClaimResponse { claim: Some(claim) }
+                    }),
+                )
+                .await
+            })
+            .await?;
         Ok(Response::new(reply))
     }
 
@@ -427,52 +475,23 @@ impl ClaimsService for ClaimsApi {
         let scheme = r.payer_scheme_code.trim().to_ascii_uppercase();
         let state = state.map(|s| s.code()).unwrap_or_default();
         caller.ensure_state(&state, &format!("payments of state {state}"))?;
-        // The batch is written by several transactions, so the reply is kept after
-        // the work rather than inside one transaction with it.
-        use idempotency::Recall;
-        let fingerprint = idempotency::fingerprint(&r);
-        match idempotency::recall(
-            &self.context.db,
-            "CreatePaymentBatch",
-            &r.idempotency_key,
-            &fingerprint,
-        )
-        .await
-        .map_err(ApiError::from)?
-        {
-            Recall::Replay(bytes) => {
-                return Ok(Response::new(
-                    prost::Message::decode(bytes.as_slice()).map_err(ApiError::internal)?,
-                ));
-            }
-            Recall::Conflict => {
-                return Err(ApiError::AlreadyExists(
-                    "idempotency_key was already used for a different batch".into(),
+        let context = &self.context;
+        let keyed = context.idempotency.keyed_by(&caller, &r)?;
+        let reply = keyed
+            .run(&context.db, || async {
+                batches::create_batch(
+                    context,
+                    &scheme,
+                    &state,
+                    cutoff,
+                    &Actor::named(r.actor.as_ref()),
+                    &keep_batch(&keyed, |batch| pb::CreatePaymentBatchResponse {
+                        batch: Some(batch),
+                    }),
                 )
-                .into());
-            }
-            Recall::New => {}
-        }
-        let batch = cases::create_batch(
-            &self.context,
-            &scheme,
-            &state,
-            cutoff,
-            &actor(r.actor.as_ref()),
-        )
-        .await?;
-        let reply = pb::CreatePaymentBatchResponse {
-            batch: Some(batch_to_proto(batch)),
-        };
-        idempotency::remember(
-            &self.context.db,
-            "CreatePaymentBatch",
-            &r.idempotency_key,
-            &fingerprint,
-            &reply,
-        )
-        .await
-        .map_err(ApiError::from)?;
+                .await
+            })
+            .await?;
         Ok(Response::new(reply))
     }
 
@@ -481,7 +500,7 @@ impl ClaimsService for ClaimsApi {
         request: Request<pb::GetPaymentBatchRequest>,
     ) -> Reply<pb::GetPaymentBatchResponse> {
         let id = convert::required_text("payment_batch_id", &request.get_ref().payment_batch_id)?;
-        let batch = cases::get_batch(&self.context, &id).await?;
+        let batch = batches::get_batch(&self.context, &id).await?;
         Caller::of(&request)
             .ensure_state(&batch.0.payer_state_code, &format!("payment batch {id}"))?;
         Ok(Response::new(pb::GetPaymentBatchResponse {
@@ -497,7 +516,7 @@ impl ClaimsService for ClaimsApi {
         let r = request.into_inner();
         let id = convert::required_text("payment_batch_id", &r.payment_batch_id)?;
         if caller.state_scope().is_some() {
-            let (batch, _) = cases::get_batch(&self.context, &id).await?;
+            let (batch, _) = batches::get_batch(&self.context, &id).await?;
             caller.ensure_state(&batch.payer_state_code, &format!("payment batch {id}"))?;
         }
         let reference = convert::required_text("payment_reference", &r.payment_reference)?;
@@ -507,14 +526,18 @@ impl ClaimsService for ClaimsApi {
             None => ayushman_platform::db::now(),
         };
         let context = &self.context;
-        let reply =
-            idempotency::replayed(&context.db, "MarkPaid", &r.idempotency_key, &r, || async {
-                let batch =
-                    cases::mark_paid(context, &id, &reference, paid_at, &actor(r.actor.as_ref()))
-                        .await?;
-                Ok(pb::MarkPaidResponse {
-                    batch: Some(batch_to_proto(batch)),
-                })
+        let keyed = context.idempotency.keyed_by(&caller, &r)?;
+        let reply = keyed
+            .run(&context.db, || async {
+                batches::mark_paid(
+                    context,
+                    &id,
+                    &reference,
+                    paid_at,
+                    &Actor::named(r.actor.as_ref()),
+                    &keep_batch(&keyed, |batch| pb::MarkPaidResponse { batch: Some(batch) }),
+                )
+                .await
             })
             .await?;
         Ok(Response::new(reply))

@@ -1,35 +1,68 @@
-//! A claim's life: submission, adjudication with deductions, final approval
-//! with the money moves, queries, payment batches and payment.
+//! A claim's life: submission, adjudication with deductions, final approval,
+//! queries, and the wallet moves each decision owes.
+//!
+//! A decision is committed first — one compare-and-set on the claim's status,
+//! its history row and the request's reply in one transaction — and the money
+//! follows: consume or release at the beneficiary registry, keyed by the claim
+//! so a repeat moves nothing twice. Of two concurrent decisions only the
+//! winner's money moves; a move a crash or an unreachable registry left owed
+//! is finished by the background pass.
 
 use ayushman_domain::Money;
 use ayushman_platform::{
     ApiError,
     convert::{today_in_india, year_month},
-    db, ids,
+    db::{self, idempotency::OnCommit, is_unique_violation},
+    ids,
+    lifecycle::{self, Actor, Lifecycle, Stored},
 };
 use ayushman_proto::{
-    claims::v1::{
-        AdjudicationDecision, BillItem, ClaimStatus, Deduction, DocumentRef, PaymentBatchStatus,
-    },
+    claims::v1::{AdjudicationDecision, BillItem, ClaimStatus, Deduction, DocumentRef},
     common::v1::Ownership,
     preauth::v1::PreauthStatus,
 };
-use chrono::{DateTime, Datelike, Utc};
-use sea_orm::{ActiveValue::Set, DatabaseConnection};
+use chrono::Datelike;
+use sea_orm::{ActiveModelTrait, IntoActiveModel};
 
 use crate::{
     Context, rules,
     store::{
-        entities::{claim, claim_history, payment_batch, society_credit},
+        CLAIM_HISTORY,
+        entities::{
+            claim::{self, MoneyState},
+            society_credit,
+        },
         queries,
     },
 };
 
-/// Who causes a change, for the history.
-pub struct Actor {
-    pub id: String,
-    pub kind: String,
-    pub trace_id: String,
+/// The statuses of a claim and the moves between them.
+pub struct Claims;
+
+impl Lifecycle for Claims {
+    type Status = ClaimStatus;
+    const NOUN: &'static str = "claim";
+    const MOVES: &'static [(ClaimStatus, ClaimStatus)] = {
+        use ClaimStatus::*;
+        &[
+            (Submitted, PendingFinalApproval),
+            (Submitted, Approved),
+            (Submitted, PartiallyApproved),
+            (Submitted, Rejected),
+            (Submitted, Query),
+            (UnderAdjudication, PendingFinalApproval),
+            (UnderAdjudication, Approved),
+            (UnderAdjudication, PartiallyApproved),
+            (UnderAdjudication, Rejected),
+            (UnderAdjudication, Query),
+            (Query, UnderAdjudication),
+            (PendingFinalApproval, Approved),
+            (PendingFinalApproval, PartiallyApproved),
+            (Approved, InPaymentBatch),
+            (PartiallyApproved, InPaymentBatch),
+            (InPaymentBatch, Paid),
+        ]
+    };
 }
 
 fn json<T: serde::Serialize>(value: &T) -> String {
@@ -66,76 +99,51 @@ pub struct StoredDeduction {
     pub reason: String,
 }
 
-async fn record(
-    db: &DatabaseConnection,
-    mut row: claim::Model,
-    status: ClaimStatus,
-    reason: &str,
-    actor: &Actor,
-) -> Result<claim::Model, ApiError> {
-    let txn = db::begin_write(db).await?;
-    row.status = status.as_str_name().to_owned();
-    let row = queries::save_claim(&txn, row).await?;
-    queries::append_history(
-        &txn,
-        claim_history::ActiveModel {
-            claim_id: Set(row.claim_id.clone()),
-            status: Set(status.as_str_name().to_owned()),
-            reason: Set(reason.to_owned()),
-            actor_id: Set(actor.id.clone()),
-            actor_kind: Set(actor.kind.clone()),
-            trace_id: Set(actor.trace_id.clone()),
-            changed_at: Set(db::now()),
-            ..Default::default()
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(row)
-}
-
 async fn load(context: &Context, id: &str) -> Result<claim::Model, ApiError> {
     queries::find_claim(&context.db, id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no claim {id}")))
 }
 
-fn status_of(row: &claim::Model) -> ClaimStatus {
-    ClaimStatus::from_str_name(&row.status).unwrap_or_default()
+/// Commits a decision about `row`: the claim with status `to` (provided it
+/// still has the status it was read with), its history row and whatever the
+/// request keeps (its reply), in one transaction.
+async fn decide(
+    context: &Context,
+    row: claim::Model,
+    to: ClaimStatus,
+    reason: &str,
+    actor: &Actor,
+    on_commit: &dyn OnCommit<claim::Model>,
+) -> Result<claim::Model, ApiError> {
+    let transition = Claims::transition(&row.claim_id, *row.status, to)?;
+    let txn = db::begin_write(&context.db).await?;
+    let saved = lifecycle::save(
+        &txn,
+        row.into_active_model().reset_all(),
+        claim::Column::Status,
+        transition,
+    )
+    .await?;
+    CLAIM_HISTORY
+        .append(&txn, &[&saved.claim_id], to.as_str_name(), reason, actor)
+        .await?;
+    on_commit.run(&txn, &saved).await?;
+    txn.commit().await?;
+    Ok(saved)
 }
 
-fn expect(row: &claim::Model, allowed: &[ClaimStatus], action: &str) -> Result<(), ApiError> {
-    if allowed.contains(&status_of(row)) {
-        return Ok(());
-    }
-    let name = |s: ClaimStatus| {
-        s.as_str_name()
-            .trim_start_matches("CLAIM_STATUS_")
-            .to_owned()
-    };
-    Err(ApiError::FailedPrecondition(format!(
-        "claim {} is {}; it can be {action} only when {}",
-        row.claim_id,
-        name(status_of(row)),
-        allowed
-            .iter()
-            .map(|s| name(*s))
-            .collect::<Vec<_>>()
-            .join(" or ")
-    )))
-}
-
-/// Submits the claim of a discharged preauth; one claim per preauth, so a
-/// repeat answers with the claim already submitted.
+/// Submits the claim of a discharged preauth: one claim per preauth.
 pub async fn submit(
     context: &Context,
     preauth_id: &str,
     bill: Vec<BillItem>,
     documents: Vec<DocumentRef>,
     actor: &Actor,
+    on_commit: &dyn OnCommit<claim::Model>,
 ) -> Result<claim::Model, ApiError> {
     if let Some(existing) = queries::claim_of_preauth(&context.db, preauth_id).await? {
-        return Ok(existing);
+        return Err(already_claimed(preauth_id, &existing.claim_id));
     }
     let preauth = context.peers.preauth(preauth_id).await?;
     if preauth.status() != PreauthStatus::Discharged {
@@ -173,7 +181,7 @@ pub async fn submit(
         portability_case: preauth.portability_case,
         payer_scheme_code: preauth.payer_scheme_code.clone(),
         payer_state_code: preauth.payer_state_code.clone(),
-        status: ClaimStatus::Submitted.as_str_name().to_owned(),
+        status: Stored(ClaimStatus::Submitted),
         claimed_amount_paise: claimed.paise(),
         approved_amount_paise: 0,
         deductions: "[]".into(),
@@ -205,33 +213,42 @@ pub async fn submit(
         paid_at: None,
         penalty_paise: 0,
         payment_batch_id: String::new(),
+        money_state: MoneyState::None,
     };
     let txn = db::begin_write(&context.db).await?;
-    if queries::claim_of_preauth(&txn, preauth_id).await?.is_none() {
-        queries::insert_claim(&txn, row.clone()).await?;
-        queries::append_history(
+    if let Some(existing) = queries::claim_of_preauth(&txn, preauth_id).await? {
+        return Err(already_claimed(preauth_id, &existing.claim_id));
+    }
+    match queries::insert_claim(&txn, row.clone()).await {
+        Err(error) if is_unique_violation(&error) => {
+            return Err(ApiError::AlreadyExists(format!(
+                "preauth {preauth_id} was claimed by another request just now"
+            )));
+        }
+        outcome => outcome?,
+    }
+    CLAIM_HISTORY
+        .append(
             &txn,
-            claim_history::ActiveModel {
-                claim_id: Set(row.claim_id.clone()),
-                status: Set(ClaimStatus::Submitted.as_str_name().to_owned()),
-                reason: Set(format!("{claimed} claimed of a {billed} bill")),
-                actor_id: Set(actor.id.clone()),
-                actor_kind: Set(actor.kind.clone()),
-                trace_id: Set(actor.trace_id.clone()),
-                changed_at: Set(now),
-                ..Default::default()
-            },
+            &[&row.claim_id],
+            ClaimStatus::Submitted.as_str_name(),
+            &format!("{claimed} claimed of a {billed} bill"),
+            actor,
         )
         .await?;
-    }
+    on_commit.run(&txn, &row).await?;
     txn.commit().await?;
-    queries::claim_of_preauth(&context.db, preauth_id)
-        .await?
-        .ok_or_else(|| ApiError::internal("claim vanished"))
+    Ok(row)
+}
+
+fn already_claimed(preauth_id: &str, claim_id: &str) -> ApiError {
+    ApiError::AlreadyExists(format!(
+        "preauth {preauth_id} is claimed already by {claim_id}"
+    ))
 }
 
 /// The adjudicator's decision. Approvals above the final-approval amount wait;
-/// the others move the money at once.
+/// the others move the money once decided.
 pub async fn adjudicate(
     context: &Context,
     id: &str,
@@ -239,13 +256,9 @@ pub async fn adjudicate(
     deductions: Vec<Deduction>,
     reason: &str,
     actor: &Actor,
+    on_commit: &dyn OnCommit<claim::Model>,
 ) -> Result<claim::Model, ApiError> {
     let mut row = load(context, id).await?;
-    expect(
-        &row,
-        &[ClaimStatus::Submitted, ClaimStatus::UnderAdjudication],
-        "adjudicated",
-    )?;
     match decision {
         AdjudicationDecision::Approve | AdjudicationDecision::PartiallyApprove => {
             let deducted =
@@ -272,98 +285,157 @@ pub async fn adjudicate(
                 let note = format!(
                     "adjudicated at {approved}; above {threshold}, waiting for final approval"
                 );
-                return record(
-                    &context.db,
+                return decide(
+                    context,
                     row,
                     ClaimStatus::PendingFinalApproval,
                     &note,
                     actor,
+                    on_commit,
                 )
                 .await;
             }
-            finalize(context, row, actor).await
+            finalize(context, row, actor, on_commit).await
         }
         AdjudicationDecision::Reject => {
-            context.peers.release(id, &row.preauth_id).await?;
-            record(&context.db, row, ClaimStatus::Rejected, reason, actor).await
+            row.money_state = MoneyState::ReleaseOwed;
+            let row = decide(
+                context,
+                row,
+                ClaimStatus::Rejected,
+                reason,
+                actor,
+                on_commit,
+            )
+            .await?;
+            Ok(move_money_now(context, row).await)
         }
         AdjudicationDecision::Query => {
-            record(&context.db, row, ClaimStatus::Query, reason, actor).await
+            decide(context, row, ClaimStatus::Query, reason, actor, on_commit).await
         }
         AdjudicationDecision::Unspecified => Err(ApiError::invalid("decision", "is required")),
     }
 }
 
 /// Final approval of a claim above the final-approval amount.
-pub async fn approve(context: &Context, id: &str, actor: &Actor) -> Result<claim::Model, ApiError> {
+pub async fn approve(
+    context: &Context,
+    id: &str,
+    actor: &Actor,
+    on_commit: &dyn OnCommit<claim::Model>,
+) -> Result<claim::Model, ApiError> {
     let row = load(context, id).await?;
-    expect(
-        &row,
-        &[ClaimStatus::PendingFinalApproval],
-        "finally approved",
-    )?;
-    finalize(context, row, actor).await
+    finalize(context, row, actor, on_commit).await
 }
 
-/// Moves the money of an approved claim (each move idempotent by claim id, so a
-/// retry after a peer failure repeats nothing): consume and release the rest,
-/// record the inter-state settlement, credit a public hospital's society.
+/// Approves the claim at its adjudicated amount, then moves the money.
 async fn finalize(
     context: &Context,
     mut row: claim::Model,
     actor: &Actor,
+    on_commit: &dyn OnCommit<claim::Model>,
 ) -> Result<claim::Model, ApiError> {
     let approved = Money::from_paise(row.approved_amount_paise);
-    context
-        .peers
-        .consume(&row.claim_id, &row.preauth_id, approved)
-        .await?;
-    let now = db::now();
-    if row.portability_case {
-        let month = year_month(now.year() * 100 + now.month() as i32);
-        context
-            .peers
-            .settle(
-                &row.claim_id,
-                &row.payer_scheme_code,
-                &row.payer_state_code,
-                &row.facility_state_code,
-                approved,
-                month,
-            )
-            .await?;
-    }
-    if row.ownership == Ownership::Public.as_str_name() {
-        let society = context.peers.society(&row.hfr_id).await?;
-        queries::insert_credit(
-            &context.db,
-            society_credit::Model {
-                claim_id: row.claim_id.clone(),
-                hfr_id: row.hfr_id.clone(),
-                society_name: society,
-                beneficiary_id: row.beneficiary_id.clone(),
-                amount_paise: approved.paise(),
-                credited_at: now,
-            },
-        )
-        .await?;
-    }
-    row.approved_at = Some(now);
     let partial = row.approved_amount_paise < row.claimed_amount_paise;
-    let status = if partial {
-        ClaimStatus::PartiallyApproved
-    } else {
-        ClaimStatus::Approved
-    };
-    let note = if partial {
-        format!(
-            "approved {approved} of {} claimed",
-            Money::from_paise(row.claimed_amount_paise)
+    let (status, note) = if partial {
+        (
+            ClaimStatus::PartiallyApproved,
+            format!(
+                "approved {approved} of {} claimed",
+                Money::from_paise(row.claimed_amount_paise)
+            ),
         )
     } else {
-        format!("approved {approved}")
+        (ClaimStatus::Approved, format!("approved {approved}"))
     };
-    record(&context.db, row, status, &note, actor).await
+    row.approved_at = Some(db::now());
+    row.money_state = MoneyState::ConsumeOwed;
+    let row = decide(context, row, status, &note, actor, on_commit).await?;
+    Ok(move_money_now(context, row).await)
+}
+
+/// Moves the money a decision owes; when that cannot be done now (the
+/// registry is unreachable) the decision stands and the background pass moves it.
+async fn move_money_now(context: &Context, row: claim::Model) -> claim::Model {
+    match move_money(context, &row).await {
+        Ok(()) => claim::Model {
+            money_state: MoneyState::Settled,
+            ..row
+        },
+        Err(error) => {
+            tracing::warn!(claim_id = %row.claim_id, %error, "wallet move deferred to the background pass");
+            row
+        }
+    }
+}
+
+/// The wallet moves a decided claim owes, each idempotent by the claim:
+/// consume the approved amount and release the rest (crediting a public
+/// hospital's society), or release everything for a rejection.
+async fn move_money(context: &Context, row: &claim::Model) -> Result<(), ApiError> {
+    match row.money_state {
+        MoneyState::ConsumeOwed => {
+            let approved = Money::from_paise(row.approved_amount_paise);
+            context
+                .peers
+                .consume(&row.claim_id, &row.preauth_id, approved)
+                .await?;
+            let approved_at = row.approved_at.unwrap_or_else(db::now);
+            if row.portability_case {
+                let month = year_month(approved_at.year() * 100 + approved_at.month() as i32);
+                context
+                    .peers
+                    .settle(
+                        &row.claim_id,
+                        &row.payer_scheme_code,
+                        &row.payer_state_code,
+                        &row.facility_state_code,
+                        approved,
+                        month,
+                    )
+                    .await?;
+            }
+            if row.ownership == Ownership::Public.as_str_name() {
+                let society = context.peers.society(&row.hfr_id).await?;
+                queries::insert_credit(
+                    &context.db,
+                    society_credit::Model {
+                        claim_id: row.claim_id.clone(),
+                        hfr_id: row.hfr_id.clone(),
+                        society_name: society,
+                        beneficiary_id: row.beneficiary_id.clone(),
+                        amount_paise: approved.paise(),
+                        credited_at: approved_at,
+                    },
+                )
+                .await?;
+            }
+        }
+        MoneyState::ReleaseOwed => {
+            context
+                .peers
+                .release(&row.claim_id, &row.preauth_id)
+                .await?;
+        }
+        MoneyState::None | MoneyState::Settled => return Ok(()),
+    }
+    queries::money_settled(&context.db, &row.claim_id, row.money_state).await?;
+    Ok(())
+}
+
+/// One pass of the background worker: moves the money of every decision
+/// that still owes it. Errors are logged; the next pass retries.
+pub async fn background_pass(context: &Context) {
+    match queries::money_owed(&context.db).await {
+        Ok(rows) => {
+            for row in rows {
+                if let Err(error) = move_money(context, &row).await {
+                    tracing::warn!(claim_id = %row.claim_id, %error, "wallet move not done yet; retrying on the next pass");
+                }
+            }
+        }
+        Err(error) => tracing::error!(%error, "cannot read claims owing wallet moves"),
+    }
 }
 
 /// The hospital answers a query; the claim goes back for adjudication.
@@ -372,97 +444,16 @@ pub async fn respond(
     id: &str,
     response: &str,
     actor: &Actor,
+    on_commit: &dyn OnCommit<claim::Model>,
 ) -> Result<claim::Model, ApiError> {
     let row = load(context, id).await?;
-    expect(&row, &[ClaimStatus::Query], "answered")?;
-    record(
-        &context.db,
+    decide(
+        context,
         row,
         ClaimStatus::UnderAdjudication,
         &format!("query answered: {response}"),
         actor,
+        on_commit,
     )
     .await
-}
-
-/// A batch with its claims.
-pub type Batch = (payment_batch::Model, Vec<claim::Model>);
-
-/// Puts a payer's approved claims, approved before `cutoff`, into a new batch.
-pub async fn create_batch(
-    context: &Context,
-    scheme: &str,
-    state: &str,
-    cutoff: DateTime<Utc>,
-    actor: &Actor,
-) -> Result<Batch, ApiError> {
-    let statuses = [
-        ClaimStatus::Approved.as_str_name(),
-        ClaimStatus::PartiallyApproved.as_str_name(),
-    ];
-    let batch = payment_batch::Model {
-        payment_batch_id: ids::ordered_id("PB"),
-        payer_scheme_code: scheme.to_owned(),
-        payer_state_code: state.to_owned(),
-        status: PaymentBatchStatus::Created.as_str_name().to_owned(),
-        payment_reference: String::new(),
-        created_at: db::now(),
-        paid_at: None,
-    };
-    queries::insert_batch(&context.db, batch.clone()).await?;
-    for mut row in queries::payable(&context.db, scheme, state, &statuses, cutoff).await? {
-        row.payment_batch_id = batch.payment_batch_id.clone();
-        record(
-            &context.db,
-            row,
-            ClaimStatus::InPaymentBatch,
-            &format!("in payment batch {}", batch.payment_batch_id),
-            actor,
-        )
-        .await?;
-    }
-    get_batch(context, &batch.payment_batch_id).await
-}
-
-pub async fn get_batch(context: &Context, id: &str) -> Result<Batch, ApiError> {
-    let batch = queries::find_batch(&context.db, id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no payment batch {id}")))?;
-    let claims = queries::claims_of_batch(&context.db, id).await?;
-    Ok((batch, claims))
-}
-
-/// Marks a batch paid at `paid_at`; each claim's penalty is fixed then.
-pub async fn mark_paid(
-    context: &Context,
-    id: &str,
-    reference: &str,
-    paid_at: DateTime<Utc>,
-    actor: &Actor,
-) -> Result<Batch, ApiError> {
-    let (mut batch, claims) = get_batch(context, id).await?;
-    if batch.status == PaymentBatchStatus::Paid.as_str_name() {
-        return Ok((batch, claims));
-    }
-    for mut row in claims {
-        let penalty = rules::penalty(
-            Money::from_paise(row.approved_amount_paise),
-            row.payment_due_at,
-            paid_at,
-            context.settings.penalty_basis_points_per_week,
-        );
-        row.paid_at = Some(paid_at);
-        row.penalty_paise = penalty.paise();
-        let note = if penalty > Money::ZERO {
-            format!("paid ({reference}) late; penalty {penalty}")
-        } else {
-            format!("paid ({reference})")
-        };
-        record(&context.db, row, ClaimStatus::Paid, &note, actor).await?;
-    }
-    batch.status = PaymentBatchStatus::Paid.as_str_name().to_owned();
-    batch.payment_reference = reference.to_owned();
-    batch.paid_at = Some(paid_at);
-    queries::save_batch(&context.db, batch).await?;
-    get_batch(context, id).await
 }

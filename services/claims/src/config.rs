@@ -17,6 +17,8 @@ pub struct ClaimsSettings {
     pub tat_days_portability: i64,
     /// Penalty for each started week paid late, in basis points of the approved amount (100 = 1 %).
     pub penalty_basis_points_per_week: i64,
+    /// How often wallet moves that decisions still owe are retried, in milliseconds.
+    pub background_interval_ms: u64,
 }
 
 impl Default for ClaimsSettings {
@@ -27,6 +29,7 @@ impl Default for ClaimsSettings {
             tat_days_intra_state: 15,
             tat_days_portability: 30,
             penalty_basis_points_per_week: 100,
+            background_interval_ms: 30_000,
         }
     }
 }
@@ -52,6 +55,12 @@ impl Validate for ClaimsSettings {
             if value < 0 {
                 return Err(ConfigError::invalid(key, "cannot be negative"));
             }
+        }
+        if self.background_interval_ms == 0 {
+            return Err(ConfigError::invalid(
+                "service.background_interval_ms",
+                "must be at least 1",
+            ));
         }
         Ok(())
     }

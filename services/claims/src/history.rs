@@ -2,13 +2,17 @@
 //! the years before it. Each row is validated; legacy ids make imports repeatable.
 
 use ayushman_domain::{HfrId, Money, StateCode, india_time};
-use ayushman_platform::{FieldViolations, convert};
+use ayushman_platform::{FieldViolations, convert, lifecycle::Stored};
 use ayushman_proto::{
     claims::v1::{ClaimStatus, ImportClaimHistoryRequest},
     common::v1::Ownership,
 };
 
-use crate::{config::ClaimsSettings, rules, store::entities::claim};
+use crate::{
+    config::ClaimsSettings,
+    rules,
+    store::entities::claim::{self, MoneyState},
+};
 
 /// Validates a history row into a paid claim; every bad field is reported.
 pub fn claim_from(
@@ -74,7 +78,7 @@ pub fn claim_from(
         portability_case: row.portability_case,
         payer_scheme_code: row.payer_scheme_code.trim().to_ascii_uppercase(),
         payer_state_code: payer_state.map(|s| s.code()).unwrap_or_default(),
-        status: ClaimStatus::Paid.as_str_name().to_owned(),
+        status: Stored(ClaimStatus::Paid),
         claimed_amount_paise: row.claimed_amount_paise,
         approved_amount_paise: row.approved_amount_paise,
         deductions: "[]".into(),
@@ -93,5 +97,6 @@ pub fn claim_from(
         )
         .paise(),
         payment_batch_id: "LEGACY".into(),
+        money_state: MoneyState::Settled,
     })
 }

@@ -5,6 +5,7 @@
 //! with a context of their own and serve it on port 0.
 
 pub mod api;
+pub mod batches;
 pub mod cases;
 pub mod config;
 pub mod history;
@@ -15,7 +16,7 @@ pub mod store;
 
 use std::sync::Arc;
 
-use ayushman_platform::{MeshService, client, config::Settings, db};
+use ayushman_platform::{MeshService, client, config::Settings, db, db::idempotency::Idempotency};
 use ayushman_proto::claims::v1::claims_service_server::ClaimsServiceServer;
 use sea_orm::DatabaseConnection;
 use tonic::service::Routes;
@@ -28,6 +29,8 @@ pub const SERVICE: MeshService = MeshService::Claims;
 pub struct Context {
     /// This service's own database.
     pub db: DatabaseConnection,
+    /// Keys mutating requests to their first reply.
+    pub idempotency: Idempotency,
     /// Preauth, beneficiary registry, facility registry and portability.
     pub peers: peers::Peers,
     /// Windows, turnaround times and penalties.
@@ -56,12 +59,26 @@ pub async fn build(settings: Settings<config::ClaimsSettings>) -> Result<Routes,
         client::peer_channel(&settings, MeshService::FacilityRegistry)?,
         client::peer_channel(&settings, MeshService::Portability)?,
     );
-    Ok(router(Context {
+    let context = Context {
         db,
+        idempotency: settings.database.idempotency(),
         peers,
         settings: Arc::new(settings.service.clone()),
         max_message_bytes: settings.server.max_message_bytes,
-    }))
+    };
+    start_background(context.clone());
+    Ok(router(context))
+}
+
+/// Runs the background worker (wallet moves a decision still owes) until the process ends.
+pub fn start_background(context: Context) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let interval = std::time::Duration::from_millis(context.settings.background_interval_ms);
+        loop {
+            tokio::time::sleep(interval).await;
+            cases::background_pass(&context).await;
+        }
+    })
 }
 
 /// The service's gRPC routes; the platform adds health and reflection.

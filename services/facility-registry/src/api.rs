@@ -5,24 +5,21 @@ use ayushman_domain::{AbhaNumber, HfrId, HprId, StateCode};
 use ayushman_platform::{
     ApiError, Caller, FieldViolations,
     convert::{self, PageRequest},
-    db::idempotency,
-    telemetry::current_trace_id,
+    lifecycle::{Actor, Stored},
 };
 use ayushman_proto::{
-    common::v1::{Actor, ActorKind, Location, Ownership, RowReject, StatusChange, YearMonth},
+    common::v1::{Location, Ownership, RowReject, YearMonth},
     facility::v1::{self as pb, facility_registry_service_server::FacilityRegistryService},
 };
 use chrono::{Datelike, NaiveDate};
 use tonic::{Request, Response, Status};
 
 use crate::{
-    AppState,
-    registry::{self, Change},
-    rules,
+    AppState, registry, rules,
     store::{
         entities::{
-            empanelled_specialty, empanelment, empanelment_history, facility, opd_registration,
-            professional, professional_link,
+            empanelled_specialty, empanelment, facility, opd_registration, professional,
+            professional_link,
         },
         queries::{FacilityFilter, FullEmpanelment, Page},
     },
@@ -122,20 +119,6 @@ fn link_to_proto(link: professional_link::Model) -> pb::FacilityLink {
     }
 }
 
-fn history_to_proto(entry: empanelment_history::Model) -> StatusChange {
-    StatusChange {
-        status: entry.status,
-        changed_at: Some(convert::timestamp_to_proto(entry.changed_at)),
-        actor: Some(Actor {
-            actor_id: entry.actor_id,
-            kind: ActorKind::from_str_name(&entry.actor_kind).unwrap_or_default() as i32,
-            display_name: String::new(),
-        }),
-        reason: entry.reason,
-        trace_id: entry.trace_id,
-    }
-}
-
 fn empanelment_to_proto((row, specialties, history): FullEmpanelment) -> pb::Empanelment {
     pb::Empanelment {
         hfr_id: row.hfr_id,
@@ -148,13 +131,13 @@ fn empanelment_to_proto((row, specialties, history): FullEmpanelment) -> pb::Emp
                 effective_until: s.effective_until.map(convert::date_to_proto),
             })
             .collect(),
-        status: pb::EmpanelmentStatus::from_str_name(&row.status).unwrap_or_default() as i32,
+        status: *row.status as i32,
         status_reason: row.status_reason,
         accreditation_level: pb::AccreditationLevel::from_str_name(&row.accreditation_level)
             .unwrap_or_default() as i32,
         valid_from: Some(convert::date_to_proto(row.valid_from)),
         valid_until: row.valid_until.map(convert::date_to_proto),
-        history: history.into_iter().map(history_to_proto).collect(),
+        history: history.iter().map(|h| h.to_proto()).collect(),
     }
 }
 
@@ -354,7 +337,7 @@ fn new_empanelment(empanelment: Option<&pb::Empanelment>) -> Result<EmpanelmentR
     let row = empanelment::Model {
         hfr_id: hfr_text,
         scheme_code: scheme,
-        status: status.unwrap_or_default().as_str_name().to_owned(),
+        status: Stored(status.unwrap_or_default()),
         status_reason: e.status_reason.trim().to_owned(),
         accreditation_level: accreditation.unwrap_or_default().as_str_name().to_owned(),
         valid_from: valid_from.unwrap_or_default(),
@@ -462,21 +445,19 @@ impl FacilityRegistryService for FacilityRegistryApi {
         let request = request.into_inner();
         let row = new_facility(request.facility.as_ref())?;
         ensure_facility(&caller, &row.hfr_id)?;
-        let reply = idempotency::once(
-            &self.state.db,
-            "RegisterFacility",
-            &request.idempotency_key,
-            &request,
-            |txn| {
+        let reply = self
+            .state
+            .idempotency
+            .keyed_by(&caller, &request)?
+            .once(&self.state.db, |txn| {
                 Box::pin(async move {
                     let row = registry::register_facility(txn, row).await?;
                     Ok(pb::RegisterFacilityResponse {
                         facility: Some(facility_to_proto(row)),
                     })
                 })
-            },
-        )
-        .await?;
+            })
+            .await?;
         Ok(Response::new(reply))
     }
 
@@ -540,21 +521,19 @@ impl FacilityRegistryService for FacilityRegistryApi {
         let hfr = hfr_id("hfr_id", &request.hfr_id)?;
         ensure_facility(&caller, &hfr)?;
         let status = convert::required_enum::<pb::FacilityStatus>("status", request.status)?;
-        let reply = idempotency::once(
-            &self.state.db,
-            "UpdateFacilityStatus",
-            &request.idempotency_key,
-            &request,
-            |txn| {
+        let reply = self
+            .state
+            .idempotency
+            .keyed_by(&caller, &request)?
+            .once(&self.state.db, |txn| {
                 Box::pin(async move {
                     let row = registry::update_facility_status(txn, &hfr, status).await?;
                     Ok(pb::UpdateFacilityStatusResponse {
                         facility: Some(facility_to_proto(row)),
                     })
                 })
-            },
-        )
-        .await?;
+            })
+            .await?;
         Ok(Response::new(reply))
     }
 
@@ -562,14 +541,14 @@ impl FacilityRegistryService for FacilityRegistryApi {
         &self,
         request: Request<pb::RegisterProfessionalRequest>,
     ) -> Reply<pb::RegisterProfessionalResponse> {
+        let caller = Caller::of(&request);
         let request = request.into_inner();
         let row = new_professional(request.professional.as_ref())?;
-        let reply = idempotency::once(
-            &self.state.db,
-            "RegisterProfessional",
-            &request.idempotency_key,
-            &request,
-            |txn| {
+        let reply = self
+            .state
+            .idempotency
+            .keyed_by(&caller, &request)?
+            .once(&self.state.db, |txn| {
                 Box::pin(async move {
                     let row = registry::register_professional(txn, row).await?;
                     let links = crate::store::queries::links_of(txn, &row.hpr_id).await?;
@@ -577,9 +556,8 @@ impl FacilityRegistryService for FacilityRegistryApi {
                         professional: Some(professional_to_proto((row, links))),
                     })
                 })
-            },
-        )
-        .await?;
+            })
+            .await?;
         Ok(Response::new(reply))
     }
 
@@ -656,21 +634,19 @@ impl FacilityRegistryService for FacilityRegistryApi {
             role.unwrap_or_default().as_str_name(),
             from.unwrap_or_default(),
         );
-        let reply = idempotency::once(
-            &self.state.db,
-            "LinkProfessional",
-            &request.idempotency_key,
-            &request,
-            |txn| {
+        let reply = self
+            .state
+            .idempotency
+            .keyed_by(&caller, &request)?
+            .once(&self.state.db, |txn| {
                 Box::pin(async move {
                     let found = registry::link_professional(txn, &hpr, &hfr, role, from).await?;
                     Ok(pb::LinkProfessionalResponse {
                         professional: Some(professional_to_proto(found)),
                     })
                 })
-            },
-        )
-        .await?;
+            })
+            .await?;
         Ok(Response::new(reply))
     }
 
@@ -684,21 +660,19 @@ impl FacilityRegistryService for FacilityRegistryApi {
         let hfr = hfr_id("hfr_id", &request.hfr_id)?;
         ensure_facility(&caller, &hfr)?;
         let until = date_or_today("linked_until", request.linked_until.as_ref())?;
-        let reply = idempotency::once(
-            &self.state.db,
-            "UnlinkProfessional",
-            &request.idempotency_key,
-            &request,
-            |txn| {
+        let reply = self
+            .state
+            .idempotency
+            .keyed_by(&caller, &request)?
+            .once(&self.state.db, |txn| {
                 Box::pin(async move {
                     let found = registry::unlink_professional(txn, &hpr, &hfr, until).await?;
                     Ok(pb::UnlinkProfessionalResponse {
                         professional: Some(professional_to_proto(found)),
                     })
                 })
-            },
-        )
-        .await?;
+            })
+            .await?;
         Ok(Response::new(reply))
     }
 
@@ -729,29 +703,20 @@ impl FacilityRegistryService for FacilityRegistryApi {
         let request = request.into_inner();
         let (row, specialties) = new_empanelment(request.empanelment.as_ref())?;
         ensure_facility(&caller, &row.hfr_id)?;
-        let trace_id = current_trace_id().unwrap_or_default();
-        let reply = idempotency::once(
-            &self.state.db,
-            "UpsertEmpanelment",
-            &request.idempotency_key,
-            &request,
-            |txn| {
+        let actor = Actor::named(None);
+        let reply = self
+            .state
+            .idempotency
+            .keyed_by(&caller, &request)?
+            .once(&self.state.db, |txn| {
                 Box::pin(async move {
-                    let reason = row.status_reason.clone();
-                    let change = Change {
-                        actor_id: "empanelment-upsert",
-                        actor_kind: ActorKind::Reviewer.as_str_name(),
-                        reason: &reason,
-                        trace_id: &trace_id,
-                    };
-                    let full = registry::upsert_empanelment(txn, row, specialties, &change).await?;
+                    let full = registry::upsert_empanelment(txn, row, specialties, &actor).await?;
                     Ok(pb::UpsertEmpanelmentResponse {
                         empanelment: Some(empanelment_to_proto(full)),
                     })
                 })
-            },
-        )
-        .await?;
+            })
+            .await?;
         Ok(Response::new(reply))
     }
 
@@ -785,8 +750,8 @@ impl FacilityRegistryService for FacilityRegistryApi {
             ensure_facility(&caller, hfr)?;
         }
         let scheme = convert::optional_text(&r.scheme_code).map(|s| s.to_ascii_uppercase());
-        let status = convert::optional_enum::<pb::EmpanelmentStatus>("status", r.status)?
-            .map(|s| s.as_str_name());
+        let status =
+            convert::optional_enum::<pb::EmpanelmentStatus>("status", r.status)?.map(Stored);
         let rows = crate::store::queries::list_empanelments(
             &self.state.db,
             hfr.as_deref(),
@@ -833,32 +798,24 @@ impl FacilityRegistryService for FacilityRegistryApi {
             )
             .into());
         }
-        let (actor_id, actor_kind) = convert::actor_fields(request.actor.as_ref());
-        let trace_id = current_trace_id().unwrap_or_default();
+        let actor = Actor::named(request.actor.as_ref());
         let reason = request.reason.trim().to_owned();
-        let reply = idempotency::once(
-            &self.state.db,
-            "UpdateEmpanelmentStatus",
-            &request.idempotency_key,
-            &request,
-            |txn| {
+        let reply = self
+            .state
+            .idempotency
+            .keyed_by(&caller, &request)?
+            .once(&self.state.db, |txn| {
                 Box::pin(async move {
-                    let change = Change {
-                        actor_id: &actor_id,
-                        actor_kind: &actor_kind,
-                        reason: &reason,
-                        trace_id: &trace_id,
-                    };
-                    let full =
-                        registry::update_empanelment_status(txn, &hfr, &scheme, status, &change)
-                            .await?;
+                    let full = registry::update_empanelment_status(
+                        txn, &hfr, &scheme, status, &reason, &actor,
+                    )
+                    .await?;
                     Ok(pb::UpdateEmpanelmentStatusResponse {
                         empanelment: Some(empanelment_to_proto(full)),
                     })
                 })
-            },
-        )
-        .await?;
+            })
+            .await?;
         Ok(Response::new(reply))
     }
 
@@ -934,21 +891,19 @@ impl FacilityRegistryService for FacilityRegistryApi {
         };
         let row = opd_row(&opd).map_err(ApiError::InvalidArgument)?;
         ensure_facility(&caller, &row.hfr_id)?;
-        let reply = idempotency::once(
-            &self.state.db,
-            "RecordOpdRegistration",
-            &request.idempotency_key,
-            &request,
-            |txn| {
+        let reply = self
+            .state
+            .idempotency
+            .keyed_by(&caller, &request)?
+            .once(&self.state.db, |txn| {
                 Box::pin(async move {
                     let row = registry::record_opd_registration(txn, row).await?;
                     Ok(pb::RecordOpdRegistrationResponse {
                         registration_id: row.registration_id,
                     })
                 })
-            },
-        )
-        .await?;
+            })
+            .await?;
         Ok(Response::new(reply))
     }
 

@@ -9,7 +9,7 @@ pub mod registry;
 pub mod rules;
 pub mod store;
 
-use ayushman_platform::{MeshService, config::Settings, db};
+use ayushman_platform::{MeshService, config::Settings, db, db::idempotency::Idempotency};
 use ayushman_proto::facility::v1::facility_registry_service_server::FacilityRegistryServiceServer;
 use sea_orm::{DatabaseConnection, DbErr};
 use tonic::service::Routes;
@@ -22,6 +22,8 @@ pub const SERVICE: MeshService = MeshService::FacilityRegistry;
 pub struct AppState {
     /// This service's own database.
     pub db: DatabaseConnection,
+    /// Keys mutating requests to their first reply.
+    pub idempotency: Idempotency,
     /// Largest message accepted or sent, in bytes.
     pub max_message_bytes: usize,
 }
@@ -31,6 +33,7 @@ pub async fn build(settings: Settings) -> Result<Routes, DbErr> {
     let db = db::connect_and_migrate::<store::Migrator>(SERVICE, &settings.database).await?;
     Ok(router(AppState {
         db,
+        idempotency: settings.database.idempotency(),
         max_message_bytes: settings.server.max_message_bytes,
     }))
 }

@@ -2,17 +2,21 @@
 //! a connection (or transaction), apply the rules and return rows or an
 //! [`ApiError`]. Handlers in `api.rs` translate to and from the contracts.
 
-use ayushman_platform::ApiError;
+use ayushman_platform::{
+    ApiError,
+    lifecycle::{self, Actor, Lifecycle},
+};
 use ayushman_proto::facility::v1::{EmpanelmentStatus, FacilityStatus};
 use chrono::NaiveDate;
-use sea_orm::{ActiveValue::Set, ConnectionTrait};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, IntoActiveModel};
 
 use crate::{
     rules::{self, Refusal},
     store::{
+        EMPANELMENT_HISTORY,
         entities::{
-            empanelled_specialty, empanelment, empanelment_history, facility, opd_registration,
-            professional, professional_link,
+            empanelled_specialty, empanelment, facility, opd_registration, professional,
+            professional_link,
         },
         queries::{self, FullEmpanelment},
     },
@@ -169,31 +173,29 @@ pub async fn check_link(
     Ok(rules::active_link(&links, date).map(|link| link.role.clone()))
 }
 
-/// Who changed an empanelment and why, for its history.
-pub struct Change<'a> {
-    pub actor_id: &'a str,
-    pub actor_kind: &'a str,
-    pub reason: &'a str,
-    pub trace_id: &'a str,
-}
+/// The statuses of an empanelment and the moves between them: an
+/// application is granted (or refused by de-empanelling it), a panel member
+/// suspended and reinstated or removed, a removed hospital may apply again.
+pub struct Empanelments;
 
-fn history_entry(
-    hfr_id: &str,
-    scheme_code: &str,
-    status: &str,
-    change: &Change<'_>,
-) -> empanelment_history::ActiveModel {
-    empanelment_history::ActiveModel {
-        hfr_id: Set(hfr_id.to_owned()),
-        scheme_code: Set(scheme_code.to_owned()),
-        status: Set(status.to_owned()),
-        reason: Set(change.reason.to_owned()),
-        actor_id: Set(change.actor_id.to_owned()),
-        actor_kind: Set(change.actor_kind.to_owned()),
-        trace_id: Set(change.trace_id.to_owned()),
-        changed_at: Set(ayushman_platform::db::now()),
-        ..Default::default()
-    }
+impl Lifecycle for Empanelments {
+    type Status = EmpanelmentStatus;
+    const NOUN: &'static str = "empanelment";
+    const MOVES: &'static [(EmpanelmentStatus, EmpanelmentStatus)] = &[
+        (EmpanelmentStatus::Applied, EmpanelmentStatus::Empanelled),
+        (EmpanelmentStatus::Applied, EmpanelmentStatus::DeEmpanelled),
+        (EmpanelmentStatus::Empanelled, EmpanelmentStatus::Suspended),
+        (
+            EmpanelmentStatus::Empanelled,
+            EmpanelmentStatus::DeEmpanelled,
+        ),
+        (EmpanelmentStatus::Suspended, EmpanelmentStatus::Empanelled),
+        (
+            EmpanelmentStatus::Suspended,
+            EmpanelmentStatus::DeEmpanelled,
+        ),
+        (EmpanelmentStatus::DeEmpanelled, EmpanelmentStatus::Applied),
+    ];
 }
 
 /// Creates or replaces an empanelment; a status change is recorded in its history.
@@ -201,18 +203,32 @@ pub async fn upsert_empanelment(
     db: &impl ConnectionTrait,
     row: empanelment::Model,
     specialties: Vec<empanelled_specialty::Model>,
-    change: &Change<'_>,
+    actor: &Actor,
 ) -> Result<FullEmpanelment, ApiError> {
     get_facility(db, &row.hfr_id).await?;
     let previous = queries::find_empanelment(db, &row.hfr_id, &row.scheme_code).await?;
-    let (hfr_id, scheme_code, status) = (
-        row.hfr_id.clone(),
-        row.scheme_code.clone(),
-        row.status.clone(),
-    );
+    let (hfr_id, scheme_code, status) = (row.hfr_id.clone(), row.scheme_code.clone(), row.status);
+    if let Some(previous) = &previous
+        && previous.status != status
+    {
+        Empanelments::transition(
+            &format!("{hfr_id}/{scheme_code}"),
+            *previous.status,
+            *status,
+        )?;
+    }
+    let reason = row.status_reason.clone();
     queries::replace_empanelment(db, row, specialties).await?;
     if previous.is_none_or(|p| p.status != status) {
-        queries::append_history(db, history_entry(&hfr_id, &scheme_code, &status, change)).await?;
+        EMPANELMENT_HISTORY
+            .append(
+                db,
+                &[&hfr_id, &scheme_code],
+                status.as_str_name(),
+                &reason,
+                actor,
+            )
+            .await?;
     }
     get_empanelment(db, &hfr_id, &scheme_code).await
 }
@@ -235,15 +251,27 @@ pub async fn update_empanelment_status(
     hfr_id: &str,
     scheme_code: &str,
     status: EmpanelmentStatus,
-    change: &Change<'_>,
+    reason: &str,
+    actor: &Actor,
 ) -> Result<FullEmpanelment, ApiError> {
     let (row, _, _) = get_empanelment(db, hfr_id, scheme_code).await?;
-    queries::set_empanelment_status(db, row, status.as_str_name(), change.reason).await?;
-    queries::append_history(
-        db,
-        history_entry(hfr_id, scheme_code, status.as_str_name(), change),
-    )
-    .await?;
+    if row.status == status {
+        return get_empanelment(db, hfr_id, scheme_code).await;
+    }
+    let transition =
+        Empanelments::transition(&format!("{hfr_id}/{scheme_code}"), *row.status, status)?;
+    let mut changed = row.into_active_model();
+    changed.status_reason = Set(reason.to_owned());
+    lifecycle::save(db, changed, empanelment::Column::Status, transition).await?;
+    EMPANELMENT_HISTORY
+        .append(
+            db,
+            &[hfr_id, scheme_code],
+            status.as_str_name(),
+            reason,
+            actor,
+        )
+        .await?;
     get_empanelment(db, hfr_id, scheme_code).await
 }
 

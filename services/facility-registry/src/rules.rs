@@ -62,21 +62,21 @@ pub fn check_empanelment(
             format!("{what}: {}", empanelment.status_reason)
         }
     };
-    match EmpanelmentStatus::from_str_name(&empanelment.status) {
-        Some(EmpanelmentStatus::Empanelled) => {}
-        Some(EmpanelmentStatus::Suspended) => {
+    match *empanelment.status {
+        EmpanelmentStatus::Empanelled => {}
+        EmpanelmentStatus::Suspended => {
             return refuse(
                 EmpanelmentDenial::Suspended,
                 reason("empanelment suspended"),
             );
         }
-        Some(EmpanelmentStatus::DeEmpanelled) => {
+        EmpanelmentStatus::DeEmpanelled => {
             return refuse(
                 EmpanelmentDenial::DeEmpanelled,
                 reason("facility de-empanelled"),
             );
         }
-        Some(EmpanelmentStatus::Applied) | Some(EmpanelmentStatus::Unspecified) | None => {
+        EmpanelmentStatus::Applied | EmpanelmentStatus::Unspecified => {
             return refuse(
                 EmpanelmentDenial::ApplicationPending,
                 "empanelment application is still under inspection",
@@ -174,7 +174,7 @@ mod tests {
         empanelment::Model {
             hfr_id: "IN2210000001".into(),
             scheme_code: "PMJAY".into(),
-            status: status.as_str_name().into(),
+            status: status.into(),
             status_reason: reason.into(),
             accreditation_level: AccreditationLevel::NabhEntry.as_str_name().into(),
             valid_from: day(2024, 4, 1),

@@ -4,9 +4,8 @@
 
 use ayushman_domain::StateCode;
 use ayushman_platform::{
-    ApiError, FieldViolations,
+    ApiError, Caller, FieldViolations,
     convert::{self, PageRequest},
-    db::idempotency,
 };
 use ayushman_proto::gateway::v1::{
     self as pb, PartnerKind, PartnerStatus, gateway_admin_service_server::GatewayAdminService,
@@ -95,6 +94,7 @@ impl GatewayAdminService for GatewayAdminApi {
         &self,
         request: Request<pb::CreatePartnerRequest>,
     ) -> Reply<pb::CreatePartnerResponse> {
+        let caller = Caller::of(&request);
         let request = request.into_inner();
         let given = request.partner.clone().unwrap_or_default();
         let mut v = FieldViolations::new();
@@ -149,21 +149,19 @@ impl GatewayAdminService for GatewayAdminApi {
             rate_limit_per_second: rate,
             rate_limit_burst: burst,
         };
-        let reply = idempotency::once(
-            &self.state.db,
-            "CreatePartner",
-            &request.idempotency_key,
-            &request,
-            |txn| {
+        let reply = self
+            .state
+            .idempotency
+            .keyed_by(&caller, &request)?
+            .once(&self.state.db, |txn| {
                 Box::pin(async move {
                     let row = partners::create(txn, new, scopes).await?;
                     Ok(pb::CreatePartnerResponse {
                         partner: Some(partner_to_proto(row)),
                     })
                 })
-            },
-        )
-        .await?;
+            })
+            .await?;
         Ok(Response::new(reply))
     }
 
@@ -204,25 +202,24 @@ impl GatewayAdminService for GatewayAdminApi {
         &self,
         request: Request<pb::SetPartnerScopesRequest>,
     ) -> Reply<pb::SetPartnerScopesResponse> {
+        let caller = Caller::of(&request);
         let request = request.into_inner();
         let id = convert::required_text("partner_id", &request.partner_id)?;
         let scopes = partners::normalise_scopes(&request.scopes)
             .map_err(|reason| ApiError::invalid("scopes", reason))?;
-        let reply = idempotency::once(
-            &self.state.db,
-            "SetPartnerScopes",
-            &request.idempotency_key,
-            &request,
-            |txn| {
+        let reply = self
+            .state
+            .idempotency
+            .keyed_by(&caller, &request)?
+            .once(&self.state.db, |txn| {
                 Box::pin(async move {
                     let row = partners::set_scopes(txn, &id, scopes).await?;
                     Ok(pb::SetPartnerScopesResponse {
                         partner: Some(partner_to_proto(row)),
                     })
                 })
-            },
-        )
-        .await?;
+            })
+            .await?;
         Ok(Response::new(reply))
     }
 
@@ -230,18 +227,18 @@ impl GatewayAdminService for GatewayAdminApi {
         &self,
         request: Request<pb::IssueApiKeyRequest>,
     ) -> Reply<pb::IssueApiKeyResponse> {
+        let caller = Caller::of(&request);
         let request = request.into_inner();
         let id = convert::required_text("partner_id", &request.partner_id)?;
         // The key is shown once: the kept reply (replayed for a repeat of the
         // same request) has the key's metadata only, never the key.
         let shown = Arc::new(Mutex::new(None));
         let first = shown.clone();
-        let mut reply = idempotency::once(
-            &self.state.db,
-            "IssueApiKey",
-            &request.idempotency_key,
-            &request,
-            |txn| {
+        let mut reply = self
+            .state
+            .idempotency
+            .keyed_by(&caller, &request)?
+            .once(&self.state.db, |txn| {
                 Box::pin(async move {
                     let (row, key) = partners::issue_key(txn, &id).await?;
                     *first.lock().unwrap_or_else(|p| p.into_inner()) = Some(key);
@@ -250,9 +247,8 @@ impl GatewayAdminService for GatewayAdminApi {
                         api_key: String::new(),
                     })
                 })
-            },
-        )
-        .await?;
+            })
+            .await?;
         if let Some(key) = shown.lock().unwrap_or_else(|p| p.into_inner()).take() {
             reply.api_key = key;
         }
@@ -263,23 +259,22 @@ impl GatewayAdminService for GatewayAdminApi {
         &self,
         request: Request<pb::RevokeApiKeyRequest>,
     ) -> Reply<pb::RevokeApiKeyResponse> {
+        let caller = Caller::of(&request);
         let request = request.into_inner();
         let id = convert::required_text("key_id", &request.key_id)?;
-        let reply = idempotency::once(
-            &self.state.db,
-            "RevokeApiKey",
-            &request.idempotency_key,
-            &request,
-            |txn| {
+        let reply = self
+            .state
+            .idempotency
+            .keyed_by(&caller, &request)?
+            .once(&self.state.db, |txn| {
                 Box::pin(async move {
                     let row = partners::revoke_key(txn, &id).await?;
                     Ok(pb::RevokeApiKeyResponse {
                         key: Some(key_to_proto(row)),
                     })
                 })
-            },
-        )
-        .await?;
+            })
+            .await?;
         Ok(Response::new(reply))
     }
 

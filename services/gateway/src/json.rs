@@ -4,6 +4,7 @@
 //! mapped to its HTTP code and the `google.rpc` details (field violations, retry
 //! delay) carried along. Unary methods only: streaming needs gRPC.
 
+use ayushman_platform::ApiError;
 use std::convert::Infallible;
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
@@ -90,15 +91,13 @@ impl JsonTranscoder {
         let mut frame = BytesMut::with_capacity(5 + message.encoded_len());
         frame.put_u8(0);
         frame.put_u32(u32::try_from(message.encoded_len()).unwrap_or(u32::MAX));
-        message
-            .encode(&mut frame)
-            .map_err(|error| Status::internal(error.to_string()))?;
+        message.encode(&mut frame).map_err(internal)?;
         let mut grpc = Request::builder()
             .method(http::Method::POST)
             .uri(method)
             .version(http::Version::HTTP_2)
             .body(Body::new(Full::new(frame.freeze())))
-            .map_err(|error| Status::internal(error.to_string()))?;
+            .map_err(internal)?;
         for (name, value) in &parts.headers {
             if ![header::CONTENT_TYPE, header::CONTENT_LENGTH, header::HOST].contains(name) {
                 grpc.headers_mut().append(name, value.clone());
@@ -119,10 +118,12 @@ impl JsonTranscoder {
         if let Some(status) = status_in(&parts.headers) {
             return Err(status);
         }
-        let collected = body
-            .collect()
-            .await
-            .map_err(|error| Status::unavailable(error.to_string()))?;
+        let collected = body.collect().await.map_err(|error| {
+            tracing::warn!(%error, "the service's answer broke off");
+            Status::from(ApiError::Unavailable(
+                "the service's answer broke off; retry with the same idempotency_key".into(),
+            ))
+        })?;
         if let Some(status) = collected.trailers().and_then(status_in) {
             return Err(status);
         }
@@ -130,7 +131,7 @@ impl JsonTranscoder {
         let mut serializer = serde_json::Serializer::new(Vec::new());
         reply
             .serialize_with_options(&mut serializer, &SerializeOptions::new())
-            .map_err(|error| Status::internal(error.to_string()))?;
+            .map_err(internal)?;
         Ok(json_response(StatusCode::OK, serializer.into_inner()))
     }
 
@@ -218,17 +219,20 @@ fn decode_json(method: &MethodDescriptor, body: &[u8]) -> Result<DynamicMessage,
 
 fn decode_frame(method: &MethodDescriptor, mut bytes: Bytes) -> Result<DynamicMessage, Status> {
     if bytes.len() < 5 {
-        return Err(Status::internal("the service answered without a message"));
+        return Err(internal("the service answered without a message"));
     }
     let compressed = bytes.get_u8();
     let length = bytes.get_u32() as usize;
     if compressed != 0 || bytes.len() < length {
-        return Err(Status::internal(
-            "the service answered with an unreadable message",
-        ));
+        return Err(internal("the service answered with an unreadable message"));
     }
-    DynamicMessage::decode(method.output(), bytes.slice(..length))
-        .map_err(|error| Status::internal(error.to_string()))
+    DynamicMessage::decode(method.output(), bytes.slice(..length)).map_err(internal)
+}
+
+/// INTERNAL for a partner: the cause goes to the log with the trace id, the
+/// partner gets the trace id only.
+fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Status {
+    ApiError::internal(cause).into()
 }
 
 fn status_in(headers: &http::HeaderMap) -> Option<Status> {

@@ -24,6 +24,7 @@ use ayushman_platform::{
     client,
     config::Settings,
     db,
+    db::idempotency::Idempotency,
     server::{App, EdgeLayer, Reflection},
 };
 use ayushman_proto::gateway::v1::gateway_admin_service_server::GatewayAdminServiceServer;
@@ -38,6 +39,8 @@ pub const SERVICE: MeshService = MeshService::Gateway;
 pub struct AppState {
     /// This service's own database.
     pub db: DatabaseConnection,
+    /// Keys mutating requests to their first reply.
+    pub idempotency: Idempotency,
     /// Where the edge records every call.
     pub audit: audit::AuditLog,
     /// Rate-limit defaults and the bootstrap key.
@@ -89,6 +92,7 @@ pub async fn build(settings: Settings<config::GatewaySettings>) -> Result<App, B
     let state = AppState {
         audit: audit::AuditLog::start(db.clone()),
         db,
+        idempotency: settings.database.idempotency(),
         settings: Arc::new(settings.service.clone()),
         max_message_bytes: settings.server.max_message_bytes,
     };

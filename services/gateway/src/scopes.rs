@@ -63,6 +63,7 @@ const METHODS: &[(MeshService, &str, &str)] = {
         (B, "VerifyEligibility", "beneficiary.read"),
         (B, "GetBalance", "beneficiary.read"),
         (B, "ListLedgerEntries", "beneficiary.read"),
+        (B, "ReconcileWallet", "beneficiary.read"),
         (B, "CoverageReport", "beneficiary.read"),
         (B, "OperatorActivityReport", "beneficiary.read"),
         (B, "CreateCampaign", "beneficiary.write"),

@@ -5,18 +5,20 @@ use ayushman_domain::{HfrId, Money, StateCode};
 use ayushman_platform::{
     ApiError, Caller, FieldViolations,
     convert::{self, PageRequest},
-    db::idempotency,
-    telemetry::current_trace_id,
+    db::idempotency::Keyed,
+    lifecycle::{Actor, Stored},
 };
 use ayushman_proto::{
-    common::v1::{Actor, ActorKind, StatusChange},
+    common::v1::Actor as ProtoActor,
     portability::v1::{self as pb, portability_service_server::PortabilityService},
 };
 use tonic::{Request, Response, Status};
 
 use crate::{
-    AppState, ledger,
-    routing::{self, Case, Change, FullAgreement},
+    AppState,
+    agreements::{self, FullAgreement},
+    ledger,
+    routing::{self, Case},
     rules::NettedPair,
     store::{
         entities::{agreement, settlement},
@@ -60,22 +62,9 @@ fn agreement_to_proto((row, history): FullAgreement) -> pb::Agreement {
         effective_until: row.effective_until.map(convert::date_to_proto),
         rate_rule: pb::RateRule::from_str_name(&row.rate_rule).unwrap_or_default() as i32,
         payer_scheme_code: row.payer_scheme_code,
-        status: pb::AgreementStatus::from_str_name(&row.status).unwrap_or_default() as i32,
+        status: *row.status as i32,
         status_reason: row.status_reason,
-        history: history
-            .into_iter()
-            .map(|h| StatusChange {
-                status: h.status,
-                changed_at: Some(convert::timestamp_to_proto(h.changed_at)),
-                actor: Some(Actor {
-                    actor_id: h.actor_id,
-                    kind: ActorKind::from_str_name(&h.actor_kind).unwrap_or_default() as i32,
-                    display_name: String::new(),
-                }),
-                reason: h.reason,
-                trace_id: h.trace_id,
-            })
-            .collect(),
+        history: history.iter().map(|h| h.to_proto()).collect(),
         empanelment_scheme_code: row.empanelment_scheme_code,
     }
 }
@@ -204,7 +193,7 @@ fn new_agreement(agreement: Option<&pb::Agreement>) -> Result<agreement::Model, 
         effective_from: from.unwrap_or_default(),
         effective_until: until,
         rate_rule: rate_rule.unwrap_or_default().as_str_name().to_owned(),
-        status: status.unwrap_or_default().as_str_name().to_owned(),
+        status: Stored(status.unwrap_or_default()),
         status_reason: a.status_reason.trim().to_owned(),
         created_at: ayushman_platform::db::now(),
     })
@@ -251,19 +240,17 @@ fn new_settlement(entry: Option<&pb::SettlementEntry>) -> Result<settlement::Mod
 }
 
 /// SuspendAgreement and ActivateAgreement carry the same fields.
-struct StatusRequest<'a, R> {
-    scope: &'static str,
-    request: &'a R,
-    idempotency_key: &'a str,
+struct StatusRequest<'a> {
+    keyed: Keyed,
     agreement_id: &'a str,
     reason: &'a str,
-    actor: Option<&'a Actor>,
+    actor: Option<&'a ProtoActor>,
 }
 
 impl PortabilityApi {
-    async fn change_status<R: prost::Message>(
+    async fn change_status(
         &self,
-        change: StatusRequest<'_, R>,
+        change: StatusRequest<'_>,
         status: pb::AgreementStatus,
     ) -> Result<pb::Agreement, ApiError> {
         let id = required_code("agreement_id", change.agreement_id)?;
@@ -273,30 +260,19 @@ impl PortabilityApi {
                 "is required to suspend an agreement",
             ));
         }
-        let (actor_id, actor_kind) = convert::actor_fields(change.actor);
-        let trace_id = current_trace_id().unwrap_or_default();
+        let actor = Actor::named(change.actor);
         let reason = change.reason.trim().to_owned();
-        let reply = idempotency::once(
-            &self.state.db,
-            change.scope,
-            change.idempotency_key,
-            change.request,
-            |txn| {
+        let reply = change
+            .keyed
+            .once(&self.state.db, |txn| {
                 Box::pin(async move {
-                    let change = Change {
-                        actor_id: &actor_id,
-                        actor_kind: &actor_kind,
-                        reason: &reason,
-                        trace_id: &trace_id,
-                    };
-                    let full = routing::set_status(txn, &id, status, &change).await?;
+                    let full = agreements::set_status(txn, &id, status, &reason, &actor).await?;
                     Ok(pb::SuspendAgreementResponse {
                         agreement: Some(agreement_to_proto(full)),
                     })
                 })
-            },
-        )
-        .await?;
+            })
+            .await?;
         reply
             .agreement
             .ok_or_else(|| ApiError::internal("agreement missing from reply"))
@@ -309,35 +285,28 @@ impl PortabilityService for PortabilityApi {
         &self,
         request: Request<pb::CreateAgreementRequest>,
     ) -> Reply<pb::CreateAgreementResponse> {
+        let caller = Caller::of(&request);
         let request = request.into_inner();
         let row = new_agreement(request.agreement.as_ref())?;
-        let trace_id = current_trace_id().unwrap_or_default();
-        let reply = idempotency::once(
-            &self.state.db,
-            "CreateAgreement",
-            &request.idempotency_key,
-            &request,
-            |txn| {
+        let actor = Actor::named(None);
+        let reply = self
+            .state
+            .idempotency
+            .keyed_by(&caller, &request)?
+            .once(&self.state.db, |txn| {
                 Box::pin(async move {
                     let reason = if row.status_reason.is_empty() {
                         "agreement created".to_owned()
                     } else {
                         row.status_reason.clone()
                     };
-                    let change = Change {
-                        actor_id: "create-agreement",
-                        actor_kind: ActorKind::Reviewer.as_str_name(),
-                        reason: &reason,
-                        trace_id: &trace_id,
-                    };
-                    let full = routing::create_agreement(txn, row, &change).await?;
+                    let full = agreements::create_agreement(txn, row, &reason, &actor).await?;
                     Ok(pb::CreateAgreementResponse {
                         agreement: Some(agreement_to_proto(full)),
                     })
                 })
-            },
-        )
-        .await?;
+            })
+            .await?;
         Ok(Response::new(reply))
     }
 
@@ -346,7 +315,7 @@ impl PortabilityService for PortabilityApi {
         request: Request<pb::GetAgreementRequest>,
     ) -> Reply<pb::GetAgreementResponse> {
         let id = required_code("agreement_id", &request.get_ref().agreement_id)?;
-        let full = routing::get_agreement(&self.state.db, &id).await?;
+        let full = agreements::get_agreement(&self.state.db, &id).await?;
         Ok(Response::new(pb::GetAgreementResponse {
             agreement: Some(agreement_to_proto(full)),
         }))
@@ -359,8 +328,7 @@ impl PortabilityService for PortabilityApi {
         let r = request.into_inner();
         let page = PageRequest::parse(r.page_size, &r.page_token, 50, 500)?;
         let scheme = convert::optional_text(&r.home_scheme_code).map(|s| s.to_ascii_uppercase());
-        let status = convert::optional_enum::<pb::AgreementStatus>("status", r.status)?
-            .map(|s| s.as_str_name());
+        let status = convert::optional_enum::<pb::AgreementStatus>("status", r.status)?.map(Stored);
         let rows = queries::list_agreements(
             &self.state.db,
             scheme.as_deref(),
@@ -374,7 +342,7 @@ impl PortabilityService for PortabilityApi {
         let mut agreements = Vec::with_capacity(rows.len());
         for row in rows {
             agreements.push(agreement_to_proto(
-                routing::get_agreement(&self.state.db, &row.agreement_id).await?,
+                agreements::get_agreement(&self.state.db, &row.agreement_id).await?,
             ));
         }
         Ok(Response::new(pb::ListAgreementsResponse {
@@ -387,11 +355,10 @@ impl PortabilityService for PortabilityApi {
         &self,
         request: Request<pb::SuspendAgreementRequest>,
     ) -> Reply<pb::SuspendAgreementResponse> {
+        let keyed = self.state.idempotency.keyed(&request)?;
         let r = request.into_inner();
         let change = StatusRequest {
-            scope: "SuspendAgreement",
-            request: &r,
-            idempotency_key: &r.idempotency_key,
+            keyed,
             agreement_id: &r.agreement_id,
             reason: &r.reason,
             actor: r.actor.as_ref(),
@@ -408,11 +375,10 @@ impl PortabilityService for PortabilityApi {
         &self,
         request: Request<pb::ActivateAgreementRequest>,
     ) -> Reply<pb::ActivateAgreementResponse> {
+        let keyed = self.state.idempotency.keyed(&request)?;
         let r = request.into_inner();
         let change = StatusRequest {
-            scope: "ActivateAgreement",
-            request: &r,
-            idempotency_key: &r.idempotency_key,
+            keyed,
             agreement_id: &r.agreement_id,
             reason: &r.reason,
             actor: r.actor.as_ref(),
@@ -487,19 +453,25 @@ impl PortabilityService for PortabilityApi {
         &self,
         request: Request<pb::RecordSettlementRequest>,
     ) -> Reply<pb::RecordSettlementResponse> {
+        let caller = Caller::of(&request);
         let request = request.into_inner();
         let entry = new_settlement(request.entry.as_ref())?;
         let key = convert::optional_text(&request.idempotency_key)
             .unwrap_or_else(|| entry.claim_id.clone());
-        let reply = idempotency::once(&self.state.db, "RecordSettlement", &key, &request, |txn| {
-            Box::pin(async move {
-                let row = ledger::record(txn, entry).await?;
-                Ok(pb::RecordSettlementResponse {
-                    entry: Some(settlement_to_proto(row)),
+        let keyed = self
+            .state
+            .idempotency
+            .keyed_as(&caller, "RecordSettlement", &key, &request)?;
+        let reply = keyed
+            .once(&self.state.db, |txn| {
+                Box::pin(async move {
+                    let row = ledger::record(txn, entry).await?;
+                    Ok(pb::RecordSettlementResponse {
+                        entry: Some(settlement_to_proto(row)),
+                    })
                 })
             })
-        })
-        .await?;
+            .await?;
         Ok(Response::new(reply))
     }
 
@@ -571,6 +543,7 @@ impl PortabilityService for PortabilityApi {
         &self,
         request: Request<pb::MarkStatementSettledRequest>,
     ) -> Reply<pb::MarkStatementSettledResponse> {
+        let caller = Caller::of(&request);
         let request = request.into_inner();
         let id = required_code("statement_id", &request.statement_id)?;
         let reference = convert::optional_text(&request.settlement_reference).ok_or_else(|| {
@@ -579,21 +552,19 @@ impl PortabilityService for PortabilityApi {
                 "is required: the transfer order or UTR",
             )
         })?;
-        let reply = idempotency::once(
-            &self.state.db,
-            "MarkStatementSettled",
-            &request.idempotency_key,
-            &request,
-            |txn| {
+        let reply = self
+            .state
+            .idempotency
+            .keyed_by(&caller, &request)?
+            .once(&self.state.db, |txn| {
                 Box::pin(async move {
                     let statement = ledger::mark_settled(txn, &id, &reference).await?;
                     Ok(pb::MarkStatementSettledResponse {
                         statement: Some(statement_to_proto(statement)),
                     })
                 })
-            },
-        )
-        .await?;
+            })
+            .await?;
         Ok(Response::new(reply))
     }
 

@@ -4,6 +4,7 @@
 //! `main.rs` only calls [`build`] through the platform; tests call [`router`] with a
 //! database and facility directory of their own and serve it on port 0.
 
+pub mod agreements;
 pub mod api;
 pub mod facility;
 pub mod ledger;
@@ -11,7 +12,7 @@ pub mod routing;
 pub mod rules;
 pub mod store;
 
-use ayushman_platform::{MeshService, client, config::Settings, db};
+use ayushman_platform::{MeshService, client, config::Settings, db, db::idempotency::Idempotency};
 use ayushman_proto::portability::v1::portability_service_server::PortabilityServiceServer;
 use sea_orm::DatabaseConnection;
 use tonic::service::Routes;
@@ -24,6 +25,8 @@ pub const SERVICE: MeshService = MeshService::Portability;
 pub struct AppState {
     /// This service's own database.
     pub db: DatabaseConnection,
+    /// Keys mutating requests to their first reply.
+    pub idempotency: Idempotency,
     /// The facility registry, asked where a facility is and whether it is empanelled.
     pub facilities: facility::FacilityDirectory,
     /// Largest message accepted or sent, in bytes.
@@ -51,6 +54,7 @@ pub async fn build(settings: Settings) -> Result<Routes, BuildError> {
     )?);
     Ok(router(AppState {
         db,
+        idempotency: settings.database.idempotency(),
         facilities,
         max_message_bytes: settings.server.max_message_bytes,
     }))

@@ -1,95 +1,16 @@
-//! Agreements and case routing: plain functions over validated values, a
-//! connection and the facility directory; `api.rs` translates the contracts.
+//! Case routing: whether a case may be treated at a facility, who pays and at
+//! whose rates; plain functions over validated values, a connection and the
+//! facility directory.
 
 use ayushman_platform::ApiError;
 use ayushman_proto::{
     common::v1::Ownership,
-    portability::v1::{AgreementStatus, RateRule, RouteDenial},
+    portability::v1::{RateRule, RouteDenial},
 };
 use chrono::NaiveDate;
-use sea_orm::{ActiveValue::Set, ConnectionTrait};
+use sea_orm::ConnectionTrait;
 
-use crate::{
-    facility::FacilityDirectory,
-    rules,
-    store::{
-        entities::{agreement, agreement_history},
-        queries,
-    },
-};
-
-/// An agreement with its status history, oldest first.
-pub type FullAgreement = (agreement::Model, Vec<agreement_history::Model>);
-
-/// Who changed an agreement and why.
-pub struct Change<'a> {
-    pub actor_id: &'a str,
-    pub actor_kind: &'a str,
-    pub reason: &'a str,
-    pub trace_id: &'a str,
-}
-
-fn history_entry(
-    agreement_id: &str,
-    status: &str,
-    change: &Change<'_>,
-) -> agreement_history::ActiveModel {
-    agreement_history::ActiveModel {
-        agreement_id: Set(agreement_id.to_owned()),
-        status: Set(status.to_owned()),
-        reason: Set(change.reason.to_owned()),
-        actor_id: Set(change.actor_id.to_owned()),
-        actor_kind: Set(change.actor_kind.to_owned()),
-        trace_id: Set(change.trace_id.to_owned()),
-        changed_at: Set(ayushman_platform::db::now()),
-        ..Default::default()
-    }
-}
-
-pub async fn get_agreement(db: &impl ConnectionTrait, id: &str) -> Result<FullAgreement, ApiError> {
-    let row = queries::find_agreement(db, id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no agreement with id {id}")))?;
-    let history = queries::history_of(db, id).await?;
-    Ok((row, history))
-}
-
-/// Creates an agreement; its first status is recorded in the history.
-pub async fn create_agreement(
-    db: &impl ConnectionTrait,
-    row: agreement::Model,
-    change: &Change<'_>,
-) -> Result<FullAgreement, ApiError> {
-    if queries::find_agreement(db, &row.agreement_id)
-        .await?
-        .is_some()
-    {
-        return Err(ApiError::AlreadyExists(format!(
-            "agreement {} exists already",
-            row.agreement_id
-        )));
-    }
-    let (id, status) = (row.agreement_id.clone(), row.status.clone());
-    queries::insert_agreement(db, row).await?;
-    queries::append_history(db, history_entry(&id, &status, change)).await?;
-    get_agreement(db, &id).await
-}
-
-/// Moves an agreement to `status` (suspend or activate), keeping the reason.
-pub async fn set_status(
-    db: &impl ConnectionTrait,
-    id: &str,
-    status: AgreementStatus,
-    change: &Change<'_>,
-) -> Result<FullAgreement, ApiError> {
-    let (row, _) = get_agreement(db, id).await?;
-    if row.status == status.as_str_name() {
-        return get_agreement(db, id).await;
-    }
-    queries::set_agreement_status(db, row, status.as_str_name(), change.reason).await?;
-    queries::append_history(db, history_entry(id, status.as_str_name(), change)).await?;
-    get_agreement(db, id).await
-}
+use crate::{facility::FacilityDirectory, rules, store::queries};
 
 /// A case to route.
 pub struct Case<'a> {

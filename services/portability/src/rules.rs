@@ -48,7 +48,7 @@ pub fn choose_agreement<'a>(
         .iter()
         .filter(|row| covers(row, home_state, treating_state))
         .collect();
-    let active = AgreementStatus::Active.as_str_name();
+    let active = AgreementStatus::Active;
     if let Some(row) = relevant
         .iter()
         .find(|row| row.status == active && in_force(row, date))
@@ -70,7 +70,7 @@ pub fn choose_agreement<'a>(
     }
     if let Some(row) = relevant
         .iter()
-        .find(|row| row.status == AgreementStatus::Suspended.as_str_name())
+        .find(|row| row.status == AgreementStatus::Suspended)
     {
         return refuse(
             RouteDenial::AgreementSuspended,
@@ -182,7 +182,7 @@ mod tests {
             rate_rule: RateRule::TreatingState.as_str_name().into(),
             payer_scheme_code: "RJ-MAA".into(),
             empanelment_scheme_code: "PMJAY".into(),
-            status: status.as_str_name().into(),
+            status: status.into(),
             status_reason: "MoU under review".into(),
             created_at: ayushman_platform::db::now(),
         }

@@ -2,25 +2,36 @@
 //! the catalogue, the saga or a lifecycle step, translate the answer back.
 
 use ayushman_domain::{HfrId, HprId, Money, StateCode};
+use std::collections::BTreeMap;
+
 use ayushman_platform::{
     ApiError, Caller, FieldViolations,
     convert::{self, PageRequest},
-    db::{self, idempotency},
+    db::{
+        self,
+        idempotency::{KeepReply, Keyed, Work},
+    },
     ids,
-    telemetry::current_trace_id,
+    lifecycle::{Actor, HistoryRow, Stored},
 };
 use ayushman_proto::{
-    common::v1::{Actor as ProtoActor, ActorKind, Ownership, StatusChange},
+    common::v1::Ownership,
     preauth::v1::{self as pb, preauth_service_server::PreauthService},
 };
+use sea_orm::{ConnectionTrait, DatabaseTransaction};
 use tonic::{Request, Response, Status};
 
 use crate::{
     Context,
     lifecycle::{self, Enhancement},
-    saga::{self, Actor},
+    saga,
     store::{
-        entities::{package, package_add_on, package_rate, preauth, preauth_line},
+        PREAUTH_HISTORY,
+        entities::{
+            package, package_add_on, package_rate,
+            preauth::{self, SagaState},
+            preauth_flag, preauth_line,
+        },
         queries::{self, FullPackage, PreauthFilter},
     },
 };
@@ -97,22 +108,6 @@ impl PreauthApi {
     }
 }
 
-fn actor_of(actor: Option<&ProtoActor>) -> Actor {
-    let trace_id = current_trace_id().unwrap_or_default();
-    match actor {
-        Some(a) if !a.actor_id.is_empty() => Actor {
-            id: a.actor_id.clone(),
-            kind: a.kind().as_str_name().to_owned(),
-            trace_id,
-        },
-        _ => Actor {
-            id: "unknown".into(),
-            kind: ActorKind::Unspecified.as_str_name().to_owned(),
-            trace_id,
-        },
-    }
-}
-
 fn package_to_proto((row, rates, add_ons): FullPackage) -> pb::Package {
     pb::Package {
         package_code: row.package_code,
@@ -142,11 +137,41 @@ fn package_to_proto((row, rates, add_ons): FullPackage) -> pb::Package {
     }
 }
 
-async fn preauth_to_proto(context: &Context, row: preauth::Model) -> Result<pb::Preauth, ApiError> {
-    let lines = queries::lines_of(&context.db, &row.preauth_id).await?;
-    let history = queries::history_of(&context.db, &row.preauth_id).await?;
-    let flags = queries::flags_of(&context.db, &row.preauth_id).await?;
-    Ok(pb::Preauth {
+/// A preauth with its lines, history and flags read from `db`.
+async fn full_preauth(
+    db: &impl ConnectionTrait,
+    row: preauth::Model,
+) -> Result<pb::Preauth, ApiError> {
+    let lines = queries::lines_of(db, &row.preauth_id).await?;
+    let history = PREAUTH_HISTORY.of(db, &[&row.preauth_id]).await?;
+    let flags = queries::flags_of(db, &row.preauth_id).await?;
+    Ok(preauth_to_proto(row, lines, &history, flags))
+}
+
+/// Keeps the reply `wrap` makes of the preauth as committed.
+fn keep_preauth<Resp: prost::Message + 'static>(
+    keyed: &Keyed,
+    wrap: fn(pb::Preauth) -> Resp,
+) -> KeepReply<
+    '_,
+    impl for<'c> Fn(&'c DatabaseTransaction, &'c preauth::Model) -> Work<'c, Resp> + Send + Sync,
+> {
+    KeepReply::new(
+        keyed,
+        move |txn: &DatabaseTransaction, row: &preauth::Model| -> Work<'_, Resp> {
+            let row = row.clone();
+            Box::pin(async move { Ok(wrap(full_preauth(txn, row).await?)) })
+        },
+    )
+}
+
+fn preauth_to_proto(
+    row: preauth::Model,
+    lines: Vec<preauth_line::Model>,
+    history: &[HistoryRow],
+    flags: Vec<preauth_flag::Model>,
+) -> pb::Preauth {
+    pb::Preauth {
         preauth_id: row.preauth_id,
         beneficiary_id: row.beneficiary_id,
         family_id: row.family_id,
@@ -178,7 +203,7 @@ async fn preauth_to_proto(context: &Context, row: preauth::Model) -> Result<pb::
             .collect(),
         admission_date: Some(convert::date_to_proto(row.admission_date)),
         discharge_date: row.discharge_date.map(convert::date_to_proto),
-        status: pb::PreauthStatus::from_str_name(&row.status).unwrap_or_default() as i32,
+        status: *row.status as i32,
         requested_amount_paise: row.requested_amount_paise,
         approved_amount_paise: row.approved_amount_paise,
         blocked_amount_paise: row.blocked_amount_paise,
@@ -197,23 +222,10 @@ async fn preauth_to_proto(context: &Context, row: preauth::Model) -> Result<pb::
         failure_reason: row.failure_reason,
         provisional_diagnosis: row.provisional_diagnosis,
         deemed_approval: row.deemed_approval,
-        history: history
-            .into_iter()
-            .map(|h| StatusChange {
-                status: h.status,
-                changed_at: Some(convert::timestamp_to_proto(h.changed_at)),
-                actor: Some(ProtoActor {
-                    actor_id: h.actor_id,
-                    kind: ActorKind::from_str_name(&h.actor_kind).unwrap_or_default() as i32,
-                    display_name: String::new(),
-                }),
-                reason: h.reason,
-                trace_id: h.trace_id,
-            })
-            .collect(),
+        history: history.iter().map(HistoryRow::to_proto).collect(),
         created_at: Some(convert::timestamp_to_proto(row.created_at)),
         updated_at: Some(convert::timestamp_to_proto(row.updated_at)),
-    })
+    }
 }
 
 /// Validates a package to store.
@@ -286,14 +298,14 @@ async fn answer(
     context: &Context,
     row: preauth::Model,
 ) -> Result<pb::RaisePreauthResponse, ApiError> {
-    if row.status == pb::PreauthStatus::Failed.as_str_name() {
+    if row.status == pb::PreauthStatus::Failed {
         return Err(ApiError::FailedPrecondition(format!(
             "preauth {} failed: {}",
             row.preauth_id, row.failure_reason
         )));
     }
     Ok(pb::RaisePreauthResponse {
-        preauth: Some(preauth_to_proto(context, row).await?),
+        preauth: Some(full_preauth(&context.db, row).await?),
     })
 }
 
@@ -350,14 +362,14 @@ impl PreauthService for PreauthApi {
         &self,
         request: Request<pb::UpsertPackageRequest>,
     ) -> Reply<pb::UpsertPackageResponse> {
+        let caller = Caller::of(&request);
         let request = request.into_inner();
         let full = new_package(request.package.as_ref())?;
-        let reply = idempotency::once(
-            &self.context.db,
-            "UpsertPackage",
-            &request.idempotency_key,
-            &request,
-            |txn| {
+        let reply = self
+            .context
+            .idempotency
+            .keyed_by(&caller, &request)?
+            .once(&self.context.db, |txn| {
                 Box::pin(async move {
                     let code = full.0.package_code.clone();
                     queries::save_package(txn, full).await?;
@@ -368,9 +380,8 @@ impl PreauthService for PreauthApi {
                         package: Some(package_to_proto(stored)),
                     })
                 })
-            },
-        )
-        .await?;
+            })
+            .await?;
         Ok(Response::new(reply))
     }
 
@@ -446,9 +457,11 @@ impl PreauthService for PreauthApi {
             self.ensure_case_in_scope(&caller, &request, hfr, admission)
                 .await?;
         }
-        let actor = actor_of(request.actor.as_ref());
-        let fingerprint = idempotency::fingerprint(&request);
-        let key = request.idempotency_key.trim().to_owned();
+        let actor = Actor::named(request.actor.as_ref());
+        // The preauth row keeps its request's key and fingerprint: it is the
+        // record of the key, written in the transaction that persists it.
+        let keyed = self.context.idempotency.keyed_by(&caller, &request)?;
+        let (key, fingerprint) = (keyed.key().to_owned(), keyed.fingerprint().to_owned());
         let existing = queries::find_by_key(&self.context.db, &key)
             .await
             .map_err(ApiError::from)?;
@@ -479,7 +492,7 @@ impl PreauthService for PreauthApi {
                     treating_hpr_id: hpr.map(|h| h.to_string()).unwrap_or_default(),
                     admission_date: admission.unwrap_or_default(),
                     discharge_date: None,
-                    status: pb::PreauthStatus::Pending.as_str_name().to_owned(),
+                    status: Stored(pb::PreauthStatus::Pending),
                     requested_amount_paise: 0,
                     approved_amount_paise: 0,
                     blocked_amount_paise: 0,
@@ -491,7 +504,7 @@ impl PreauthService for PreauthApi {
                     failure_reason: String::new(),
                     provisional_diagnosis: request.provisional_diagnosis.trim().to_owned(),
                     deemed_approval: false,
-                    saga_state: saga::RUNNING.into(),
+                    saga_state: SagaState::Running,
                     created_at: now,
                     raised_at: None,
                     updated_at: now,
@@ -510,23 +523,16 @@ impl PreauthService for PreauthApi {
                     .await
                     .map_err(ApiError::from)?;
                 if inserted {
-                    queries::append_history(
-                        &txn,
-                        crate::store::entities::preauth_history::ActiveModel {
-                            preauth_id: sea_orm::Set(id.clone()),
-                            status: sea_orm::Set(
-                                pb::PreauthStatus::Pending.as_str_name().to_owned(),
-                            ),
-                            reason: sea_orm::Set("received".into()),
-                            actor_id: sea_orm::Set(actor.id.clone()),
-                            actor_kind: sea_orm::Set(actor.kind.clone()),
-                            trace_id: sea_orm::Set(actor.trace_id.clone()),
-                            changed_at: sea_orm::Set(now),
-                            ..Default::default()
-                        },
-                    )
-                    .await
-                    .map_err(ApiError::from)?;
+                    PREAUTH_HISTORY
+                        .append(
+                            &txn,
+                            &[&id],
+                            pb::PreauthStatus::Pending.as_str_name(),
+                            "received",
+                            &actor,
+                        )
+                        .await
+                        .map_err(ApiError::from)?;
                 }
                 txn.commit().await.map_err(ApiError::from)?;
                 if inserted {
@@ -564,7 +570,7 @@ impl PreauthService for PreauthApi {
             .ok_or_else(|| ApiError::NotFound(format!("no preauth {id}")))?;
         ensure_preauth_in_scope(&Caller::of(&request), &row)?;
         Ok(Response::new(pb::GetPreauthResponse {
-            preauth: Some(preauth_to_proto(&self.context, row).await?),
+            preauth: Some(full_preauth(&self.context.db, row).await?),
         }))
     }
 
@@ -578,8 +584,7 @@ impl PreauthService for PreauthApi {
         let dates = r.admission_dates.unwrap_or_default();
         let filter = PreauthFilter {
             hfr_id: convert::optional_text(&r.hfr_id),
-            status: convert::optional_enum::<pb::PreauthStatus>("status", r.status)?
-                .map(|s| s.as_str_name().to_owned()),
+            status: convert::optional_enum::<pb::PreauthStatus>("status", r.status)?.map(Stored),
             district_code: convert::optional_text(&r.district_code),
             beneficiary_id: convert::optional_text(&r.beneficiary_id),
             from: convert::date_from_proto(
@@ -595,10 +600,30 @@ impl PreauthService for PreauthApi {
                 .await
                 .map_err(ApiError::from)?;
         let (rows, next_page_token) = page.finish(rows, |p| p.preauth_id.clone());
-        let mut preauths = Vec::with_capacity(rows.len());
-        for row in rows {
-            preauths.push(preauth_to_proto(&self.context, row).await?);
-        }
+        let db = &self.context.db;
+        let ids: Vec<String> = rows.iter().map(|p| p.preauth_id.clone()).collect();
+        let mut lines = queries::lines_of_many(db, &ids)
+            .await
+            .map_err(ApiError::from)?;
+        let mut histories: BTreeMap<String, Vec<HistoryRow>> = PREAUTH_HISTORY
+            .of_many(db, &ids)
+            .await
+            .map_err(ApiError::from)?;
+        let mut flags = queries::flags_of_many(db, &ids)
+            .await
+            .map_err(ApiError::from)?;
+        let preauths = rows
+            .into_iter()
+            .map(|row| {
+                let id = row.preauth_id.clone();
+                preauth_to_proto(
+                    row,
+                    lines.remove(&id).unwrap_or_default(),
+                    &histories.remove(&id).unwrap_or_default(),
+                    flags.remove(&id).unwrap_or_default(),
+                )
+            })
+            .collect();
         Ok(Response::new(pb::ListPreauthsResponse {
             preauths,
             next_page_token,
@@ -631,27 +656,23 @@ impl PreauthService for PreauthApi {
         let approved = (request.approved_amount_paise > 0)
             .then(|| Money::from_paise(request.approved_amount_paise));
         let context = &self.context;
-        let reply = idempotency::replayed(
-            &context.db,
-            "ReviewPreauth",
-            &request.idempotency_key,
-            &request,
-            || async {
-                let row = lifecycle::review(
+        let keyed = context.idempotency.keyed_by(&caller, &request)?;
+        let reply = keyed
+            .run(&context.db, || async {
+                lifecycle::review(
                     context,
                     &id,
                     decision,
                     approved,
                     request.reason.trim(),
-                    &actor_of(request.actor.as_ref()),
+                    &Actor::named(request.actor.as_ref()),
+                    &keep_preauth(&keyed, |preauth| pb::ReviewPreauthResponse {
+                        preauth: Some(preauth),
+                    }),
                 )
-                .await?;
-                Ok(pb::ReviewPreauthResponse {
-                    preauth: Some(preauth_to_proto(context, row).await?),
-                })
-            },
-        )
-        .await?;
+                .await
+            })
+            .await?;
         Ok(Response::new(reply))
     }
 
@@ -689,25 +710,21 @@ impl PreauthService for PreauthApi {
             key: &key,
         };
         let context = &self.context;
-        let reply = idempotency::replayed(
-            &context.db,
-            "RequestEnhancement",
-            &key,
-            &request,
-            || async {
-                let row = lifecycle::enhance(
+        let keyed = context.idempotency.keyed_by(&caller, &request)?;
+        let reply = keyed
+            .run(&context.db, || async {
+                lifecycle::enhance(
                     context,
                     &id,
                     enhancement,
-                    &actor_of(request.actor.as_ref()),
+                    &Actor::named(request.actor.as_ref()),
+                    &keep_preauth(&keyed, |preauth| pb::RequestEnhancementResponse {
+                        preauth: Some(preauth),
+                    }),
                 )
-                .await?;
-                Ok(pb::RequestEnhancementResponse {
-                    preauth: Some(preauth_to_proto(context, row).await?),
-                })
-            },
-        )
-        .await?;
+                .await
+            })
+            .await?;
         Ok(Response::new(reply))
     }
 
@@ -721,21 +738,21 @@ impl PreauthService for PreauthApi {
         self.ensure_id_in_scope(&caller, &id).await?;
         let response = convert::required_text("response", &request.response)?;
         let context = &self.context;
-        let reply = idempotency::replayed(
-            &context.db,
-            "RespondToQuery",
-            &request.idempotency_key,
-            &request,
-            || async {
-                let row =
-                    lifecycle::respond(context, &id, &response, &actor_of(request.actor.as_ref()))
-                        .await?;
-                Ok(pb::RespondToQueryResponse {
-                    preauth: Some(preauth_to_proto(context, row).await?),
-                })
-            },
-        )
-        .await?;
+        let keyed = context.idempotency.keyed_by(&caller, &request)?;
+        let reply = keyed
+            .run(&context.db, || async {
+                lifecycle::respond(
+                    context,
+                    &id,
+                    &response,
+                    &Actor::named(request.actor.as_ref()),
+                    &keep_preauth(&keyed, |preauth| pb::RespondToQueryResponse {
+                        preauth: Some(preauth),
+                    }),
+                )
+                .await
+            })
+            .await?;
         Ok(Response::new(reply))
     }
 
@@ -749,21 +766,21 @@ impl PreauthService for PreauthApi {
         self.ensure_id_in_scope(&caller, &id).await?;
         let reason = convert::required_text("reason", &request.reason)?;
         let context = &self.context;
-        let reply = idempotency::replayed(
-            &context.db,
-            "CancelPreauth",
-            &request.idempotency_key,
-            &request,
-            || async {
-                let row =
-                    lifecycle::cancel(context, &id, &reason, &actor_of(request.actor.as_ref()))
-                        .await?;
-                Ok(pb::CancelPreauthResponse {
-                    preauth: Some(preauth_to_proto(context, row).await?),
-                })
-            },
-        )
-        .await?;
+        let keyed = context.idempotency.keyed_by(&caller, &request)?;
+        let reply = keyed
+            .run(&context.db, || async {
+                lifecycle::cancel(
+                    context,
+                    &id,
+                    &reason,
+                    &Actor::named(request.actor.as_ref()),
+                    &keep_preauth(&keyed, |preauth| pb::CancelPreauthResponse {
+                        preauth: Some(preauth),
+                    }),
+                )
+                .await
+            })
+            .await?;
         Ok(Response::new(reply))
     }
 
@@ -777,26 +794,22 @@ impl PreauthService for PreauthApi {
         self.ensure_id_in_scope(&caller, &id).await?;
         let day = convert::required_date("discharge_date", request.discharge_date.as_ref())?;
         let context = &self.context;
-        let reply = idempotency::replayed(
-            &context.db,
-            "Discharge",
-            &request.idempotency_key,
-            &request,
-            || async {
-                let row = lifecycle::discharge(
+        let keyed = context.idempotency.keyed_by(&caller, &request)?;
+        let reply = keyed
+            .run(&context.db, || async {
+                lifecycle::discharge(
                     context,
                     &id,
                     day,
                     request.discharge_summary.trim(),
-                    &actor_of(request.actor.as_ref()),
+                    &Actor::named(request.actor.as_ref()),
+                    &keep_preauth(&keyed, |preauth| pb::DischargeResponse {
+                        preauth: Some(preauth),
+                    }),
                 )
-                .await?;
-                Ok(pb::DischargeResponse {
-                    preauth: Some(preauth_to_proto(context, row).await?),
-                })
-            },
-        )
-        .await?;
+                .await
+            })
+            .await?;
         Ok(Response::new(reply))
     }
 }

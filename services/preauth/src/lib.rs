@@ -15,7 +15,7 @@ pub mod store;
 
 use std::{sync::Arc, time::Duration};
 
-use ayushman_platform::{MeshService, client, config::Settings, db};
+use ayushman_platform::{MeshService, client, config::Settings, db, db::idempotency::Idempotency};
 use ayushman_proto::preauth::v1::preauth_service_server::PreauthServiceServer;
 use sea_orm::DatabaseConnection;
 use tonic::service::Routes;
@@ -28,6 +28,8 @@ pub const SERVICE: MeshService = MeshService::Preauth;
 pub struct Context {
     /// This service's own database.
     pub db: DatabaseConnection,
+    /// Keys mutating requests to their first reply.
+    pub idempotency: Idempotency,
     /// The beneficiary registry, facility registry and portability service.
     pub peers: peers::Peers,
     /// Turnaround, fraud and background settings.
@@ -58,6 +60,7 @@ pub async fn build(settings: Settings<config::PreauthSettings>) -> Result<Routes
     );
     let context = Context {
         db,
+        idempotency: settings.database.idempotency(),
         peers,
         settings: Arc::new(settings.service.clone()),
         max_message_bytes: settings.server.max_message_bytes,

@@ -1,52 +1,39 @@
 //! What happens to a raised preauth: review (approve, reject, query), the
 //! hospital's answer to a query, enhancement, cancellation and discharge.
-//! Each checks the status it starts from and records the change.
+//!
+//! Each decision is committed first — one compare-and-set on the status, its
+//! history row and the request's reply in one transaction — and money the
+//! decision gives back follows (released by the saga's compensation, resumed
+//! by the background worker when the registry cannot be reached), so of two
+//! concurrent decisions only the winner's money moves.
 
 use std::collections::BTreeSet;
 
 use ayushman_domain::Money;
-use ayushman_platform::{ApiError, db};
-use ayushman_proto::preauth::v1::{PreauthStatus, ReviewDecision};
+use ayushman_platform::{
+    ApiError, MeshService, db,
+    db::idempotency::{Nothing, OnCommit},
+    lifecycle::Actor,
+};
+use ayushman_proto::{
+    ProtoEnum,
+    preauth::v1::{PreauthStatus, ReviewDecision},
+};
 use chrono::NaiveDate;
 
 use crate::{
     Context,
     peers::{Hold, Move},
     pricing,
-    saga::{self, Actor},
+    saga::{self, Also, stored},
     store::{
-        entities::{preauth, preauth_line},
+        entities::{
+            preauth::{self, SagaState},
+            preauth_line,
+        },
         queries,
     },
 };
-
-async fn load(context: &Context, id: &str) -> Result<preauth::Model, ApiError> {
-    queries::find_preauth(&context.db, id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no preauth {id}")))
-}
-
-fn status_of(row: &preauth::Model) -> PreauthStatus {
-    PreauthStatus::from_str_name(&row.status).unwrap_or_default()
-}
-
-fn expect(row: &preauth::Model, allowed: &[PreauthStatus], action: &str) -> Result<(), ApiError> {
-    let status = status_of(row);
-    if allowed.contains(&status) {
-        Ok(())
-    } else {
-        Err(ApiError::FailedPrecondition(format!(
-            "preauth {} is {}; it can be {action} only when {}",
-            row.preauth_id,
-            status.as_str_name().trim_start_matches("PREAUTH_STATUS_"),
-            allowed
-                .iter()
-                .map(|s| s.as_str_name().trim_start_matches("PREAUTH_STATUS_"))
-                .collect::<Vec<_>>()
-                .join(" or ")
-        )))
-    }
-}
 
 /// A reviewer's decision. Approving less than requested releases the difference.
 pub async fn review(
@@ -56,11 +43,11 @@ pub async fn review(
     approved: Option<Money>,
     reason: &str,
     actor: &Actor,
+    on_commit: &dyn OnCommit<preauth::Model>,
 ) -> Result<preauth::Model, ApiError> {
-    let mut row = load(context, id).await?;
+    let mut row = stored(context, id).await?;
     match decision {
         ReviewDecision::Approve => {
-            expect(&row, &[PreauthStatus::Raised], "approved")?;
             let requested = Money::from_paise(row.requested_amount_paise);
             let approved = approved.unwrap_or(requested);
             if approved > requested {
@@ -69,40 +56,40 @@ pub async fn review(
                     format!("is more than the {requested} requested"),
                 ));
             }
-            let excess = requested.checked_sub(approved).unwrap_or(Money::ZERO);
-            if excess > Money::ZERO {
-                context
-                    .peers
-                    .release(
-                        &format!("{id}/approve-release"),
-                        id,
-                        Some(excess),
-                        "approved for less than requested",
-                    )
-                    .await?;
-                row.blocked_amount_paise -= excess.paise();
-            }
             row.approved_amount_paise = approved.paise();
+            if approved < requested {
+                row.saga_state = SagaState::Trimming;
+            }
             let note = if reason.is_empty() {
                 format!("approved for {approved}")
             } else {
                 format!("approved for {approved}: {reason}")
             };
-            saga::record(&context.db, row, PreauthStatus::Approved, &note, actor).await
+            let row = saga::record(
+                context,
+                row,
+                PreauthStatus::Approved,
+                &note,
+                actor,
+                on_commit,
+            )
+            .await?;
+            saga::compensate(context, row).await
         }
         ReviewDecision::Query => {
-            expect(&row, &[PreauthStatus::Raised], "queried")?;
-            saga::record(&context.db, row, PreauthStatus::Query, reason, actor).await
+            saga::record(context, row, PreauthStatus::Query, reason, actor, on_commit).await
         }
         ReviewDecision::Reject => {
-            expect(
-                &row,
-                &[PreauthStatus::Raised, PreauthStatus::Query],
-                "rejected",
-            )?;
-            row.saga_state = saga::COMPENSATING.into();
-            let row =
-                saga::record(&context.db, row, PreauthStatus::Rejected, reason, actor).await?;
+            row.saga_state = SagaState::Compensating;
+            let row = saga::record(
+                context,
+                row,
+                PreauthStatus::Rejected,
+                reason,
+                actor,
+                on_commit,
+            )
+            .await?;
             saga::compensate(context, row).await
         }
         ReviewDecision::Unspecified => Err(ApiError::invalid("decision", "is required")),
@@ -115,15 +102,22 @@ pub async fn respond(
     id: &str,
     response: &str,
     actor: &Actor,
+    on_commit: &dyn OnCommit<preauth::Model>,
 ) -> Result<preauth::Model, ApiError> {
-    let row = load(context, id).await?;
-    expect(&row, &[PreauthStatus::Query], "answered")?;
+    let row = stored(context, id).await?;
+    if row.status != PreauthStatus::Query {
+        return Err(ApiError::FailedPrecondition(format!(
+            "preauth {id} is {}; only a queried preauth can be answered",
+            row.status.label()
+        )));
+    }
     saga::record(
-        &context.db,
+        context,
         row,
         PreauthStatus::Raised,
         &format!("query answered: {response}"),
         actor,
+        on_commit,
     )
     .await
 }
@@ -137,23 +131,26 @@ pub struct Enhancement<'a> {
     pub key: &'a str,
 }
 
-/// Blocks more cover for extra packages or a longer stay; the preauth changes only once the block succeeded.
+/// Blocks more cover for extra packages or a longer stay; the preauth changes
+/// only once the block succeeded. Should the preauth end meanwhile (a
+/// concurrent cancel), the late block is released again.
 pub async fn enhance(
     context: &Context,
     id: &str,
     enhancement: Enhancement<'_>,
     actor: &Actor,
+    on_commit: &dyn OnCommit<preauth::Model>,
 ) -> Result<preauth::Model, ApiError> {
-    let mut row = load(context, id).await?;
-    expect(
-        &row,
-        &[PreauthStatus::Raised, PreauthStatus::Approved],
-        "enhanced",
-    )?;
+    let mut row = stored(context, id).await?;
+    if !matches!(*row.status, PreauthStatus::Raised | PreauthStatus::Approved) {
+        return Err(ApiError::FailedPrecondition(format!(
+            "preauth {id} is {}; it can be enhanced only when RAISED or APPROVED",
+            row.status.label()
+        )));
+    }
     let mut lines = queries::lines_of(&context.db, id).await?;
     let mut extra = enhancement.additional;
-    let specialties: BTreeSet<String> = BTreeSet::new();
-    let mut new_specialties = specialties;
+    let mut new_specialties = BTreeSet::new();
     for (i, (code, add_ons)) in enhancement.packages.iter().enumerate() {
         let field = format!("packages[{i}].package_code");
         let package = queries::find_package(&context.db, code)
@@ -262,16 +259,46 @@ pub async fn enhance(
     row.requested_amount_paise += extra.paise();
     row.blocked_amount_paise += extra.paise();
     row.enhancements += 1;
-    queries::save_lines(&context.db, id, lines).await?;
-    let status = status_of(&row);
-    saga::record(
-        &context.db,
+    let status = *row.status;
+    let also = Also {
+        flags: Vec::new(),
+        lines: Some(lines),
+    };
+    let outcome = saga::record_with(
+        context,
         row,
         status,
         &format!("enhancement of {extra} blocked: {}", enhancement.reason),
         actor,
+        also,
+        on_commit,
     )
-    .await
+    .await;
+    if let Err(ApiError::Aborted(_)) = &outcome {
+        release_if_ended(context, id).await?;
+    }
+    outcome
+}
+
+/// Releases whatever a preauth holds when it has ended meanwhile (a block
+/// that landed after its release).
+async fn release_if_ended(context: &Context, id: &str) -> Result<(), ApiError> {
+    let now = stored(context, id).await?;
+    if matches!(
+        *now.status,
+        PreauthStatus::Cancelled | PreauthStatus::Rejected | PreauthStatus::Failed
+    ) {
+        context
+            .peers
+            .release(
+                &format!("{id}/release-after-late-block"),
+                id,
+                None,
+                "preauth ended; late block released",
+            )
+            .await?;
+    }
+    Ok(())
 }
 
 /// Cancels a preauth and releases what it holds.
@@ -280,19 +307,19 @@ pub async fn cancel(
     id: &str,
     reason: &str,
     actor: &Actor,
+    on_commit: &dyn OnCommit<preauth::Model>,
 ) -> Result<preauth::Model, ApiError> {
-    let mut row = load(context, id).await?;
-    expect(
-        &row,
-        &[
-            PreauthStatus::Raised,
-            PreauthStatus::Query,
-            PreauthStatus::Approved,
-        ],
-        "cancelled",
-    )?;
-    row.saga_state = saga::COMPENSATING.into();
-    let row = saga::record(&context.db, row, PreauthStatus::Cancelled, reason, actor).await?;
+    let mut row = stored(context, id).await?;
+    row.saga_state = SagaState::Compensating;
+    let row = saga::record(
+        context,
+        row,
+        PreauthStatus::Cancelled,
+        reason,
+        actor,
+        on_commit,
+    )
+    .await?;
     saga::compensate(context, row).await
 }
 
@@ -303,9 +330,9 @@ pub async fn discharge(
     day: NaiveDate,
     summary: &str,
     actor: &Actor,
+    on_commit: &dyn OnCommit<preauth::Model>,
 ) -> Result<preauth::Model, ApiError> {
-    let mut row = load(context, id).await?;
-    expect(&row, &[PreauthStatus::Approved], "discharged")?;
+    let mut row = stored(context, id).await?;
     if day < row.admission_date {
         return Err(ApiError::invalid(
             "discharge_date",
@@ -321,7 +348,15 @@ pub async fn discharge(
     } else {
         format!("discharged on {day}: {summary}")
     };
-    saga::record(&context.db, row, PreauthStatus::Discharged, &note, actor).await
+    saga::record(
+        context,
+        row,
+        PreauthStatus::Discharged,
+        &note,
+        actor,
+        on_commit,
+    )
+    .await
 }
 
 /// Deems approved every preauth raised before `cutoff` and not yet reviewed.
@@ -329,10 +364,9 @@ pub async fn deem_approvals(
     context: &Context,
     cutoff: chrono::DateTime<chrono::Utc>,
 ) -> Result<usize, ApiError> {
-    let due =
-        queries::raised_before(&context.db, PreauthStatus::Raised.as_str_name(), cutoff).await?;
-    let count = due.len();
-    let actor = Actor::system("");
+    let due = queries::raised_before(&context.db, cutoff).await?;
+    let mut deemed = 0;
+    let actor = Actor::system(MeshService::Preauth);
     for mut row in due {
         row.approved_amount_paise = row.requested_amount_paise;
         row.deemed_approval = true;
@@ -340,9 +374,23 @@ pub async fn deem_approvals(
             "deemed approved: not reviewed within {} minutes",
             context.settings.deemed_approval_minutes
         );
-        saga::record(&context.db, row, PreauthStatus::Approved, &reason, &actor).await?;
+        match saga::record(
+            context,
+            row,
+            PreauthStatus::Approved,
+            &reason,
+            &actor,
+            &Nothing,
+        )
+        .await
+        {
+            Ok(_) => deemed += 1,
+            // A reviewer decided it meanwhile.
+            Err(ApiError::Aborted(_)) => {}
+            Err(error) => return Err(error),
+        }
     }
-    Ok(count)
+    Ok(deemed)
 }
 
 /// One pass of the background worker: resume sagas left RUNNING, retry owed
@@ -351,16 +399,25 @@ pub async fn background_pass(context: &Context) {
     let quiet_for = chrono::Duration::milliseconds(
         i64::try_from(context.settings.background_interval_ms).unwrap_or(i64::MAX),
     );
-    match queries::with_saga_state(&context.db, &[saga::RUNNING, saga::COMPENSATING]).await {
+    let owed = [
+        SagaState::Running,
+        SagaState::Compensating,
+        SagaState::Trimming,
+    ];
+    match queries::with_saga_state(&context.db, &owed).await {
         Ok(rows) => {
             for row in rows {
-                let result = if row.saga_state == saga::COMPENSATING {
+                let result = if row.saga_state != SagaState::Running {
                     saga::compensate(context, row).await.map(|_| ())
                 } else if row.updated_at < db::now() - quiet_for {
                     // Left RUNNING by a crash or an unreachable peer, not by a request in flight.
-                    saga::run(context, &row.preauth_id, &Actor::system(""))
-                        .await
-                        .map(|_| ())
+                    saga::run(
+                        context,
+                        &row.preauth_id,
+                        &Actor::system(MeshService::Preauth),
+                    )
+                    .await
+                    .map(|_| ())
                 } else {
                     Ok(())
                 };

@@ -9,95 +9,104 @@
 use std::collections::BTreeSet;
 
 use ayushman_domain::Money;
-use ayushman_platform::{ApiError, db};
+use ayushman_platform::{
+    ApiError, db,
+    db::idempotency::{Nothing, OnCommit},
+    lifecycle::{self, Actor, Lifecycle},
+};
 use ayushman_proto::{common::v1::Ownership, preauth::v1::PreauthStatus};
-use sea_orm::{ActiveValue::Set, DatabaseConnection};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel};
 
 use crate::{
     Context, fraud,
     peers::{Hold, Move},
     pricing,
     store::{
-        entities::{preauth, preauth_flag, preauth_history},
+        PREAUTH_HISTORY,
+        entities::{
+            preauth::{self, SagaState},
+            preauth_flag, preauth_line,
+        },
         queries,
     },
 };
 
-/// Steps still to run; every one may be repeated.
-pub const RUNNING: &str = "RUNNING";
-/// A block may exist that must be released.
-pub const COMPENSATING: &str = "COMPENSATING";
-/// Nothing owed to other services.
-pub const DONE: &str = "DONE";
+/// The statuses of a preauth and the moves between them.
+pub struct Preauths;
 
-/// Who causes a change, for the history.
-#[derive(Debug, Clone)]
-pub struct Actor {
-    pub id: String,
-    pub kind: String,
-    pub trace_id: String,
-}
-
-impl Actor {
-    /// The service itself (saga steps, deemed approval, compensation).
-    pub fn system(trace_id: &str) -> Self {
-        Self {
-            id: "preauth".into(),
-            kind: ayushman_proto::common::v1::ActorKind::System
-                .as_str_name()
-                .into(),
-            trace_id: trace_id.into(),
-        }
-    }
-}
-
-/// Writes the preauth with a new status and appends the change to its history,
-/// provided nobody moved it on since `row` was read; otherwise ABORTED.
-pub async fn record(
-    db: &DatabaseConnection,
-    row: preauth::Model,
-    status: PreauthStatus,
-    reason: &str,
-    actor: &Actor,
-) -> Result<preauth::Model, ApiError> {
-    record_with_flags(db, row, status, reason, actor, Vec::new()).await
-}
-
-/// [`record`], adding fraud flags in the same transaction.
-async fn record_with_flags(
-    db: &DatabaseConnection,
-    mut row: preauth::Model,
-    status: PreauthStatus,
-    reason: &str,
-    actor: &Actor,
-    flags: Vec<preauth_flag::ActiveModel>,
-) -> Result<preauth::Model, ApiError> {
-    let txn = db::begin_write(db).await?;
-    let previous = std::mem::replace(&mut row.status, status.as_str_name().to_owned());
-    row.updated_at = db::now();
-    let id = row.preauth_id.clone();
-    let Some(row) = queries::save_preauth_if_status(&txn, row, &previous).await? else {
-        return Err(ApiError::Aborted(format!(
-            "preauth {id} changed while this request ran; read it again"
-        )));
+impl Lifecycle for Preauths {
+    type Status = PreauthStatus;
+    const NOUN: &'static str = "preauth";
+    const MOVES: &'static [(PreauthStatus, PreauthStatus)] = {
+        use PreauthStatus::*;
+        &[
+            (Pending, Raised),
+            (Pending, Failed),
+            (Raised, Approved),
+            (Raised, Query),
+            (Raised, Rejected),
+            (Raised, Cancelled),
+            (Query, Raised),
+            (Query, Rejected),
+            (Query, Cancelled),
+            (Approved, Discharged),
+            (Approved, Cancelled),
+        ]
     };
-    queries::insert_flags(&txn, flags).await?;
-    queries::append_history(
-        &txn,
-        preauth_history::ActiveModel {
-            preauth_id: Set(row.preauth_id.clone()),
-            status: Set(status.as_str_name().to_owned()),
-            reason: Set(reason.to_owned()),
-            actor_id: Set(actor.id.clone()),
-            actor_kind: Set(actor.kind.clone()),
-            trace_id: Set(actor.trace_id.clone()),
-            changed_at: Set(db::now()),
-            ..Default::default()
-        },
-    )
-    .await?;
+}
+
+/// Commits a change of `row`: the preauth with status `to` — provided it
+/// still has the status it was read with, else ABORTED — its history row, and
+/// whatever the request keeps (its reply), in one transaction.
+pub async fn record(
+    context: &Context,
+    row: preauth::Model,
+    to: PreauthStatus,
+    reason: &str,
+    actor: &Actor,
+    on_commit: &dyn OnCommit<preauth::Model>,
+) -> Result<preauth::Model, ApiError> {
+    record_with(context, row, to, reason, actor, Also::default(), on_commit).await
+}
+
+/// What else a change writes in its transaction.
+#[derive(Default)]
+pub struct Also {
+    /// Fraud flags raised.
+    pub flags: Vec<preauth_flag::ActiveModel>,
+    /// The preauth's lines, replaced (an enhancement adds some).
+    pub lines: Option<Vec<preauth_line::Model>>,
+}
+
+/// [`record`], writing `also` in the same transaction.
+pub async fn record_with(
+    context: &Context,
+    row: preauth::Model,
+    to: PreauthStatus,
+    reason: &str,
+    actor: &Actor,
+    also: Also,
+    on_commit: &dyn OnCommit<preauth::Model>,
+) -> Result<preauth::Model, ApiError> {
+    let transition = if *row.status == to {
+        Preauths::unchanged(to)
+    } else {
+        Preauths::transition(&row.preauth_id, *row.status, to)?
+    };
+    let mut changed = row.into_active_model().reset_all();
+    changed.updated_at = Set(db::now());
+    let txn = db::begin_write(&context.db).await?;
+    let saved = lifecycle::save(&txn, changed, preauth::Column::Status, transition).await?;
+    queries::insert_flags(&txn, also.flags).await?;
+    if let Some(lines) = also.lines {
+        queries::save_lines(&txn, &saved.preauth_id, lines).await?;
+    }
+    PREAUTH_HISTORY
+        .append(&txn, &[&saved.preauth_id], to.as_str_name(), reason, actor)
+        .await?;
+    on_commit.run(&txn, &saved).await?;
     txn.commit().await?;
-    Ok(row)
+    Ok(saved)
 }
 
 /// Ends the saga as FAILED with `reason`, releasing any block it may have made.
@@ -108,9 +117,18 @@ async fn fail(
     actor: &Actor,
 ) -> Result<preauth::Model, ApiError> {
     row.failure_reason = reason.clone();
-    row.saga_state = COMPENSATING.into();
+    row.saga_state = SagaState::Compensating;
     let id = row.preauth_id.clone();
-    match record(&context.db, row, PreauthStatus::Failed, &reason, actor).await {
+    match record(
+        context,
+        row,
+        PreauthStatus::Failed,
+        &reason,
+        actor,
+        &Nothing,
+    )
+    .await
+    {
         Ok(row) => compensate(context, row).await,
         Err(ApiError::Aborted(_)) => stored(context, &id).await,
         Err(error) => Err(error),
@@ -119,44 +137,52 @@ async fn fail(
 
 /// The preauth as stored: what a saga runner answers when another runner (the
 /// request or the background worker) concluded the saga first.
-async fn stored(context: &Context, preauth_id: &str) -> Result<preauth::Model, ApiError> {
+pub async fn stored(context: &Context, preauth_id: &str) -> Result<preauth::Model, ApiError> {
     queries::find_preauth(&context.db, preauth_id)
         .await?
-        .ok_or_else(|| ApiError::internal(format!("preauth {preauth_id} vanished")))
+        .ok_or_else(|| ApiError::NotFound(format!("no preauth {preauth_id}")))
 }
 
-/// Releases what the preauth still holds; on success the saga is DONE. A peer
-/// that cannot be reached leaves it COMPENSATING for the background worker.
+/// Releases what the preauth owes back — everything it holds when it ended
+/// (COMPENSATING), what it holds beyond its approved amount when approved for
+/// less (TRIMMING); then the saga is DONE. A registry that cannot be reached
+/// leaves it owed for the background worker.
 pub async fn compensate(
     context: &Context,
-    mut row: preauth::Model,
+    row: preauth::Model,
 ) -> Result<preauth::Model, ApiError> {
-    let key = format!("{}/release", row.preauth_id);
-    match context
+    let (key, amount, still_held, why) = match row.saga_state {
+        SagaState::Compensating => (
+            format!("{}/release", row.preauth_id),
+            None,
+            0,
+            "preauth ended; releasing what it held",
+        ),
+        SagaState::Trimming => (
+            format!("{}/approve-release", row.preauth_id),
+            Some(Money::from_paise(
+                row.blocked_amount_paise - row.approved_amount_paise,
+            )),
+            row.approved_amount_paise,
+            "approved for less than requested",
+        ),
+        SagaState::Running | SagaState::Done => return Ok(row),
+    };
+    if let Err(error) = context
         .peers
         .release(
             &key,
             &row.preauth_id,
-            None,
-            "preauth ended; releasing what it held",
+            amount.filter(|a| *a > Money::ZERO),
+            why,
         )
         .await
     {
-        Ok(()) => {
-            row.blocked_amount_paise = 0;
-            row.saga_state = DONE.into();
-            row.updated_at = db::now();
-            let (id, status) = (row.preauth_id.clone(), row.status.clone());
-            match queries::save_preauth_if_status(&context.db, row, &status).await? {
-                Some(row) => Ok(row),
-                None => stored(context, &id).await,
-            }
-        }
-        Err(error) => {
-            tracing::warn!(preauth_id = %row.preauth_id, %error, "release deferred until the beneficiary registry answers");
-            Ok(row)
-        }
+        tracing::warn!(preauth_id = %row.preauth_id, %error, "release deferred until the beneficiary registry answers");
+        return Ok(row);
     }
+    queries::finish_saga(&context.db, &row.preauth_id, row.saga_state, still_held).await?;
+    stored(context, &row.preauth_id).await
 }
 
 /// Runs (or resumes) the saga of a PENDING preauth. Refusals end it FAILED with
@@ -169,7 +195,7 @@ pub async fn run(
     let mut row = queries::find_preauth(&context.db, preauth_id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no preauth {preauth_id}")))?;
-    if row.saga_state != RUNNING {
+    if row.saga_state != SagaState::Running {
         return Ok(row);
     }
     let date = row.admission_date;
@@ -310,11 +336,19 @@ pub async fn run(
     {
         let txn = db::begin_write(&context.db).await?;
         queries::save_lines(&txn, preauth_id, lines.clone()).await?;
-        let pending = PreauthStatus::Pending.as_str_name();
-        let Some(saved) = queries::save_preauth_if_status(&txn, row, pending).await? else {
-            return stored(context, preauth_id).await;
-        };
-        row = saved;
+        let pending = Preauths::unchanged(PreauthStatus::Pending);
+        match lifecycle::save(
+            &txn,
+            row.into_active_model().reset_all(),
+            preauth::Column::Status,
+            pending,
+        )
+        .await
+        {
+            Ok(saved) => row = saved,
+            Err(ApiError::Aborted(_)) => return stored(context, preauth_id).await,
+            Err(error) => return Err(error),
+        }
         txn.commit().await?;
     }
 
@@ -362,15 +396,17 @@ pub async fn run(
         .collect();
     row.blocked_amount_paise = total.paise();
     row.raised_at = Some(db::now());
-    row.saga_state = DONE.into();
+    row.saga_state = SagaState::Done;
     let reason = format!("{total} blocked on the {} wallet", row.payer_scheme_code);
-    match record_with_flags(
-        &context.db,
+    let also = Also { flags, lines: None };
+    match record_with(
+        context,
         row,
         PreauthStatus::Raised,
         &reason,
         actor,
-        flags,
+        also,
+        &Nothing,
     )
     .await
     {
@@ -379,7 +415,7 @@ pub async fn run(
             // so if that runner raised it, both made the same block; if it
             // failed (and released before this block landed), this block must go.
             let other = stored(context, preauth_id).await?;
-            if other.status == PreauthStatus::Failed.as_str_name() {
+            if other.status == PreauthStatus::Failed {
                 let key = format!("{preauth_id}/release-after-concurrent-failure");
                 context
                     .peers
@@ -403,10 +439,10 @@ async fn flags_for(
     packages: &[String],
 ) -> Result<Vec<fraud::Flag>, ApiError> {
     let dead = [
-        PreauthStatus::Failed.as_str_name(),
-        PreauthStatus::Cancelled.as_str_name(),
-        PreauthStatus::Rejected.as_str_name(),
-        PreauthStatus::Pending.as_str_name(),
+        PreauthStatus::Failed,
+        PreauthStatus::Cancelled,
+        PreauthStatus::Rejected,
+        PreauthStatus::Pending,
     ];
     let others =
         queries::live_preauths_of(&context.db, &row.beneficiary_id, &row.preauth_id, &dead).await?;

@@ -494,12 +494,18 @@ async fn a_claim_submitted_after_the_window_is_refused_with_the_reason() {
 }
 
 #[tokio::test]
-async fn paying_exactly_at_the_turnaround_costs_nothing_and_a_second_later_costs_a_week() {
-    let mut flow = preauth::spawn("sqlite", quick_settings())
+async fn a_batch_paid_within_the_turnaround_costs_nothing_and_one_paid_after_it_a_week() {
+    // Portability claims are due the moment they are submitted here, so
+    // paying the Rajasthan case now is late; the Chhattisgarh one is in time.
+    let claims_settings = claims::config::ClaimsSettings {
+        tat_days_portability: 0,
+        ..preauth::quick_claims_settings()
+    };
+    let mut flow = preauth::spawn_with_claims("sqlite", quick_settings(), claims_settings)
         .await
         .with_everything()
         .await;
-    let mut due_times = Vec::new();
+    let mut payers = Vec::new();
     for (key, family) in [("pa-on-time", CG_FAMILY), ("pa-late-pay", RJ_FAMILY)] {
         let preauth_id = discharged(&mut flow, key, family, &["MC011A"]).await;
         let claim = submit(&mut flow, &preauth_id, 81_000)
@@ -514,14 +520,10 @@ async fn paying_exactly_at_the_turnaround_costs_nothing_and_a_second_later_costs
         )
         .await
         .expect("approve");
-        due_times.push((
-            claim.payment_due_at.expect("due"),
-            claim.payer_scheme_code,
-            claim.payer_state_code,
-        ));
+        payers.push((claim.payer_scheme_code, claim.payer_state_code));
     }
     let mut penalties = Vec::new();
-    for (i, (due, scheme, state)) in due_times.into_iter().enumerate() {
+    for (i, (scheme, state)) in payers.into_iter().enumerate() {
         let batch = flow
             .claims
             .create_payment_batch(pb::CreatePaymentBatchRequest {
@@ -536,17 +538,13 @@ async fn paying_exactly_at_the_turnaround_costs_nothing_and_a_second_later_costs
             .into_inner()
             .batch
             .expect("batch");
-        let paid_at = prost_types::Timestamp {
-            seconds: due.seconds + i as i64,
-            nanos: 0,
-        };
         let paid = flow
             .claims
             .mark_paid(pb::MarkPaidRequest {
                 idempotency_key: format!("p{i}"),
                 payment_batch_id: batch.payment_batch_id,
                 payment_reference: format!("UTR-{i}"),
-                paid_at: Some(paid_at),
+                paid_at: None,
                 actor: None,
             })
             .await
@@ -561,4 +559,66 @@ async fn paying_exactly_at_the_turnaround_costs_nothing_and_a_second_later_costs
         [0, 81_000],
         "1 % of ₹81,000 for the started week"
     );
+}
+
+#[tokio::test]
+async fn a_payment_cannot_be_dated_before_its_batch_or_in_the_future() {
+    let mut flow = preauth::spawn("sqlite", quick_settings())
+        .await
+        .with_everything()
+        .await;
+    let preauth_id = discharged(&mut flow, "pa-dated", CG_FAMILY, &["MC011A"]).await;
+    let claim = submit(&mut flow, &preauth_id, 81_000)
+        .await
+        .expect("submit");
+    adjudicate(
+        &mut flow,
+        &claim.claim_id,
+        pb::AdjudicationDecision::Approve,
+        Vec::new(),
+        "",
+    )
+    .await
+    .expect("approve");
+    let batch = flow
+        .claims
+        .create_payment_batch(pb::CreatePaymentBatchRequest {
+            idempotency_key: "b-dated".into(),
+            payer_scheme_code: claim.payer_scheme_code,
+            payer_state_code: claim.payer_state_code,
+            approved_up_to: Some(today()),
+            actor: None,
+        })
+        .await
+        .expect("batch")
+        .into_inner()
+        .batch
+        .expect("batch");
+    let created = batch.created_at.expect("created at");
+    for (key, seconds, why) in [
+        (
+            "p-back-dated",
+            created.seconds - 86_400,
+            "is before the batch was made",
+        ),
+        (
+            "p-future",
+            created.seconds + 30 * 86_400,
+            "is in the future",
+        ),
+    ] {
+        let refused = flow
+            .claims
+            .mark_paid(pb::MarkPaidRequest {
+                idempotency_key: key.into(),
+                payment_batch_id: batch.payment_batch_id.clone(),
+                payment_reference: "UTR-DATED".into(),
+                paid_at: Some(prost_types::Timestamp { seconds, nanos: 0 }),
+                actor: None,
+            })
+            .await
+            .expect_err("refused");
+        assert_eq!(bad_fields(&refused), ["paid_at"]);
+        assert!(refused.message().contains(why), "{}", refused.message());
+    }
 }

@@ -2,15 +2,41 @@
 //! `TEST_DATABASE_URL` is set (CI sets it). Each test gets a fresh database.
 
 use ayushman_platform::{
-    MeshService,
-    db::{
-        self,
-        idempotency::{self, Recall},
-    },
+    Caller, MeshService,
+    caller::PartnerIdentity,
+    db::{self, idempotency::Idempotency},
     testing,
 };
 use ayushman_proto::facility::v1::{GetFacilityRequest, RecordOpdRegistrationResponse};
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
+use tonic::Code;
+
+fn partner(id: &str) -> Caller {
+    Caller::Partner(PartnerIdentity {
+        partner_id: id.into(),
+        state_code: None,
+    })
+}
+
+/// Keeps `registration_id` as the reply of `request` under `key`, as a
+/// mutating RPC does, and returns the reply given.
+async fn once(
+    connection: &sea_orm::DatabaseConnection,
+    idempotency: &Idempotency,
+    caller: &Caller,
+    key: &str,
+    request: &GetFacilityRequest,
+    registration_id: &str,
+) -> Result<RecordOpdRegistrationResponse, tonic::Status> {
+    let reply = RecordOpdRegistrationResponse {
+        registration_id: registration_id.into(),
+    };
+    idempotency
+        .keyed_as(caller, "RecordOpdRegistration", key, request)?
+        .once(connection, |_| Box::pin(async move { Ok(reply) }))
+        .await
+        .map_err(tonic::Status::from)
+}
 
 #[tokio::test]
 async fn every_service_migrates_a_fresh_database_on_every_backend() {
@@ -25,17 +51,21 @@ async fn every_service_migrates_a_fresh_database_on_every_backend() {
         // Database per service, as deployed: a fresh one for each.
         for database in testing::all_databases().await {
             let connection = migrate(service, database.settings.clone()).await;
-            let reply = RecordOpdRegistrationResponse {
-                registration_id: "OPD-1".into(),
-            };
-            idempotency::remember(&connection, "probe", "k", "f", &reply)
-                .await
-                .unwrap_or_else(|e| {
-                    panic!(
-                        "{service} on {}: idempotency table missing after migration: {e}",
-                        database.backend
-                    )
-                });
+            once(
+                &connection,
+                &database.settings.idempotency(),
+                &Caller::Mesh,
+                "k",
+                &GetFacilityRequest::default(),
+                "OPD-1",
+            )
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "{service} on {}: idempotency table missing after migration: {e}",
+                    database.backend
+                )
+            });
         }
     }
 }
@@ -89,56 +119,43 @@ async fn an_idempotency_key_replays_the_first_reply_and_refuses_a_different_requ
     for database in testing::all_databases().await {
         let connection =
             migrate_facility(MeshService::FacilityRegistry, database.settings.clone()).await;
+        let idempotency = database.settings.idempotency();
         let request = GetFacilityRequest {
             hfr_id: "IN2210000123".into(),
         };
         let other = GetFacilityRequest {
             hfr_id: "IN2210000124".into(),
         };
-        let reply = RecordOpdRegistrationResponse {
-            registration_id: "OPD-42".into(),
-        };
-        let scope = "RecordOpdRegistration";
-
-        let fingerprint = idempotency::fingerprint(&request);
+        let his = partner("PTN-HIS");
+        let first = once(&connection, &idempotency, &his, "key-1", &request, "OPD-42").await;
+        assert_eq!(first.expect("first").registration_id, "OPD-42");
+        let replay = once(&connection, &idempotency, &his, "key-1", &request, "OPD-43").await;
         assert_eq!(
-            idempotency::recall(&connection, scope, "key-1", &fingerprint)
-                .await
-                .expect("recall"),
-            Recall::New
+            replay.expect("replay").registration_id,
+            "OPD-42",
+            "{}: the first reply, not a second effect",
+            database.backend
         );
-        idempotency::remember(&connection, scope, "key-1", &fingerprint, &reply)
-            .await
-            .expect("remember");
-
-        let replay = idempotency::recall(&connection, scope, "key-1", &fingerprint)
-            .await
-            .expect("recall");
+        let conflict = once(&connection, &idempotency, &his, "key-1", &other, "OPD-44").await;
         assert_eq!(
-            replay,
-            Recall::Replay(prost::Message::encode_to_vec(&reply)),
+            conflict.expect_err("conflict").code(),
+            Code::AlreadyExists,
             "{}",
             database.backend
         );
-        let conflict = idempotency::recall(
+        let tpa = once(
             &connection,
-            scope,
+            &idempotency,
+            &partner("PTN-TPA"),
             "key-1",
-            &idempotency::fingerprint(&other),
+            &other,
+            "OPD-45",
         )
         .await;
         assert_eq!(
-            conflict.expect("recall"),
-            Recall::Conflict,
-            "{}",
-            database.backend
-        );
-        let other_scope =
-            idempotency::recall(&connection, "IssueCard", "key-1", &fingerprint).await;
-        assert_eq!(
-            other_scope.expect("recall"),
-            Recall::New,
-            "{}",
+            tpa.expect("another partner's key").registration_id,
+            "OPD-45",
+            "{}: another partner's key of the same name is its own",
             database.backend
         );
     }

@@ -434,12 +434,14 @@ fn check_configuration(
             format!("peer addresses {peers:?} are not the mesh table's {expected:?}"),
         );
     }
-    match env.get("AYUSHMAN__SERVER__PARTNER_IDENTITY_KEY") {
-        Some(Source::Secret { .. }) => {}
-        _ => found.add(
-            object,
-            "AYUSHMAN__SERVER__PARTNER_IDENTITY_KEY does not come from a Secret",
-        ),
+    for secret in [
+        "AYUSHMAN__SERVER__PARTNER_IDENTITY_KEY",
+        "AYUSHMAN__DATABASE__FINGERPRINT_KEY",
+    ] {
+        match env.get(secret) {
+            Some(Source::Secret { .. }) => {}
+            _ => found.add(object, format!("{secret} does not come from a Secret")),
+        }
     }
     check_database(found, index, object, service, env.get("DATABASE_URL"));
 }

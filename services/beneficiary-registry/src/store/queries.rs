@@ -5,7 +5,7 @@ use ayushman_platform::db::insert_one;
 use chrono::NaiveDate;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    QueryFilter, QueryOrder, QuerySelect,
     sea_query::{Expr, ExprTrait, OnConflict},
 };
 
@@ -226,14 +226,28 @@ pub async fn block_if_available(
     Ok(result.rows_affected == 1)
 }
 
-/// Moves amounts on a wallet: `blocked -= unblock`, `consumed += consume`.
-pub async fn settle_block(
+/// The wallet, locked for the rest of the transaction (`FOR UPDATE` on
+/// PostgreSQL; SQLite's write transaction already excludes other writers).
+/// Money moves lock the wallet first, then the hold: one order, no deadlock.
+pub async fn lock_wallet(
+    db: &impl ConnectionTrait,
+    wallet_id: &str,
+) -> Result<Option<wallet::Model>, DbErr> {
+    wallet::Entity::find_by_id(wallet_id.to_owned())
+        .lock_exclusive()
+        .one(db)
+        .await
+}
+
+/// Takes `unblock` off the wallet's blocked amount and adds `consume` to its
+/// consumed amount, only if at least `unblock` is blocked; returns whether it did.
+pub async fn unblock(
     db: &impl ConnectionTrait,
     wallet_id: &str,
     unblock: i64,
     consume: i64,
-) -> Result<(), DbErr> {
-    wallet::Entity::update_many()
+) -> Result<bool, DbErr> {
+    let result = wallet::Entity::update_many()
         .col_expr(
             wallet::Column::BlockedPaise,
             Expr::col(wallet::Column::BlockedPaise).sub(unblock),
@@ -243,9 +257,21 @@ pub async fn settle_block(
             Expr::col(wallet::Column::ConsumedPaise).add(consume),
         )
         .filter(wallet::Column::WalletId.eq(wallet_id))
+        .filter(wallet::Column::BlockedPaise.gte(unblock))
         .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// What a preauth holds, locked for the rest of the transaction.
+pub async fn lock_block(
+    db: &impl ConnectionTrait,
+    preauth_id: &str,
+) -> Result<Option<preauth_block::Model>, DbErr> {
+    preauth_block::Entity::find_by_id(preauth_id.to_owned())
+        .lock_exclusive()
+        .one(db)
         .await
-        .map(|_| ())
 }
 
 pub async fn find_block(
@@ -257,20 +283,137 @@ pub async fn find_block(
         .await
 }
 
-pub async fn save_block(
+/// Adds `row.held_paise` to what the preauth holds on `row.wallet_id`
+/// (creating the hold); returns false when it holds cover on another wallet.
+pub async fn add_to_block(
     db: &impl ConnectionTrait,
     row: preauth_block::Model,
-    exists: bool,
-) -> Result<(), DbErr> {
-    if exists {
-        let mut active = row.clone().into_active_model();
-        active.held_paise = Set(row.held_paise);
-        active.consumed_paise = Set(row.consumed_paise);
-        active.released_paise = Set(row.released_paise);
-        active.reset_all().update(db).await.map(|_| ())
+) -> Result<bool, DbErr> {
+    let amount = row.held_paise;
+    let wallet_id = row.wallet_id.clone();
+    let inserted = preauth_block::Entity::insert(row.into_active_model())
+        .on_conflict(
+            OnConflict::column(preauth_block::Column::PreauthId)
+                .value(
+                    preauth_block::Column::HeldPaise,
+                    Expr::col((preauth_block::Entity, preauth_block::Column::HeldPaise))
+                        .add(amount),
+                )
+                .action_and_where(
+                    Expr::col((preauth_block::Entity, preauth_block::Column::WalletId))
+                        .eq(wallet_id),
+                )
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    Ok(inserted == 1)
+}
+
+/// Moves `amount` out of what a preauth holds — consumed when `consume`,
+/// released otherwise — only if it holds at least that much; returns whether it did.
+pub async fn take_from_block(
+    db: &impl ConnectionTrait,
+    preauth_id: &str,
+    amount: i64,
+    consume: bool,
+) -> Result<bool, DbErr> {
+    let moved_to = if consume {
+        preauth_block::Column::ConsumedPaise
     } else {
-        insert_one(db, row.into_active_model()).await
+        preauth_block::Column::ReleasedPaise
+    };
+    let result = preauth_block::Entity::update_many()
+        .col_expr(
+            preauth_block::Column::HeldPaise,
+            Expr::col(preauth_block::Column::HeldPaise).sub(amount),
+        )
+        .col_expr(moved_to, Expr::col(moved_to).add(amount))
+        .filter(preauth_block::Column::PreauthId.eq(preauth_id))
+        .filter(preauth_block::Column::HeldPaise.gte(amount))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// A wallet recomputed from the rows that explain it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct WalletSums {
+    /// Blocks minus consumptions minus releases, from the ledger.
+    pub ledger_blocked: i64,
+    /// Consumptions, from the ledger.
+    pub ledger_consumed: i64,
+    /// Ledger rows.
+    pub ledger_entries: i64,
+    /// What the preauths drawing on the wallet still hold.
+    pub held_by_preauths: i64,
+    /// What they consumed.
+    pub consumed_by_preauths: i64,
+}
+
+/// The ledger kinds as stored: block, consume, release.
+pub struct LedgerKinds<'a> {
+    pub block: &'a str,
+    pub consume: &'a str,
+    pub release: &'a str,
+}
+
+/// Sums the wallet's ledger by kind, and its preauths' holds.
+pub async fn wallet_sums(
+    db: &impl ConnectionTrait,
+    wallet_id: &str,
+    kinds: &LedgerKinds<'_>,
+) -> Result<WalletSums, DbErr> {
+    let by_kind: Vec<(String, i64, i64)> = ledger_entry::Entity::find()
+        .select_only()
+        .column(ledger_entry::Column::Kind)
+        .column_as(
+            Expr::col(ledger_entry::Column::AmountPaise)
+                .sum()
+                .cast_as("bigint"),
+            "amount",
+        )
+        .column_as(Expr::col(ledger_entry::Column::EntryId).count(), "entries")
+        .filter(ledger_entry::Column::WalletId.eq(wallet_id))
+        .group_by(ledger_entry::Column::Kind)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut sums = WalletSums::default();
+    for (kind, amount, entries) in by_kind {
+        sums.ledger_entries += entries;
+        if kind == kinds.block {
+            sums.ledger_blocked += amount;
+        } else if kind == kinds.consume {
+            sums.ledger_blocked -= amount;
+            sums.ledger_consumed += amount;
+        } else if kind == kinds.release {
+            sums.ledger_blocked -= amount;
+        }
     }
+    let holds: Option<(Option<i64>, Option<i64>)> = preauth_block::Entity::find()
+        .select_only()
+        .column_as(
+            Expr::col(preauth_block::Column::HeldPaise)
+                .sum()
+                .cast_as("bigint"),
+            "held",
+        )
+        .column_as(
+            Expr::col(preauth_block::Column::ConsumedPaise)
+                .sum()
+                .cast_as("bigint"),
+            "consumed",
+        )
+        .filter(preauth_block::Column::WalletId.eq(wallet_id))
+        .into_tuple()
+        .one(db)
+        .await?;
+    if let Some((held, consumed)) = holds {
+        sums.held_by_preauths = held.unwrap_or(0);
+        sums.consumed_by_preauths = consumed.unwrap_or(0);
+    }
+    Ok(sums)
 }
 
 pub async fn append_ledger(

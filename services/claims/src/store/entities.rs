@@ -2,6 +2,8 @@
 
 /// A claim; bill items, documents and deductions are JSON arrays of their proto messages.
 pub mod claim {
+    use ayushman_platform::lifecycle::Stored;
+    use ayushman_proto::claims::v1::ClaimStatus;
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -18,7 +20,7 @@ pub mod claim {
         pub portability_case: bool,
         pub payer_scheme_code: String,
         pub payer_state_code: String,
-        pub status: String,
+        pub status: Stored<ClaimStatus>,
         pub claimed_amount_paise: i64,
         pub approved_amount_paise: i64,
         pub deductions: String,
@@ -32,30 +34,27 @@ pub mod claim {
         pub penalty_paise: i64,
         /// Empty until the claim is in a batch.
         pub payment_batch_id: String,
+        /// What the decision still owes the family's wallet.
+        pub money_state: MoneyState,
     }
 
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
-
-/// One status change, never updated or deleted.
-pub mod claim_history {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "claim_history")]
-    pub struct Model {
-        #[sea_orm(primary_key)]
-        pub id: i64,
-        pub claim_id: String,
-        pub status: String,
-        pub reason: String,
-        pub actor_id: String,
-        pub actor_kind: String,
-        pub trace_id: String,
-        pub changed_at: DateTimeUtc,
+    /// The wallet moves a decided claim owes: decided first, then moved
+    /// (idempotently, resumed after a crash), so only the winning decision moves money.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+    #[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+    pub enum MoneyState {
+        /// Not decided yet: the preauth's block stays held.
+        #[sea_orm(string_value = "NONE")]
+        None,
+        /// Approved: the approved amount is to be consumed and the rest released.
+        #[sea_orm(string_value = "CONSUME_OWED")]
+        ConsumeOwed,
+        /// Rejected: the block is to be released.
+        #[sea_orm(string_value = "RELEASE_OWED")]
+        ReleaseOwed,
+        /// Every move is done.
+        #[sea_orm(string_value = "SETTLED")]
+        Settled,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -66,6 +65,8 @@ pub mod claim_history {
 
 /// Approved claims of one payer paid together.
 pub mod payment_batch {
+    use ayushman_platform::lifecycle::Stored;
+    use ayushman_proto::claims::v1::PaymentBatchStatus;
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -75,7 +76,7 @@ pub mod payment_batch {
         pub payment_batch_id: String,
         pub payer_scheme_code: String,
         pub payer_state_code: String,
-        pub status: String,
+        pub status: Stored<PaymentBatchStatus>,
         pub payment_reference: String,
         pub created_at: DateTimeUtc,
         pub paid_at: Option<DateTimeUtc>,

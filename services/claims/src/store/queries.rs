@@ -1,12 +1,16 @@
 //! Every SQL statement of the claims service.
 
-use ayushman_platform::db::insert_one;
+use ayushman_platform::{db::insert_one, lifecycle::Stored};
+use ayushman_proto::claims::v1::ClaimStatus;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, QuerySelect, sea_query::Expr,
 };
 
-use super::entities::{claim, claim_history, payment_batch, society_credit};
+use super::entities::{
+    claim::{self, MoneyState},
+    payment_batch, society_credit,
+};
 
 pub async fn find_claim(
     db: &impl ConnectionTrait,
@@ -29,38 +33,13 @@ pub async fn insert_claim(db: &impl ConnectionTrait, row: claim::Model) -> Resul
     insert_one(db, row.into_active_model()).await
 }
 
-pub async fn save_claim(
-    db: &impl ConnectionTrait,
-    row: claim::Model,
-) -> Result<claim::Model, DbErr> {
-    row.into_active_model().reset_all().update(db).await
-}
-
-pub async fn append_history(
-    db: &impl ConnectionTrait,
-    entry: claim_history::ActiveModel,
-) -> Result<(), DbErr> {
-    insert_one(db, entry).await
-}
-
-pub async fn history_of(
-    db: &impl ConnectionTrait,
-    id: &str,
-) -> Result<Vec<claim_history::Model>, DbErr> {
-    claim_history::Entity::find()
-        .filter(claim_history::Column::ClaimId.eq(id))
-        .order_by_asc(claim_history::Column::Id)
-        .all(db)
-        .await
-}
-
 /// Filters of ListClaims and the claims report.
 #[derive(Debug, Default)]
 pub struct ClaimFilter {
     pub hfr_id: Option<String>,
     pub district_code: Option<String>,
     pub state_code: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<Stored<ClaimStatus>>,
     pub payer_state_code: Option<String>,
     pub ownership: Option<String>,
     pub submitted_from: Option<chrono::DateTime<chrono::Utc>>,
@@ -71,11 +50,13 @@ pub struct ClaimFilter {
 
 fn condition(filter: &ClaimFilter) -> Condition {
     let mut condition = Condition::all();
+    if let Some(status) = filter.status {
+        condition = condition.add(claim::Column::Status.eq(status));
+    }
     for (column, value) in [
         (claim::Column::HfrId, &filter.hfr_id),
         (claim::Column::DistrictCode, &filter.district_code),
         (claim::Column::FacilityStateCode, &filter.state_code),
-        (claim::Column::Status, &filter.status),
         (claim::Column::PayerStateCode, &filter.payer_state_code),
         (claim::Column::Ownership, &filter.ownership),
     ] {
@@ -127,23 +108,102 @@ pub async fn all_claims(
         .await
 }
 
-/// Approved claims of a payer, approved before `cutoff`, not yet in a batch.
+/// The statuses of a claim approved and not yet in a batch.
+const APPROVED: [ClaimStatus; 2] = [ClaimStatus::Approved, ClaimStatus::PartiallyApproved];
+
+/// Ids of a payer's approved claims, approved before `cutoff`, whose money
+/// moves are done and that are in no batch yet, locked for the rest of the
+/// transaction (PostgreSQL; SQLite's writer already excludes others).
 pub async fn payable(
     db: &impl ConnectionTrait,
     scheme: &str,
     state: &str,
-    statuses: &[&str],
     cutoff: chrono::DateTime<chrono::Utc>,
-) -> Result<Vec<claim::Model>, DbErr> {
+) -> Result<Vec<String>, DbErr> {
     claim::Entity::find()
+        .select_only()
+        .column(claim::Column::ClaimId)
         .filter(claim::Column::PayerSchemeCode.eq(scheme))
         .filter(claim::Column::PayerStateCode.eq(state))
-        .filter(claim::Column::Status.is_in(statuses.iter().copied()))
+        .filter(claim::Column::Status.is_in(APPROVED.map(Stored)))
+        .filter(claim::Column::MoneyState.eq(MoneyState::Settled))
         .filter(claim::Column::ApprovedAt.lt(cutoff))
         .filter(claim::Column::PaymentBatchId.eq(""))
         .order_by_asc(claim::Column::ClaimId)
+        .lock_exclusive()
+        .into_tuple()
         .all(db)
         .await
+}
+
+/// Puts the claims `ids` into batch `batch_id` — only those still approved and
+/// in no batch — as one statement; returns how many it moved.
+pub async fn put_in_batch(
+    db: &impl ConnectionTrait,
+    batch_id: &str,
+    ids: &[String],
+) -> Result<u64, DbErr> {
+    claim::Entity::update_many()
+        .col_expr(
+            claim::Column::Status,
+            Expr::value(Stored(ClaimStatus::InPaymentBatch)),
+        )
+        .col_expr(claim::Column::PaymentBatchId, Expr::value(batch_id))
+        .filter(claim::Column::ClaimId.is_in(ids.iter().map(String::as_str)))
+        .filter(claim::Column::Status.is_in(APPROVED.map(Stored)))
+        .filter(claim::Column::PaymentBatchId.eq(""))
+        .exec(db)
+        .await
+        .map(|result| result.rows_affected)
+}
+
+/// Marks a claim of the batch paid at `paid_at` with its penalty, only if it
+/// is still in the batch; returns whether it did.
+pub async fn mark_claim_paid(
+    db: &impl ConnectionTrait,
+    claim_id: &str,
+    batch_id: &str,
+    paid_at: chrono::DateTime<chrono::Utc>,
+    penalty_paise: i64,
+) -> Result<bool, DbErr> {
+    claim::Entity::update_many()
+        .col_expr(
+            claim::Column::Status,
+            Expr::value(Stored(ClaimStatus::Paid)),
+        )
+        .col_expr(claim::Column::PaidAt, Expr::value(paid_at))
+        .col_expr(claim::Column::PenaltyPaise, Expr::value(penalty_paise))
+        .filter(claim::Column::ClaimId.eq(claim_id))
+        .filter(claim::Column::PaymentBatchId.eq(batch_id))
+        .filter(claim::Column::Status.eq(Stored(ClaimStatus::InPaymentBatch)))
+        .exec(db)
+        .await
+        .map(|result| result.rows_affected == 1)
+}
+
+/// Decided claims whose wallet moves are still owed.
+pub async fn money_owed(db: &impl ConnectionTrait) -> Result<Vec<claim::Model>, DbErr> {
+    claim::Entity::find()
+        .filter(claim::Column::MoneyState.is_in([MoneyState::ConsumeOwed, MoneyState::ReleaseOwed]))
+        .order_by_asc(claim::Column::ClaimId)
+        .all(db)
+        .await
+}
+
+/// Records that the moves a claim owed (`owed`) are done, only if that is
+/// still what it owes; returns whether it did.
+pub async fn money_settled(
+    db: &impl ConnectionTrait,
+    claim_id: &str,
+    owed: MoneyState,
+) -> Result<bool, DbErr> {
+    claim::Entity::update_many()
+        .col_expr(claim::Column::MoneyState, Expr::value(MoneyState::Settled))
+        .filter(claim::Column::ClaimId.eq(claim_id))
+        .filter(claim::Column::MoneyState.eq(owed))
+        .exec(db)
+        .await
+        .map(|result| result.rows_affected == 1)
 }
 
 pub async fn claims_of_batch(
@@ -171,13 +231,6 @@ pub async fn insert_batch(
     row: payment_batch::Model,
 ) -> Result<(), DbErr> {
     insert_one(db, row.into_active_model()).await
-}
-
-pub async fn save_batch(
-    db: &impl ConnectionTrait,
-    row: payment_batch::Model,
-) -> Result<payment_batch::Model, DbErr> {
-    row.into_active_model().reset_all().update(db).await
 }
 
 pub async fn insert_credit(

@@ -79,6 +79,8 @@ pub mod professional_link {
 
 /// A facility's empanelment under one scheme.
 pub mod empanelment {
+    use ayushman_platform::lifecycle::Stored;
+    use ayushman_proto::facility::v1::EmpanelmentStatus;
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -88,7 +90,7 @@ pub mod empanelment {
         pub hfr_id: String,
         #[sea_orm(primary_key, auto_increment = false)]
         pub scheme_code: String,
-        pub status: String,
+        pub status: Stored<EmpanelmentStatus>,
         pub status_reason: String,
         pub accreditation_level: String,
         pub valid_from: Date,
@@ -116,31 +118,6 @@ pub mod empanelled_specialty {
         pub specialty_code: String,
         pub effective_from: Date,
         pub effective_until: Option<Date>,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
-
-/// One change of an empanelment's status, never updated or deleted.
-pub mod empanelment_history {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "empanelment_history")]
-    pub struct Model {
-        #[sea_orm(primary_key)]
-        pub id: i64,
-        pub hfr_id: String,
-        pub scheme_code: String,
-        pub status: String,
-        pub reason: String,
-        pub actor_id: String,
-        pub actor_kind: String,
-        pub trace_id: String,
-        pub changed_at: DateTimeUtc,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -4,7 +4,14 @@ pub mod entities;
 mod migrations;
 pub mod queries;
 
+use ayushman_platform::lifecycle::HistoryTable;
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
+
+/// Every status change of an empanelment, never updated or deleted.
+pub const EMPANELMENT_HISTORY: HistoryTable = HistoryTable {
+    table: "empanelment_history",
+    key: &["hfr_id", "scheme_code"],
+};
 
 /// Every migration of this service's database, oldest first.
 pub struct Migrator;
@@ -15,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(ayushman_platform::db::idempotency::Migration),
             Box::new(migrations::m0001_registry::Migration),
             Box::new(migrations::m0002_unique_opd_tokens::Migration),
+            EMPANELMENT_HISTORY.index_migration(),
         ]
     }
 }

@@ -1,7 +1,11 @@
 //! Every SQL statement of the registry. Functions take any connection or
 //! transaction, so handlers decide what runs atomically.
 
-use ayushman_platform::db::insert_one;
+use ayushman_platform::{
+    db::insert_one,
+    lifecycle::{HistoryRow, Stored},
+};
+use ayushman_proto::facility::v1::EmpanelmentStatus;
 use chrono::NaiveDate;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
@@ -9,9 +13,12 @@ use sea_orm::{
     sea_query::{Expr, ExprTrait, Query},
 };
 
-use super::entities::{
-    empanelled_specialty, empanelment, empanelment_history, facility, opd_registration,
-    professional, professional_link,
+use super::{
+    EMPANELMENT_HISTORY,
+    entities::{
+        empanelled_specialty, empanelment, facility, opd_registration, professional,
+        professional_link,
+    },
 };
 
 /// Filters of ListFacilities; `None` matches everything.
@@ -211,7 +218,7 @@ pub async fn end_link(
 pub type FullEmpanelment = (
     empanelment::Model,
     Vec<empanelled_specialty::Model>,
-    Vec<empanelment_history::Model>,
+    Vec<HistoryRow>,
 );
 
 pub async fn find_empanelment(
@@ -238,12 +245,7 @@ pub async fn find_full_empanelment(
         .order_by_asc(empanelled_specialty::Column::SpecialtyCode)
         .all(db)
         .await?;
-    let history = empanelment_history::Entity::find()
-        .filter(empanelment_history::Column::HfrId.eq(hfr_id))
-        .filter(empanelment_history::Column::SchemeCode.eq(scheme_code))
-        .order_by_asc(empanelment_history::Column::Id)
-        .all(db)
-        .await?;
+    let history = EMPANELMENT_HISTORY.of(db, &[hfr_id, scheme_code]).await?;
     Ok(Some((row, specialties, history)))
 }
 
@@ -291,31 +293,12 @@ pub async fn replace_empanelment(
     Ok(())
 }
 
-pub async fn set_empanelment_status(
-    db: &impl ConnectionTrait,
-    row: empanelment::Model,
-    status: &str,
-    reason: &str,
-) -> Result<(), DbErr> {
-    let mut active = row.into_active_model();
-    active.status = Set(status.to_owned());
-    active.status_reason = Set(reason.to_owned());
-    active.update(db).await.map(|_| ())
-}
-
-pub async fn append_history(
-    db: &impl ConnectionTrait,
-    entry: empanelment_history::ActiveModel,
-) -> Result<(), DbErr> {
-    insert_one(db, entry).await
-}
-
 /// Empanelments matching the filters, by (HFR id, scheme); one more than the page size.
 pub async fn list_empanelments(
     db: &impl ConnectionTrait,
     hfr_id: Option<&str>,
     scheme_code: Option<&str>,
-    status: Option<&str>,
+    status: Option<Stored<EmpanelmentStatus>>,
     page: &Page,
 ) -> Result<Vec<empanelment::Model>, DbErr> {
     let mut query = empanelment::Entity::find()

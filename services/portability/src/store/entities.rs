@@ -2,6 +2,8 @@
 
 /// An inter-state portability agreement.
 pub mod agreement {
+    use ayushman_platform::lifecycle::Stored;
+    use ayushman_proto::portability::v1::AgreementStatus;
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -20,33 +22,9 @@ pub mod agreement {
         pub rate_rule: String,
         pub payer_scheme_code: String,
         pub empanelment_scheme_code: String,
-        pub status: String,
+        pub status: Stored<AgreementStatus>,
         pub status_reason: String,
         pub created_at: DateTimeUtc,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
-
-/// One status change of an agreement, never updated or deleted.
-pub mod agreement_history {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "agreement_history")]
-    pub struct Model {
-        #[sea_orm(primary_key)]
-        pub id: i64,
-        pub agreement_id: String,
-        pub status: String,
-        pub reason: String,
-        pub actor_id: String,
-        pub actor_kind: String,
-        pub trace_id: String,
-        pub changed_at: DateTimeUtc,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -4,7 +4,14 @@ pub mod entities;
 mod migrations;
 pub mod queries;
 
+use ayushman_platform::lifecycle::HistoryTable;
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
+
+/// Every status change of an agreement, never updated or deleted.
+pub const AGREEMENT_HISTORY: HistoryTable = HistoryTable {
+    table: "agreement_history",
+    key: &["agreement_id"],
+};
 
 /// Every migration of this service's database, oldest first.
 pub struct Migrator;
@@ -14,6 +21,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(ayushman_platform::db::idempotency::Migration),
             Box::new(migrations::m0001_portability::Migration),
+            AGREEMENT_HISTORY.index_migration(),
         ]
     }
 }

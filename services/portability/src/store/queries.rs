@@ -8,7 +8,10 @@ use sea_orm::{
     sea_query::{Expr, ExprTrait},
 };
 
-use super::entities::{agreement, agreement_history, netting_statement, settlement};
+use ayushman_platform::lifecycle::Stored;
+use ayushman_proto::portability::v1::AgreementStatus;
+
+use super::entities::{agreement, netting_statement, settlement};
 
 pub async fn find_agreement(
     db: &impl ConnectionTrait,
@@ -22,36 +25,6 @@ pub async fn insert_agreement(
     row: agreement::Model,
 ) -> Result<(), DbErr> {
     insert_one(db, row.into_active_model()).await
-}
-
-pub async fn set_agreement_status(
-    db: &impl ConnectionTrait,
-    row: agreement::Model,
-    status: &str,
-    reason: &str,
-) -> Result<(), DbErr> {
-    let mut active = row.into_active_model();
-    active.status = Set(status.to_owned());
-    active.status_reason = Set(reason.to_owned());
-    active.update(db).await.map(|_| ())
-}
-
-pub async fn append_history(
-    db: &impl ConnectionTrait,
-    entry: agreement_history::ActiveModel,
-) -> Result<(), DbErr> {
-    insert_one(db, entry).await
-}
-
-pub async fn history_of(
-    db: &impl ConnectionTrait,
-    id: &str,
-) -> Result<Vec<agreement_history::Model>, DbErr> {
-    agreement_history::Entity::find()
-        .filter(agreement_history::Column::AgreementId.eq(id))
-        .order_by_asc(agreement_history::Column::Id)
-        .all(db)
-        .await
 }
 
 /// Every agreement of a home scheme, whatever its status (routing explains refusals).
@@ -70,7 +43,7 @@ pub async fn agreements_of_scheme(
 pub async fn list_agreements(
     db: &impl ConnectionTrait,
     home_scheme: Option<&str>,
-    status: Option<&str>,
+    status: Option<Stored<AgreementStatus>>,
     after: Option<&str>,
     size: u64,
 ) -> Result<Vec<agreement::Model>, DbErr> {

@@ -69,6 +69,8 @@ pub mod package_add_on {
 
 /// A pre-authorisation; `saga_state` says what work is still owed to other services.
 pub mod preauth {
+    use ayushman_platform::lifecycle::Stored;
+    use ayushman_proto::preauth::v1::PreauthStatus;
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -90,7 +92,7 @@ pub mod preauth {
         pub treating_hpr_id: String,
         pub admission_date: Date,
         pub discharge_date: Option<Date>,
-        pub status: String,
+        pub status: Stored<PreauthStatus>,
         pub requested_amount_paise: i64,
         pub approved_amount_paise: i64,
         pub blocked_amount_paise: i64,
@@ -103,7 +105,7 @@ pub mod preauth {
         pub failure_reason: String,
         pub provisional_diagnosis: String,
         pub deemed_approval: bool,
-        pub saga_state: String,
+        pub saga_state: SagaState,
         pub created_at: DateTimeUtc,
         pub raised_at: Option<DateTimeUtc>,
         pub updated_at: DateTimeUtc,
@@ -113,6 +115,24 @@ pub mod preauth {
     pub enum Relation {}
 
     impl ActiveModelBehavior for ActiveModel {}
+
+    /// What a preauth still owes other services.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+    #[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+    pub enum SagaState {
+        /// Saga steps to run; every one may be repeated.
+        #[sea_orm(string_value = "RUNNING")]
+        Running,
+        /// It ended (failed, rejected, cancelled): everything it holds is to be released.
+        #[sea_orm(string_value = "COMPENSATING")]
+        Compensating,
+        /// Approved for less than it holds: the excess is to be released.
+        #[sea_orm(string_value = "TRIMMING")]
+        Trimming,
+        /// Nothing owed.
+        #[sea_orm(string_value = "DONE")]
+        Done,
+    }
 }
 
 /// One package of a preauth, priced once the route is known.
@@ -134,30 +154,6 @@ pub mod preauth_line {
         pub add_ons_paise: i64,
         pub amount_paise: i64,
         pub rate_source: String,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
-
-/// One status change, never updated or deleted.
-pub mod preauth_history {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "preauth_history")]
-    pub struct Model {
-        #[sea_orm(primary_key)]
-        pub id: i64,
-        pub preauth_id: String,
-        pub status: String,
-        pub reason: String,
-        pub actor_id: String,
-        pub actor_kind: String,
-        pub trace_id: String,
-        pub changed_at: DateTimeUtc,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -4,7 +4,14 @@ pub mod entities;
 mod migrations;
 pub mod queries;
 
+use ayushman_platform::lifecycle::HistoryTable;
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
+
+/// Every status change of a preauth, never updated or deleted.
+pub const PREAUTH_HISTORY: HistoryTable = HistoryTable {
+    table: "preauth_history",
+    key: &["preauth_id"],
+};
 
 /// Every migration of this service's database, oldest first.
 pub struct Migrator;
@@ -14,6 +21,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(ayushman_platform::db::idempotency::Migration),
             Box::new(migrations::m0001_preauth::Migration),
+            Box::new(migrations::m0002_record_indexes::Migration),
         ]
     }
 }

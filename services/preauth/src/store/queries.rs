@@ -1,15 +1,20 @@
 //! Every SQL statement of the preauth service. Functions take any connection
 //! or transaction, so callers decide what runs atomically.
 
-use ayushman_platform::db::insert_one;
+use std::collections::BTreeMap;
+
+use ayushman_platform::lifecycle::Stored;
+use ayushman_proto::preauth::v1::PreauthStatus;
 use chrono::NaiveDate;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::entities::{
-    package, package_add_on, package_rate, preauth, preauth_flag, preauth_history, preauth_line,
+    package, package_add_on, package_rate,
+    preauth::{self, SagaState},
+    preauth_flag, preauth_line,
 };
 
 /// A package with its state rates and add-ons.
@@ -138,26 +143,6 @@ pub async fn insert_preauth(
     Ok(true)
 }
 
-/// Saves the preauth only if its stored status is still `expected`: the
-/// optimistic check that keeps two writers (a request and the background
-/// worker, say) from both moving it on. `None` when someone else changed it.
-pub async fn save_preauth_if_status(
-    db: &impl ConnectionTrait,
-    row: preauth::Model,
-    expected: &str,
-) -> Result<Option<preauth::Model>, DbErr> {
-    let saved = preauth::Entity::update(row.into_active_model().reset_all())
-        .validate()?
-        .filter(preauth::Column::Status.eq(expected))
-        .exec(db)
-        .await;
-    match saved {
-        Ok(row) => Ok(Some(row)),
-        Err(DbErr::RecordNotUpdated) => Ok(None),
-        Err(error) => Err(error),
-    }
-}
-
 pub async fn lines_of(
     db: &impl ConnectionTrait,
     id: &str,
@@ -189,24 +174,6 @@ pub async fn save_lines(
     Ok(())
 }
 
-pub async fn append_history(
-    db: &impl ConnectionTrait,
-    entry: preauth_history::ActiveModel,
-) -> Result<(), DbErr> {
-    insert_one(db, entry).await
-}
-
-pub async fn history_of(
-    db: &impl ConnectionTrait,
-    id: &str,
-) -> Result<Vec<preauth_history::Model>, DbErr> {
-    preauth_history::Entity::find()
-        .filter(preauth_history::Column::PreauthId.eq(id))
-        .order_by_asc(preauth_history::Column::Id)
-        .all(db)
-        .await
-}
-
 pub async fn flags_of(
     db: &impl ConnectionTrait,
     id: &str,
@@ -236,12 +203,12 @@ pub async fn live_preauths_of(
     db: &impl ConnectionTrait,
     beneficiary_id: &str,
     except: &str,
-    dead: &[&str],
+    dead: &[PreauthStatus],
 ) -> Result<Vec<preauth::Model>, DbErr> {
     preauth::Entity::find()
         .filter(preauth::Column::BeneficiaryId.eq(beneficiary_id))
         .filter(preauth::Column::PreauthId.ne(except))
-        .filter(preauth::Column::Status.is_not_in(dead.iter().copied()))
+        .filter(preauth::Column::Status.is_not_in(dead.iter().copied().map(Stored)))
         .all(db)
         .await
 }
@@ -275,10 +242,33 @@ pub async fn facility_volume(
         .await
 }
 
+/// Records that what the saga owed (`owed`) is done and the preauth now
+/// holds `held_paise`, only if that is still what it owes; returns whether it did.
+pub async fn finish_saga(
+    db: &impl ConnectionTrait,
+    preauth_id: &str,
+    owed: SagaState,
+    held_paise: i64,
+) -> Result<bool, DbErr> {
+    use sea_orm::sea_query::Expr;
+    preauth::Entity::update_many()
+        .col_expr(preauth::Column::SagaState, Expr::value(SagaState::Done))
+        .col_expr(preauth::Column::BlockedAmountPaise, Expr::value(held_paise))
+        .col_expr(
+            preauth::Column::UpdatedAt,
+            Expr::value(ayushman_platform::db::now()),
+        )
+        .filter(preauth::Column::PreauthId.eq(preauth_id))
+        .filter(preauth::Column::SagaState.eq(owed))
+        .exec(db)
+        .await
+        .map(|result| result.rows_affected == 1)
+}
+
 /// Preauths whose saga still owes work to other services.
 pub async fn with_saga_state(
     db: &impl ConnectionTrait,
-    states: &[&str],
+    states: &[SagaState],
 ) -> Result<Vec<preauth::Model>, DbErr> {
     preauth::Entity::find()
         .filter(preauth::Column::SagaState.is_in(states.iter().copied()))
@@ -289,11 +279,10 @@ pub async fn with_saga_state(
 /// Raised preauths raised before `cutoff` (due for deemed approval).
 pub async fn raised_before(
     db: &impl ConnectionTrait,
-    raised_status: &str,
     cutoff: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<preauth::Model>, DbErr> {
     preauth::Entity::find()
-        .filter(preauth::Column::Status.eq(raised_status))
+        .filter(preauth::Column::Status.eq(Stored(PreauthStatus::Raised)))
         .filter(preauth::Column::RaisedAt.lt(cutoff))
         .all(db)
         .await
@@ -303,7 +292,7 @@ pub async fn raised_before(
 #[derive(Debug, Default)]
 pub struct PreauthFilter {
     pub hfr_id: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<Stored<PreauthStatus>>,
     pub district_code: Option<String>,
     pub beneficiary_id: Option<String>,
     pub from: Option<NaiveDate>,
@@ -324,8 +313,8 @@ pub async fn list_preauths(
     if let Some(v) = &filter.hfr_id {
         condition = condition.add(preauth::Column::HfrId.eq(v.clone()));
     }
-    if let Some(v) = &filter.status {
-        condition = condition.add(preauth::Column::Status.eq(v.clone()));
+    if let Some(v) = filter.status {
+        condition = condition.add(preauth::Column::Status.eq(v));
     }
     if let Some(v) = &filter.district_code {
         condition = condition.add(preauth::Column::FacilityDistrictCode.eq(v.clone()));
@@ -362,4 +351,39 @@ pub async fn list_preauths(
         .limit(size + 1)
         .all(db)
         .await
+}
+
+/// The lines of several preauths, by preauth, in line order.
+pub async fn lines_of_many(
+    db: &impl ConnectionTrait,
+    ids: &[String],
+) -> Result<BTreeMap<String, Vec<preauth_line::Model>>, DbErr> {
+    let mut lines: BTreeMap<String, Vec<preauth_line::Model>> = BTreeMap::new();
+    for line in preauth_line::Entity::find()
+        .filter(preauth_line::Column::PreauthId.is_in(ids.iter().map(String::as_str)))
+        .order_by_asc(preauth_line::Column::PreauthId)
+        .order_by_asc(preauth_line::Column::LineNo)
+        .all(db)
+        .await?
+    {
+        lines.entry(line.preauth_id.clone()).or_default().push(line);
+    }
+    Ok(lines)
+}
+
+/// The fraud flags of several preauths, by preauth.
+pub async fn flags_of_many(
+    db: &impl ConnectionTrait,
+    ids: &[String],
+) -> Result<BTreeMap<String, Vec<preauth_flag::Model>>, DbErr> {
+    let mut flags: BTreeMap<String, Vec<preauth_flag::Model>> = BTreeMap::new();
+    for flag in preauth_flag::Entity::find()
+        .filter(preauth_flag::Column::PreauthId.is_in(ids.iter().map(String::as_str)))
+        .order_by_asc(preauth_flag::Column::Id)
+        .all(db)
+        .await?
+    {
+        flags.entry(flag.preauth_id.clone()).or_default().push(flag);
+    }
+    Ok(flags)
 }

@@ -41,20 +41,7 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_table(
-                Table::create()
-                    .table(ClaimHistory::Table)
-                    .if_not_exists()
-                    .col(big_integer(ClaimHistory::Id).primary_key().auto_increment())
-                    .col(string(ClaimHistory::ClaimId))
-                    .col(string(ClaimHistory::Status))
-                    .col(string(ClaimHistory::Reason))
-                    .col(string(ClaimHistory::ActorId))
-                    .col(string(ClaimHistory::ActorKind))
-                    .col(string(ClaimHistory::TraceId))
-                    .col(timestamp_with_time_zone(ClaimHistory::ChangedAt))
-                    .to_owned(),
-            )
+            .create_table(crate::store::CLAIM_HISTORY.create())
             .await?;
         manager
             .create_table(
@@ -91,7 +78,7 @@ impl MigrationTrait for Migration {
         for table in [
             SocietyCredits::Table.into_iden(),
             PaymentBatches::Table.into_iden(),
-            ClaimHistory::Table.into_iden(),
+            crate::store::CLAIM_HISTORY.table.into_iden(),
             Claims::Table.into_iden(),
         ] {
             manager
@@ -128,19 +115,6 @@ enum Claims {
     PaidAt,
     PenaltyPaise,
     PaymentBatchId,
-}
-
-#[derive(DeriveIden)]
-enum ClaimHistory {
-    Table,
-    Id,
-    ClaimId,
-    Status,
-    Reason,
-    ActorId,
-    ActorKind,
-    TraceId,
-    ChangedAt,
 }
 
 #[derive(DeriveIden)]

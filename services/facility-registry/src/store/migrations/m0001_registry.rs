@@ -142,25 +142,7 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_table(
-                Table::create()
-                    .table(EmpanelmentHistory::Table)
-                    .if_not_exists()
-                    .col(
-                        big_integer(EmpanelmentHistory::Id)
-                            .primary_key()
-                            .auto_increment(),
-                    )
-                    .col(string(EmpanelmentHistory::HfrId))
-                    .col(string(EmpanelmentHistory::SchemeCode))
-                    .col(string(EmpanelmentHistory::Status))
-                    .col(string(EmpanelmentHistory::Reason))
-                    .col(string(EmpanelmentHistory::ActorId))
-                    .col(string(EmpanelmentHistory::ActorKind))
-                    .col(string(EmpanelmentHistory::TraceId))
-                    .col(timestamp_with_time_zone(EmpanelmentHistory::ChangedAt))
-                    .to_owned(),
-            )
+            .create_table(crate::store::EMPANELMENT_HISTORY.create())
             .await?;
         manager
             .create_table(
@@ -199,7 +181,7 @@ impl MigrationTrait for Migration {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for table in [
             OpdRegistrations::Table.into_iden(),
-            EmpanelmentHistory::Table.into_iden(),
+            crate::store::EMPANELMENT_HISTORY.table.into_iden(),
             EmpanelledSpecialties::Table.into_iden(),
             Empanelments::Table.into_iden(),
             ProfessionalLinks::Table.into_iden(),
@@ -276,20 +258,6 @@ enum EmpanelledSpecialties {
     SpecialtyCode,
     EffectiveFrom,
     EffectiveUntil,
-}
-
-#[derive(DeriveIden)]
-enum EmpanelmentHistory {
-    Table,
-    Id,
-    HfrId,
-    SchemeCode,
-    Status,
-    Reason,
-    ActorId,
-    ActorKind,
-    TraceId,
-    ChangedAt,
 }
 
 #[derive(DeriveIden)]

@@ -1,4 +1,5 @@
-//! Schema changes, oldest first; a released migration is never edited.
+//! Schema changes, oldest first; a released migration never changes the
+//! schema it makes (it may be rewritten to make the same schema).
 
 pub mod m0001_registry;
 pub mod m0002_unique_opd_tokens;

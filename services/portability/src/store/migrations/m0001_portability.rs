@@ -41,24 +41,7 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_table(
-                Table::create()
-                    .table(AgreementHistory::Table)
-                    .if_not_exists()
-                    .col(
-                        big_integer(AgreementHistory::Id)
-                            .primary_key()
-                            .auto_increment(),
-                    )
-                    .col(string(AgreementHistory::AgreementId))
-                    .col(string(AgreementHistory::Status))
-                    .col(string(AgreementHistory::Reason))
-                    .col(string(AgreementHistory::ActorId))
-                    .col(string(AgreementHistory::ActorKind))
-                    .col(string(AgreementHistory::TraceId))
-                    .col(timestamp_with_time_zone(AgreementHistory::ChangedAt))
-                    .to_owned(),
-            )
+            .create_table(crate::store::AGREEMENT_HISTORY.create())
             .await?;
         manager
             .create_table(
@@ -106,7 +89,7 @@ impl MigrationTrait for Migration {
         for table in [
             NettingStatements::Table.into_iden(),
             Settlements::Table.into_iden(),
-            AgreementHistory::Table.into_iden(),
+            crate::store::AGREEMENT_HISTORY.table.into_iden(),
             Agreements::Table.into_iden(),
         ] {
             manager
@@ -133,19 +116,6 @@ enum Agreements {
     Status,
     StatusReason,
     CreatedAt,
-}
-
-#[derive(DeriveIden)]
-enum AgreementHistory {
-    Table,
-    Id,
-    AgreementId,
-    Status,
-    Reason,
-    ActorId,
-    ActorKind,
-    TraceId,
-    ChangedAt,
 }
 
 #[derive(DeriveIden)]

@@ -142,24 +142,7 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_table(
-                Table::create()
-                    .table(PreauthHistory::Table)
-                    .if_not_exists()
-                    .col(
-                        big_integer(PreauthHistory::Id)
-                            .primary_key()
-                            .auto_increment(),
-                    )
-                    .col(string(PreauthHistory::PreauthId))
-                    .col(string(PreauthHistory::Status))
-                    .col(string(PreauthHistory::Reason))
-                    .col(string(PreauthHistory::ActorId))
-                    .col(string(PreauthHistory::ActorKind))
-                    .col(string(PreauthHistory::TraceId))
-                    .col(timestamp_with_time_zone(PreauthHistory::ChangedAt))
-                    .to_owned(),
-            )
+            .create_table(crate::store::PREAUTH_HISTORY.create())
             .await?;
         manager
             .create_table(
@@ -179,7 +162,7 @@ impl MigrationTrait for Migration {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for table in [
             PreauthFlags::Table.into_iden(),
-            PreauthHistory::Table.into_iden(),
+            crate::store::PREAUTH_HISTORY.table.into_iden(),
             PreauthLines::Table.into_iden(),
             Preauths::Table.into_iden(),
             PackageAddOns::Table.into_iden(),
@@ -273,19 +256,6 @@ enum PreauthLines {
     AddOnsPaise,
     AmountPaise,
     RateSource,
-}
-
-#[derive(DeriveIden)]
-enum PreauthHistory {
-    Table,
-    Id,
-    PreauthId,
-    Status,
-    Reason,
-    ActorId,
-    ActorKind,
-    TraceId,
-    ChangedAt,
 }
 
 #[derive(DeriveIden)]
