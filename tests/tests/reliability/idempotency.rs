@@ -19,6 +19,7 @@ use mesh_tests::{
     connect,
     facility::{date, opd_registrations_in_month},
     gateway::{self, ADMIN_KEY, with_key},
+    portability::backends,
     preauth::{self, CG_FAMILY, DOCTOR, quick_settings, today},
     proxy::Proxy,
     record_figure,
@@ -374,4 +375,309 @@ async fn a_retry_after_a_lost_answer_has_exactly_one_effect_in_every_service() {
         &format!("{retried} answers lost after the service acted (connection dropped)"),
         "nothing, and nothing doubled: one effect each",
     );
+}
+
+/// Sends `request` to `client.method` twice: the second answer is the first.
+macro_rules! twice {
+    ($what:expr, $client:expr, $method:ident, $request:expr) => {{
+        let request = $request;
+        let first = $client
+            .clone()
+            .$method(request.clone())
+            .await
+            .unwrap_or_else(|status| panic!("{}: {status:?}", $what))
+            .into_inner();
+        let again = $client
+            .clone()
+            .$method(request)
+            .await
+            .unwrap_or_else(|status| panic!("{} again: {status:?}", $what))
+            .into_inner();
+        assert_eq!(first, again, "{}: a repeat answers as the first did", $what);
+        first
+    }};
+}
+
+/// How often `status` appears in a history.
+fn entered(history: &[ayushman_proto::common::v1::StatusChange], status: &str) -> usize {
+    history.iter().filter(|h| h.status == status).count()
+}
+
+#[tokio::test]
+async fn every_decision_repeated_with_its_key_has_one_effect() {
+    for backend in backends() {
+        let mut flow = preauth::spawn(backend, quick_settings())
+            .await
+            .with_everything()
+            .await;
+        let person = flow.member(CG_FAMILY).await;
+        let raise = |key: &'static str| pa::RaisePreauthRequest {
+            idempotency_key: key.into(),
+            beneficiary_id: person.clone(),
+            hfr_id: "IN2210000001".into(),
+            treating_hpr_id: DOCTOR.into(),
+            packages: vec![pa::PackageChoice {
+                package_code: "MC011A".into(),
+                add_on_codes: Vec::new(),
+            }],
+            admission_date: Some(today()),
+            ..Default::default()
+        };
+        let preauths = flow.client.clone();
+        let id = twice!("raise", preauths, raise_preauth, raise("once-raise"))
+            .preauth
+            .expect("preauth")
+            .preauth_id;
+        let review = |key: &str, decision: pa::ReviewDecision| pa::ReviewPreauthRequest {
+            idempotency_key: key.into(),
+            preauth_id: id.clone(),
+            decision: decision as i32,
+            reason: "operative notes needed".into(),
+            ..Default::default()
+        };
+        twice!(
+            "query",
+            preauths,
+            review_preauth,
+            review("once-query", pa::ReviewDecision::Query)
+        );
+        twice!(
+            "answer",
+            preauths,
+            respond_to_query,
+            pa::RespondToQueryRequest {
+                idempotency_key: "once-answer".into(),
+                preauth_id: id.clone(),
+                response: "notes attached".into(),
+                actor: None,
+            }
+        );
+        twice!(
+            "approve",
+            preauths,
+            review_preauth,
+            review("once-approve", pa::ReviewDecision::Approve)
+        );
+        let blocked_before = flow.wallet(CG_FAMILY, "PMJAY").await.blocked_paise;
+        twice!(
+            "enhance",
+            preauths,
+            request_enhancement,
+            pa::RequestEnhancementRequest {
+                idempotency_key: "once-enhance".into(),
+                preauth_id: id.clone(),
+                additional_amount_paise: 5_000_00,
+                reason: "two more days in the ICU".into(),
+                ..Default::default()
+            }
+        );
+        assert_eq!(
+            flow.wallet(CG_FAMILY, "PMJAY").await.blocked_paise,
+            blocked_before + 5_000_00,
+            "{backend}: the enhancement blocked once"
+        );
+        let discharged = twice!(
+            "discharge",
+            preauths,
+            discharge,
+            pa::DischargeRequest {
+                idempotency_key: "once-discharge".into(),
+                preauth_id: id.clone(),
+                discharge_date: Some(today()),
+                ..Default::default()
+            }
+        )
+        .preauth
+        .expect("preauth");
+        for status in ["PREAUTH_STATUS_QUERY", "PREAUTH_STATUS_DISCHARGED"] {
+            assert_eq!(
+                entered(&discharged.history, status),
+                1,
+                "{backend}: {status}"
+            );
+        }
+        let steps: Vec<&str> = discharged
+            .history
+            .iter()
+            .filter(|h| h.status == "PREAUTH_STATUS_APPROVED")
+            .map(|h| h.reason.split(' ').take(2).collect::<Vec<_>>().join(" "))
+            .map(|words| {
+                if words.starts_with("approved") {
+                    "approved"
+                } else {
+                    "enhanced"
+                }
+            })
+            .collect();
+        assert_eq!(
+            steps,
+            ["approved", "enhanced"],
+            "{backend}: one approval, one enhancement"
+        );
+
+        let claims = flow.claims.clone();
+        let claim_id = twice!(
+            "submit",
+            claims,
+            submit_claim,
+            c::SubmitClaimRequest {
+                idempotency_key: "once-claim".into(),
+                preauth_id: id.clone(),
+                bill_items: vec![c::BillItem {
+                    description: "PTCA".into(),
+                    package_code: "MC011A".into(),
+                    amount_paise: 80_000_00,
+                }],
+                ..Default::default()
+            }
+        )
+        .claim
+        .expect("claim")
+        .claim_id;
+        twice!(
+            "adjudicate",
+            claims,
+            adjudicate_claim,
+            c::AdjudicateClaimRequest {
+                idempotency_key: "once-adjudicate".into(),
+                claim_id: claim_id.clone(),
+                decision: c::AdjudicationDecision::Approve as i32,
+                ..Default::default()
+            }
+        );
+        let batch = twice!(
+            "batch",
+            claims,
+            create_payment_batch,
+            c::CreatePaymentBatchRequest {
+                idempotency_key: "once-batch".into(),
+                payer_scheme_code: "PMJAY".into(),
+                payer_state_code: "22".into(),
+                approved_up_to: Some(today()),
+                actor: None,
+            }
+        )
+        .batch
+        .expect("batch");
+        assert_eq!(
+            batch.claim_ids,
+            std::slice::from_ref(&claim_id),
+            "{backend}"
+        );
+        twice!(
+            "pay",
+            claims,
+            mark_paid,
+            c::MarkPaidRequest {
+                idempotency_key: "once-pay".into(),
+                payment_batch_id: batch.payment_batch_id.clone(),
+                payment_reference: "UTR-ONCE".into(),
+                paid_at: None,
+                actor: None,
+            }
+        );
+        let paid = flow
+            .claims
+            .get_claim(c::GetClaimRequest {
+                claim_id: claim_id.clone(),
+            })
+            .await
+            .expect("claim")
+            .into_inner()
+            .claim
+            .expect("claim");
+        for status in [
+            "CLAIM_STATUS_SUBMITTED",
+            "CLAIM_STATUS_APPROVED",
+            "CLAIM_STATUS_IN_PAYMENT_BATCH",
+            "CLAIM_STATUS_PAID",
+        ] {
+            assert_eq!(entered(&paid.history, status), 1, "{backend}: {status}");
+        }
+        assert_eq!(
+            flow.wallet(CG_FAMILY, "PMJAY").await.consumed_paise,
+            80_000_00,
+            "{backend}: consumed once"
+        );
+
+        let other = twice!(
+            "raise another",
+            preauths,
+            raise_preauth,
+            raise("once-raise-2")
+        )
+        .preauth
+        .expect("preauth")
+        .preauth_id;
+        let cancelled = twice!(
+            "cancel",
+            preauths,
+            cancel_preauth,
+            pa::CancelPreauthRequest {
+                idempotency_key: "once-cancel".into(),
+                preauth_id: other.clone(),
+                reason: "patient went home".into(),
+                actor: None,
+            }
+        )
+        .preauth
+        .expect("preauth");
+        assert_eq!(entered(&cancelled.history, "PREAUTH_STATUS_CANCELLED"), 1);
+    }
+}
+
+#[tokio::test]
+async fn two_partners_choosing_the_same_key_get_two_effects() {
+    use ayushman_platform::testing;
+    use mesh_tests::{beneficiary, gateway::as_partner};
+    for backend in backends() {
+        let database = testing::database(backend).await;
+        let mut registry = beneficiary::spawn(&database).await;
+        let person = registry
+            .carded_person("RC-KEYS-1", "Keyed Person", 7_101)
+            .await;
+        let block = |preauth_id: &str, amount_paise: i64| b::BlockAmountRequest {
+            idempotency_key: "block-1".into(),
+            beneficiary_id: person.beneficiary_id.clone(),
+            scheme_code: "PMJAY".into(),
+            preauth_id: preauth_id.into(),
+            amount_paise,
+            treatment_date: Some(today()),
+            reason: "preauth raised".into(),
+            actor: None,
+        };
+        let hospital = registry
+            .client
+            .block_amount(as_partner(block("PA-HIS-1", 10_000_00), "PTN-HIS"))
+            .await
+            .expect("the hospital's block")
+            .into_inner();
+        let tpa = registry
+            .client
+            .block_amount(as_partner(block("PA-TPA-1", 20_000_00), "PTN-TPA"))
+            .await
+            .expect("the TPA's block under the same key")
+            .into_inner();
+        assert_eq!(
+            tpa.wallet.expect("wallet").blocked_paise,
+            30_000_00,
+            "{backend}: both blocks took effect"
+        );
+        let replay = registry
+            .client
+            .block_amount(as_partner(block("PA-HIS-1", 10_000_00), "PTN-HIS"))
+            .await
+            .expect("replay")
+            .into_inner();
+        assert_eq!(
+            replay, hospital,
+            "{backend}: the hospital's repeat replays its own"
+        );
+        let conflict = registry
+            .client
+            .block_amount(as_partner(block("PA-HIS-2", 10_000_00), "PTN-HIS"))
+            .await
+            .expect_err("a different request under the hospital's key");
+        assert_eq!(conflict.code(), tonic::Code::AlreadyExists, "{backend}");
+    }
 }

@@ -8,6 +8,7 @@ mod authorisation;
 mod bad_input;
 mod concurrency;
 mod crash;
+mod decisions;
 mod idempotency;
 mod money;
 mod overload;

@@ -74,6 +74,17 @@ pub async fn check_family(
         (wallet.blocked_paise, wallet.consumed_paise),
         "{family_id}: blocked = blocks - consumed - released, and the wallet agrees"
     );
+    let reconciliation = registry
+        .reconcile_wallet(b::ReconcileWalletRequest {
+            wallet_id: wallet.wallet_id.clone(),
+        })
+        .await
+        .expect("reconcile")
+        .into_inner();
+    assert!(
+        reconciliation.consistent,
+        "{family_id}: the registry's own reconciliation agrees: {reconciliation:?}"
+    );
     for case in cases.iter().filter(|p| p.family_id == family_id) {
         let still_held = held.get(case.preauth_id.as_str()).copied().unwrap_or(0);
         let expected = match PreauthStatus::try_from(case.status) {

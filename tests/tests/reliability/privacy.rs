@@ -253,3 +253,117 @@ async fn no_log_line_or_span_carries_an_aadhaar_number_a_key_or_a_secret() {
         &format!("nothing: none of {} secrets appeared", secrets.len()),
     );
 }
+
+#[tokio::test]
+async fn no_stored_value_of_any_service_reveals_an_aadhaar_number() {
+    use mesh_tests::{
+        dump::dump,
+        portability::backends,
+        preauth::{self, quick_settings},
+    };
+    use prost::Message;
+    use sha2::{Digest, Sha256};
+
+    let mut rows_searched = 0;
+    let mut numbers_searched = 0;
+    for backend in backends() {
+        let mut flow = preauth::spawn(backend, quick_settings())
+            .await
+            .with_everything()
+            .await;
+        let numbers: Vec<String> = (0..6).map(|n| aadhaar(41_000 + n)).collect();
+        let rows = numbers
+            .iter()
+            .enumerate()
+            .map(|(n, number)| {
+                let mut row = saran_row(
+                    &format!("RC-STORE-{n}"),
+                    &format!("Stored Person {n}"),
+                    1960 + n as i32,
+                );
+                row.aadhaar = number.clone();
+                row
+            })
+            .collect();
+        flow.people
+            .import("stored-import", rows)
+            .await
+            .expect("import with Aadhaar");
+        let mut requests_with_aadhaar = Vec::new();
+        for (n, number) in numbers.iter().enumerate() {
+            let search = b::SearchBeneficiariesRequest {
+                query: Some(b::search_beneficiaries_request::Query::Aadhaar(
+                    number.clone(),
+                )),
+                ..Default::default()
+            };
+            requests_with_aadhaar.push(search.encode_to_vec());
+            let person = flow
+                .people
+                .client
+                .search_beneficiaries(search)
+                .await
+                .expect("search by Aadhaar")
+                .into_inner()
+                .beneficiaries
+                .remove(0);
+            let card = b::IssueCardRequest {
+                idempotency_key: format!("stored-card-{n}"),
+                beneficiary_id: person.beneficiary_id,
+                aadhaar: number.clone(),
+                kyc_method: b::KycMethod::AadhaarOtp as i32,
+                operator: Some(Actor {
+                    actor_id: "CSC-SARAN-2".into(),
+                    kind: ActorKind::Operator as i32,
+                    display_name: String::new(),
+                }),
+                centre_id: "CSC-10230-2".into(),
+                campaign_id: String::new(),
+            };
+            requests_with_aadhaar.push(card.encode_to_vec());
+            flow.people
+                .client
+                .issue_card(card)
+                .await
+                .expect("card with e-KYC");
+        }
+        let mut needles: Vec<(String, String)> = Vec::new();
+        for number in &numbers {
+            let last4 = &number[8..];
+            needles.push((format!("Aadhaar ..{last4}"), number.clone()));
+            needles.push((
+                format!("Aadhaar ..{last4} as hex"),
+                hex::encode(number.as_bytes()),
+            ));
+        }
+        for (n, request) in requests_with_aadhaar.iter().enumerate() {
+            needles.push((
+                format!("unkeyed SHA-256 of request {n} carrying an Aadhaar number"),
+                hex::encode(Sha256::digest(request)),
+            ));
+        }
+        let mut found = Vec::new();
+        for (service, database) in flow.databases() {
+            let lines = dump(service, database).await;
+            rows_searched += lines.len();
+            for line in &lines {
+                let line = line.to_ascii_lowercase();
+                for (what, needle) in &needles {
+                    if line.contains(needle.as_str()) {
+                        found.push(format!("{backend} {service}: {what} in {line}"));
+                    }
+                }
+            }
+        }
+        numbers_searched += numbers.len();
+        assert!(found.is_empty(), "{}", found.join("\n"));
+    }
+    record_figure(
+        "privacy (stored)",
+        &format!(
+            "{numbers_searched} Aadhaar numbers imported, searched and carded; {rows_searched} stored rows of every service dumped on every backend"
+        ),
+        "a copy of every database",
+        "nothing: no Aadhaar number, nor an unkeyed hash of a request carrying one",
+    );
+}
