@@ -281,6 +281,115 @@ pub async fn reflected_services_as(channel: Channel, api_key: Option<&str>) -> V
     }
 }
 
+/// Every file a server describes over reflection v1 (each listed service's
+/// file and its dependencies), sending `api_key` when given.
+pub async fn reflected_files(
+    channel: Channel,
+    api_key: Option<&str>,
+) -> Vec<prost_types::FileDescriptorProto> {
+    use prost::Message;
+    use tonic_reflection::pb::v1::{
+        ServerReflectionRequest, server_reflection_client::ServerReflectionClient,
+        server_reflection_request::MessageRequest, server_reflection_response::MessageResponse,
+    };
+    let services = reflected_services_as(channel.clone(), api_key).await;
+    let requests: Vec<ServerReflectionRequest> = services
+        .iter()
+        .map(|service| ServerReflectionRequest {
+            host: String::new(),
+            message_request: Some(MessageRequest::FileContainingSymbol(service.clone())),
+        })
+        .collect();
+    let mut call = tonic::Request::new(tokio_stream::iter(requests));
+    if let Some(key) = api_key {
+        call.metadata_mut().insert(
+            "authorization",
+            format!("Bearer {key}").parse().expect("ascii key"),
+        );
+    }
+    let mut responses = ServerReflectionClient::new(channel)
+        .server_reflection_info(call)
+        .await
+        .expect("reflection answers")
+        .into_inner();
+    let mut files: Vec<prost_types::FileDescriptorProto> = Vec::new();
+    while let Some(response) = responses.message().await.expect("reflection stream") {
+        if let Some(MessageResponse::FileDescriptorResponse(found)) = response.message_response {
+            for bytes in found.file_descriptor_proto {
+                let file = prost_types::FileDescriptorProto::decode(bytes.as_slice())
+                    .expect("file descriptor");
+                if !files.iter().any(|f| f.name == file.name) {
+                    files.push(file);
+                }
+            }
+        }
+    }
+    files
+}
+
+/// The leading comment of every service, method, message, field and enum
+/// the files describe, by fully qualified name (`pkg.Service.Method`).
+pub fn leading_comments(
+    files: &[prost_types::FileDescriptorProto],
+) -> std::collections::BTreeMap<String, String> {
+    use prost_types::DescriptorProto;
+    fn messages(
+        out: &mut Vec<(Vec<i32>, String)>,
+        prefix: &str,
+        path: Vec<i32>,
+        message: &DescriptorProto,
+    ) {
+        let name = format!("{prefix}.{}", message.name());
+        for (i, field) in message.field.iter().enumerate() {
+            let mut at = path.clone();
+            at.extend([2, i as i32]);
+            out.push((at, format!("{name}.{}", field.name())));
+        }
+        for (i, nested) in message.nested_type.iter().enumerate() {
+            let mut at = path.clone();
+            at.extend([3, i as i32]);
+            messages(out, &name, at, nested);
+        }
+        out.push((path, name));
+    }
+    let mut comments = std::collections::BTreeMap::new();
+    for file in files {
+        let package = file.package();
+        let mut elements: Vec<(Vec<i32>, String)> = Vec::new();
+        for (s, service) in file.service.iter().enumerate() {
+            let name = format!("{package}.{}", service.name());
+            for (m, method) in service.method.iter().enumerate() {
+                elements.push((
+                    vec![6, s as i32, 2, m as i32],
+                    format!("{name}.{}", method.name()),
+                ));
+            }
+            elements.push((vec![6, s as i32], name));
+        }
+        for (i, message) in file.message_type.iter().enumerate() {
+            messages(&mut elements, package, vec![4, i as i32], message);
+        }
+        for (i, enumeration) in file.enum_type.iter().enumerate() {
+            elements.push((
+                vec![5, i as i32],
+                format!("{package}.{}", enumeration.name()),
+            ));
+        }
+        let located: std::collections::HashMap<&[i32], &str> = file
+            .source_code_info
+            .iter()
+            .flat_map(|info| &info.location)
+            .filter_map(|l| Some((l.path.as_slice(), l.leading_comments.as_deref()?)))
+            .collect();
+        for (path, name) in elements {
+            if let Some(comment) = located.get(path.as_slice()) {
+                comments.insert(name, (*comment).to_owned());
+            }
+        }
+    }
+    comments
+}
+
 /// Fetches `http://<addr><path>` with a bare HTTP/1.0 request; returns the body.
 pub async fn http_get(addr: SocketAddr, path: &str) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};

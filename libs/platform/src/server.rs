@@ -149,6 +149,13 @@ pub type EdgeLayer = tower::util::BoxCloneSyncServiceLayer<
     Infallible,
 >;
 
+/// Reflection as a service of its own (see [`Reflection::service`]).
+pub type ReflectionService = tower::util::BoxCloneSyncService<
+    http::Request<tonic::body::Body>,
+    http::Response<tonic::body::Body>,
+    Infallible,
+>;
+
 /// What reflection describes: descriptor sets and the services it lists.
 pub struct Reflection {
     /// Every file the listed services need, dependencies included.
@@ -185,6 +192,15 @@ impl Reflection {
             .map(String::from),
         );
         Ok(Self { files, services })
+    }
+
+    /// Reflection v1 and v1alpha of these descriptors as one service, for a
+    /// server that chooses per caller what to describe (the gateway).
+    pub fn service(&self) -> Result<ReflectionService, ServeError> {
+        let routes = Routes::new(self.builder().build_v1()?)
+            .add_service(self.builder().build_v1alpha()?)
+            .prepare();
+        Ok(tower::util::BoxCloneSyncService::new(routes))
     }
 
     fn builder(&self) -> tonic_reflection::server::Builder<'static> {

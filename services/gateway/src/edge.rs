@@ -11,9 +11,10 @@
 //! 5. every `x-ayushman-*` header the caller sent is dropped, the gateway's
 //!    signed identity is stamped in their place, and the key is removed so it
 //!    never travels further;
-//! 6. the call goes on (to the admin service, reflection, or an upstream
-//!    service through the proxy), and when its response ends an audit row
-//!    records partner, method, status, latency and trace id.
+//! 6. the call goes on (to the admin service, an upstream service through the
+//!    proxy, or reflection of just what this partner may call), and when its
+//!    response ends an audit row records partner, method, status, latency and
+//!    trace id.
 //!
 //! HTTP/JSON calls (`POST /v1/{package.Service}/{Method}`) take the same path;
 //! only the last step differs: the JSON body is translated to protobuf and back.
@@ -38,6 +39,7 @@ use crate::{
     json::JsonTranscoder,
     partners::{self, KeyRefusal, Principal},
     rate_limit::RateLimits,
+    reflection::PartnerReflections,
     scopes::{self, Route},
 };
 
@@ -48,6 +50,7 @@ pub struct Edge {
     pub limits: RateLimits,
     pub audit: AuditLog,
     pub json: JsonTranscoder,
+    pub reflections: PartnerReflections,
 }
 
 /// See the module documentation.
@@ -146,9 +149,7 @@ impl Edge {
         if route == Route::Health && transport == Transport::Grpc {
             return pass(inner.oneshot(request).await);
         }
-        let trace_id = current_trace_id()
-            .or_else(|| caller_trace_id(request.headers()))
-            .unwrap_or_default();
+        let trace_id = trace_of(&mut request);
         let mut entry = AuditEntry::begin(&method, transport, trace_id);
         let principal = match self.admit(request.headers(), route, &method).await {
             Ok(principal) => principal,
@@ -169,6 +170,16 @@ impl Edge {
         headers.remove(API_KEY_HEADER);
         self.identity.stamp(headers, &principal.identity());
         match transport {
+            Transport::Grpc if route == Route::Reflection => {
+                let response = match self.reflections.of(&principal) {
+                    Ok(reflection) => pass(reflection.oneshot(request).await),
+                    Err(error) => {
+                        Status::from(ayushman_platform::ApiError::internal(error)).into_http()
+                    }
+                };
+                let audit = self.audit.clone();
+                grpc_outcome::on_end(response, move |code| audit.record(entry, code)).map(Body::new)
+            }
             Transport::Grpc => {
                 let response = pass(inner.oneshot(request).await);
                 let audit = self.audit.clone();
@@ -283,8 +294,29 @@ fn presented_key(headers: &http::HeaderMap) -> Option<&str> {
         .filter(|key| !key.is_empty())
 }
 
-/// The trace id of the caller's W3C `traceparent` (`00-<trace id>-<span id>-<flags>`),
-/// for the audit row when this process exports no traces of its own.
+/// The trace a partner's call belongs to: the caller's own when it sent a
+/// W3C `traceparent`, else this process's span's, else a new one. A call that
+/// came without a `traceparent` is given one, so the services it reaches join
+/// the same trace and its audit row always names it.
+fn trace_of(request: &mut Request<Body>) -> String {
+    if let Some(trace_id) = caller_trace_id(request.headers()) {
+        return trace_id;
+    }
+    let trace_id = current_trace_id().unwrap_or_else(|| random_hex(16));
+    let traceparent = format!("00-{trace_id}-{}-01", random_hex(8));
+    if let Ok(value) = http::HeaderValue::from_str(&traceparent) {
+        request.headers_mut().insert("traceparent", value);
+    }
+    trace_id
+}
+
+/// `bytes` random bytes as lowercase hex.
+fn random_hex(bytes: usize) -> String {
+    let random = uuid::Uuid::new_v4();
+    hex::encode(&random.as_bytes()[..bytes])
+}
+
+/// The trace id of the caller's W3C `traceparent` (`00-<trace id>-<span id>-<flags>`).
 fn caller_trace_id(headers: &http::HeaderMap) -> Option<String> {
     let value = headers.get("traceparent")?.to_str().ok()?;
     let trace_id = value.split('-').nth(1)?;

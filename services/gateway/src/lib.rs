@@ -13,6 +13,7 @@ pub mod json;
 pub mod partners;
 pub mod proxy;
 pub mod rate_limit;
+pub mod reflection;
 pub mod scopes;
 pub mod store;
 
@@ -118,6 +119,7 @@ pub fn app(
         audit: state.audit.clone(),
         json: json::JsonTranscoder::new(limit)
             .map_err(|error| BuildError::Descriptors(error.to_string()))?,
+        reflections: reflection::PartnerReflections::default(),
     };
     let admin = GatewayAdminServiceServer::new(api::GatewayAdminApi { state })
         .max_decoding_message_size(limit)
@@ -135,25 +137,14 @@ pub fn app(
         .accepting_http1())
 }
 
-/// Reflection of exactly what partners may call: the five mesh services with
-/// only their partner-visible methods, and the admin service.
+/// Reflection of everything partners can be given: the five mesh services
+/// with their partner-visible methods, and the admin service. Each partner is
+/// shown its own part of it (see [`reflection`]).
 pub fn partner_reflection() -> Result<Reflection, prost::DecodeError> {
-    let mut reflection = Reflection::of_mesh(
-        scopes::UPSTREAMS
-            .iter()
-            .chain([&SERVICE])
-            .map(|s| s.grpc_service().to_owned()),
-    )?;
-    for file in &mut reflection.files.file {
-        let package = file.package().to_owned();
-        for service in &mut file.service {
-            let name = format!("{package}.{}", service.name());
-            if let Some(upstream) = scopes::UPSTREAMS.iter().find(|s| s.grpc_service() == name) {
-                service
-                    .method
-                    .retain(|m| scopes::scope_of(*upstream, m.name()).is_some());
-            }
-        }
-    }
-    Ok(reflection)
+    let every_scope = scopes::SCOPES
+        .iter()
+        .map(|(scope, _)| (*scope).to_owned())
+        .chain([scopes::ADMIN_SCOPE.to_owned()])
+        .collect();
+    reflection::visible_with(&every_scope)
 }

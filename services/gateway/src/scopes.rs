@@ -48,7 +48,7 @@ pub const SCOPES: [(&str, &str); 14] = [
 pub const ADMIN_SCOPE: &str = "gateway.admin";
 
 /// Partner-visible methods of the mesh's services: (service, method, scope).
-const METHODS: &[(MeshService, &str, &str)] = {
+pub const METHODS: &[(MeshService, &str, &str)] = {
     use MeshService::{BeneficiaryRegistry as B, Claims as C, FacilityRegistry as F};
     use MeshService::{Portability as P, Preauth as A};
     &[

@@ -14,9 +14,10 @@ use ayushman_proto::{
 };
 use mesh_tests::{
     gateway::{self, ADMIN_KEY, Gateway, TestPartner, with_key},
-    grpcurl,
+    grpcurl, leading_comments,
     portability::backends,
     preauth::{self, BR_FAMILY, CG_FAMILY, DOCTOR, Flow, RJ_FAMILY, quick_settings, today},
+    reflected_files,
 };
 use tonic::{Code, transport::Channel};
 use tonic_types::StatusExt;
@@ -543,15 +544,11 @@ async fn grpcurl_through_the_gateway_lists_and_describes_only_what_partners_may_
             .collect::<Vec<_>>(),
         [
             "ayushman.beneficiary.v1.BeneficiaryRegistryService",
-            "ayushman.claims.v1.ClaimsService",
-            "ayushman.facility.v1.FacilityRegistryService",
-            "ayushman.gateway.v1.GatewayAdminService",
-            "ayushman.portability.v1.PortabilityService",
-            "ayushman.preauth.v1.PreauthService",
             "grpc.health.v1.Health",
             "grpc.reflection.v1.ServerReflection",
             "grpc.reflection.v1alpha.ServerReflection",
-        ]
+        ],
+        "a portal that may only read beneficiaries sees only that service"
     );
     let described = run(&[
         "-H",
@@ -587,5 +584,70 @@ async fn grpcurl_through_the_gateway_lists_and_describes_only_what_partners_may_
         String::from_utf8_lossy(&without_key.stderr).contains("Unauthenticated"),
         "{}",
         String::from_utf8_lossy(&without_key.stderr)
+    );
+}
+
+#[tokio::test]
+async fn every_comment_a_partner_sees_through_the_gateway_is_the_one_its_service_serves() {
+    let (flow, gateway) = mesh("sqlite").await;
+    let hospital = gateway
+        .partner(
+            "Comment check hospital",
+            "",
+            &[
+                "preauth.read",
+                "preauth.write",
+                "claims.write",
+                "beneficiary.read",
+            ],
+        )
+        .await;
+    let mut direct = std::collections::BTreeMap::new();
+    for url in [
+        flow.people.server.url(),
+        flow.facilities.server.url(),
+        flow.servers[0].url(),
+        flow.servers[1].url(),
+        flow.servers[2].url(),
+    ] {
+        direct.extend(leading_comments(
+            &reflected_files(mesh_tests::connect(&url).await, None).await,
+        ));
+    }
+    // The admin service is the gateway's own: its comments are the contract's.
+    let contracts = <prost_types::FileDescriptorSet as prost::Message>::decode(
+        ayushman_proto::FILE_DESCRIPTOR_SET,
+    )
+    .expect("contracts");
+    direct.extend(
+        leading_comments(&contracts.file)
+            .into_iter()
+            .filter(|(name, _)| name.starts_with("ayushman.gateway.")),
+    );
+    for (key, expected, at_least) in [
+        (hospital.key.as_str(), "PreauthService.RaisePreauth", 100),
+        (gateway::ADMIN_KEY, "GatewayAdminService.IssueApiKey", 20),
+    ] {
+        let seen = leading_comments(&reflected_files(gateway.channel().await, Some(key)).await);
+        assert!(
+            seen.keys().any(|name| name.ends_with(expected)),
+            "the partner sees {expected}"
+        );
+        let mut compared = 0;
+        for (element, comment) in &seen {
+            if let Some(own) = direct.get(element) {
+                assert_eq!(comment, own, "the comment of {element} through the gateway");
+                compared += 1;
+            }
+        }
+        assert!(compared >= at_least, "only {compared} elements compared");
+    }
+    let hospital_view =
+        leading_comments(&reflected_files(gateway.channel().await, Some(&hospital.key)).await);
+    assert!(
+        !hospital_view
+            .keys()
+            .any(|name| name.contains("GatewayAdminService") || name.ends_with(".BlockAmount")),
+        "a hospital sees neither the admin service nor internal methods"
     );
 }

@@ -10,6 +10,7 @@ mod up;
 use std::{path::PathBuf, process::ExitCode};
 
 use anyhow::Context;
+use ayushman_platform::MeshService;
 use ayushman_proto::{
     beneficiary::v1::{
         CoverageLevel, beneficiary_registry_service_client::BeneficiaryRegistryServiceClient,
@@ -201,24 +202,29 @@ impl From<Level> for CoverageLevel {
     }
 }
 
-/// Where the services are.
+/// Where the services are: on localhost at their default ports shifted by
+/// `--port-offset` (as `ayushctl up --port-offset` starts them), unless a
+/// service's URL is given.
 #[derive(clap::Args)]
 struct Endpoints {
-    /// The beneficiary registry.
-    #[arg(long, default_value = "http://127.0.0.1:50051")]
-    beneficiary_url: String,
-    /// The facility registry.
-    #[arg(long, default_value = "http://127.0.0.1:50052")]
-    facility_url: String,
-    /// The portability service.
-    #[arg(long, default_value = "http://127.0.0.1:50055")]
-    portability_url: String,
-    /// The preauth service.
-    #[arg(long, default_value = "http://127.0.0.1:50053")]
-    preauth_url: String,
-    /// The claims service.
-    #[arg(long, default_value = "http://127.0.0.1:50054")]
-    claims_url: String,
+    /// Added to every default port (e.g. 100 reaches the beneficiary registry on 50151).
+    #[arg(long, default_value_t = 0)]
+    port_offset: u16,
+    /// The beneficiary registry [default: http://127.0.0.1:50051].
+    #[arg(long)]
+    beneficiary_url: Option<String>,
+    /// The facility registry [default: http://127.0.0.1:50052].
+    #[arg(long)]
+    facility_url: Option<String>,
+    /// The portability service [default: http://127.0.0.1:50055].
+    #[arg(long)]
+    portability_url: Option<String>,
+    /// The preauth service [default: http://127.0.0.1:50053].
+    #[arg(long)]
+    preauth_url: Option<String>,
+    /// The claims service [default: http://127.0.0.1:50054].
+    #[arg(long)]
+    claims_url: Option<String>,
 }
 
 /// A client stream that may run for as long as a district's list takes: its
@@ -237,21 +243,56 @@ async fn connect(url: &str, what: &str) -> anyhow::Result<Channel> {
 }
 
 impl Endpoints {
+    /// Each service at the URL `url` gives.
+    fn at(url: impl Fn(MeshService) -> String) -> Self {
+        Self {
+            port_offset: 0,
+            beneficiary_url: Some(url(MeshService::BeneficiaryRegistry)),
+            facility_url: Some(url(MeshService::FacilityRegistry)),
+            portability_url: Some(url(MeshService::Portability)),
+            preauth_url: Some(url(MeshService::Preauth)),
+            claims_url: Some(url(MeshService::Claims)),
+        }
+    }
+
+    /// Where `service` is.
+    fn url(&self, service: MeshService) -> String {
+        let given = match service {
+            MeshService::BeneficiaryRegistry => &self.beneficiary_url,
+            MeshService::FacilityRegistry => &self.facility_url,
+            MeshService::Portability => &self.portability_url,
+            MeshService::Preauth => &self.preauth_url,
+            MeshService::Claims => &self.claims_url,
+            MeshService::Gateway => &None,
+        };
+        given.clone().unwrap_or_else(|| {
+            format!(
+                "http://127.0.0.1:{}",
+                service.default_port().saturating_add(self.port_offset)
+            )
+        })
+    }
+
     async fn beneficiary(&self) -> anyhow::Result<BeneficiaryRegistryServiceClient<Channel>> {
-        let channel = connect(&self.beneficiary_url, "beneficiary registry").await?;
+        let url = self.url(MeshService::BeneficiaryRegistry);
+        let channel = connect(&url, "beneficiary registry").await?;
         Ok(BeneficiaryRegistryServiceClient::new(channel)
             .max_decoding_message_size(64 * 1024 * 1024))
     }
 
     async fn facility(&self) -> anyhow::Result<FacilityRegistryServiceClient<Channel>> {
         Ok(FacilityRegistryServiceClient::new(
-            connect(&self.facility_url, "facility registry").await?,
+            connect(
+                &self.url(MeshService::FacilityRegistry),
+                "facility registry",
+            )
+            .await?,
         ))
     }
 
     async fn portability(&self) -> anyhow::Result<PortabilityServiceClient<Channel>> {
         Ok(PortabilityServiceClient::new(
-            connect(&self.portability_url, "portability service").await?,
+            connect(&self.url(MeshService::Portability), "portability service").await?,
         ))
     }
 
@@ -262,14 +303,14 @@ impl Endpoints {
     > {
         Ok(
             ayushman_proto::claims::v1::claims_service_client::ClaimsServiceClient::new(
-                connect(&self.claims_url, "claims service").await?,
+                connect(&self.url(MeshService::Claims), "claims service").await?,
             ),
         )
     }
 
     async fn preauth(&self) -> anyhow::Result<PreauthServiceClient<Channel>> {
         Ok(PreauthServiceClient::new(
-            connect(&self.preauth_url, "preauth service").await?,
+            connect(&self.url(MeshService::Preauth), "preauth service").await?,
         ))
     }
 

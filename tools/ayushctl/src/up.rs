@@ -115,13 +115,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
 async fn seed_demo_data(offset: u16) -> anyhow::Result<()> {
     println!("\nloading demo data...");
     let url = |service| format!("http://127.0.0.1:{}", port(service, offset));
-    let endpoints = crate::Endpoints {
-        beneficiary_url: url(MeshService::BeneficiaryRegistry),
-        facility_url: url(MeshService::FacilityRegistry),
-        portability_url: url(MeshService::Portability),
-        preauth_url: url(MeshService::Preauth),
-        claims_url: url(MeshService::Claims),
-    };
+    let endpoints = crate::Endpoints::at(url);
     endpoints
         .seed(crate::seed::beneficiaries::Scale::Small)
         .await

@@ -430,13 +430,7 @@ async fn raise_preauths(
             .unwrap_or_default()
     };
     progress("    loading the demo dataset");
-    let endpoints = crate::Endpoints {
-        beneficiary_url: endpoint(MeshService::BeneficiaryRegistry),
-        facility_url: endpoint(MeshService::FacilityRegistry),
-        portability_url: endpoint(MeshService::Portability),
-        preauth_url: endpoint(MeshService::Preauth),
-        claims_url: endpoint(MeshService::Claims),
-    };
+    let endpoints = crate::Endpoints::at(endpoint);
     endpoints
         .seed_for_preauths()
         .await
@@ -444,7 +438,7 @@ async fn raise_preauths(
     // Saran's district hospital and its treating doctor.
     let hfr_id = "IN1030000001".to_owned();
     let hpr_id = FacilityRegistryServiceClient::new(
-        Channel::from_shared(endpoints.facility_url.clone())?
+        Channel::from_shared(endpoints.url(MeshService::FacilityRegistry))?
             .connect()
             .await?,
     )
@@ -459,7 +453,11 @@ async fn raise_preauths(
     .map(|p| p.hpr_id.clone())
     .context("the Saran district hospital has no doctor")?;
     let call = RaiseCall {
-        clients: Clients::connect(&endpoints.preauth_url, PreauthServiceClient::new).await?,
+        clients: Clients::connect(
+            &endpoints.url(MeshService::Preauth),
+            PreauthServiceClient::new,
+        )
+        .await?,
         cards: Arc::new(crate::seed::beneficiaries::saran_family_cards()),
         hfr_id,
         hpr_id,
