@@ -90,6 +90,21 @@ impl Caller {
         }
     }
 
+    /// PERMISSION_DENIED unless the caller may decide `what`, a case paid by
+    /// `home_state_code`: a portability case is decided by the patient's home
+    /// state alone (DESIGN §4); the treating state sees it read-only.
+    pub fn ensure_decides(&self, home_state_code: &str, what: &str) -> Result<(), ApiError> {
+        match (self, self.state_scope()) {
+            (Self::Partner(partner), Some(own)) if own != home_state_code => {
+                Err(ApiError::PermissionDenied(format!(
+                    "partner {} acts for state {own}; only the patient's home state {home_state_code} decides {what}",
+                    partner.partner_id
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// The state filter of a list or report: a state-scoped partner gets its own
     /// state when it asked for none, and PERMISSION_DENIED when it asked for
     /// another. `field` names the request field, e.g. `state_code`.

@@ -12,6 +12,9 @@ pub struct KycRequest {
     pub listed_name: String,
     /// How identity is verified.
     pub method: ayushman_proto::beneficiary::v1::KycMethod,
+    /// The year of birth the person states, when it matters (age-based
+    /// enrolment); 0 otherwise.
+    pub stated_year_of_birth: i32,
 }
 
 /// The provider's answer.
@@ -22,6 +25,8 @@ pub struct KycOutcome {
     /// Why verification failed, in words the operator can act on.
     pub failure_reason: String,
     pub reference: String,
+    /// Year of birth on the Aadhaar record; 0 when the provider gave none.
+    pub year_of_birth: i32,
 }
 
 /// A source of e-KYC answers.
@@ -32,7 +37,8 @@ pub trait KycProvider: Send + Sync {
 }
 
 /// The default provider, offline and deterministic: any Aadhaar with a valid
-/// check digit passes with the listed name, except these documented inputs,
+/// check digit passes with the listed name (and confirms the year of birth
+/// stated), except these documented inputs,
 /// chosen by the 2nd to 4th digits of the number:
 ///
 /// | digits 2-4 | outcome |
@@ -55,6 +61,7 @@ impl KycProvider for OfflineKycProvider {
             name_on_record: name_on_record.to_owned(),
             failure_reason: reason.to_owned(),
             reference: reference.clone(),
+            year_of_birth: 0,
         };
         Ok(match marker {
             "999" => fail(
@@ -73,6 +80,7 @@ impl KycProvider for OfflineKycProvider {
                 name_on_record: request.listed_name.clone(),
                 failure_reason: String::new(),
                 reference,
+                year_of_birth: request.stated_year_of_birth,
             },
         })
     }

@@ -32,8 +32,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     /// Keys mutating requests to their first reply.
     pub idempotency: Idempotency,
-    /// The schemes and their covers.
-    pub catalogue: Arc<schemes::Catalogue>,
+    /// The schemes and their covers, as data.
+    pub schemes: schemes::SchemeBook,
     /// Where e-KYC is done.
     pub kyc: Arc<dyn kyc::KycProvider>,
     /// Key of the Aadhaar digests.
@@ -61,7 +61,9 @@ pub async fn build(settings: Settings<config::RegistrySettings>) -> Result<Route
     Ok(router(AppState {
         db,
         idempotency: settings.database.idempotency(),
-        catalogue: Arc::new(schemes::Catalogue::new(&settings.service.covers)),
+        schemes: schemes::SchemeBook::new(std::time::Duration::from_secs(
+            settings.service.scheme_refresh_seconds,
+        )),
         kyc: Arc::new(kyc::OfflineKycProvider),
         aadhaar_hmac_key: Arc::new(settings.service.aadhaar_hmac_key.clone()),
         max_message_bytes: settings.server.max_message_bytes,

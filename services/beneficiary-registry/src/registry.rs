@@ -1,7 +1,7 @@
 //! Who is eligible and who holds a card: import, search, carding and ABHA
 //! links as plain functions over validated values and a connection.
 
-use ayushman_domain::{AadhaarDigest, AbhaAddress, AbhaNumber};
+use ayushman_domain::{Aadhaar, AadhaarDigest, AbhaAddress, AbhaNumber};
 use ayushman_platform::{ApiError, convert::today_in_india, db, ids};
 use ayushman_proto::beneficiary::v1::CardStatus;
 use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseConnection, IntoActiveModel};
@@ -9,7 +9,7 @@ use tokio::{sync::mpsc, task::JoinHandle};
 use tracing::Instrument;
 
 use crate::{
-    kyc::{KycOutcome, KycProvider, KycRequest},
+    kyc::KycOutcome,
     store::{
         entities::{beneficiary, card_issuance, family},
         queries,
@@ -135,18 +135,15 @@ pub struct Carding<'a> {
     pub campaign_id: &'a str,
 }
 
-/// The beneficiary after carding, and the e-KYC answer.
-pub type Carded = (beneficiary::Model, KycOutcome);
-
-/// Issues a card after e-KYC, or returns the card already issued (a re-print).
-pub async fn issue_card(
+/// What can refuse a card without asking e-KYC: a suspended card, another
+/// Aadhaar on the list, this Aadhaar on someone else, an unknown campaign.
+/// Returns the person.
+pub async fn check_card(
     db: &impl ConnectionTrait,
-    kyc: &dyn KycProvider,
     beneficiary_id: &str,
-    request: KycRequest,
-    digest: AadhaarDigest,
+    digest: &AadhaarDigest,
     carding: &Carding<'_>,
-) -> Result<Carded, ApiError> {
+) -> Result<beneficiary::Model, ApiError> {
     let person = get(db, beneficiary_id).await?;
     if person.card_status == CardStatus::Suspended.as_str_name() {
         return Err(ApiError::FailedPrecondition(format!(
@@ -160,16 +157,7 @@ pub async fn issue_card(
             "this Aadhaar is not the one on the eligibility list for this person".into(),
         ));
     }
-    if let Some(other) =
-        queries::find_beneficiary_by(db, beneficiary::Column::AadhaarDigest, digest.as_str())
-            .await?
-        && other.beneficiary_id != person.beneficiary_id
-    {
-        return Err(ApiError::AlreadyExists(format!(
-            "this Aadhaar is already registered to beneficiary {}",
-            other.beneficiary_id
-        )));
-    }
+    ensure_aadhaar_free(db, digest, &person.beneficiary_id).await?;
     if !carding.campaign_id.is_empty()
         && queries::find_campaign(db, carding.campaign_id)
             .await?
@@ -180,47 +168,114 @@ pub async fn issue_card(
             format!("no campaign with id {}", carding.campaign_id),
         ));
     }
-    let request = KycRequest {
-        listed_name: person.name.clone(),
-        ..request
-    };
-    let outcome = kyc
-        .verify(&request)
-        .await
-        .map_err(|e| ApiError::Unavailable(format!("e-KYC provider unavailable: {e}")))?;
-    if !outcome.verified {
-        return Err(ApiError::FailedPrecondition(format!(
-            "e-KYC failed: {}",
-            outcome.failure_reason
-        )));
+    Ok(person)
+}
+
+/// ALREADY_EXISTS when the Aadhaar is registered to anyone but `owner`.
+async fn ensure_aadhaar_free(
+    db: &impl ConnectionTrait,
+    digest: &AadhaarDigest,
+    owner: &str,
+) -> Result<(), ApiError> {
+    match queries::find_beneficiary_by(db, beneficiary::Column::AadhaarDigest, digest.as_str())
+        .await?
+    {
+        Some(other) if other.beneficiary_id != owner => Err(ApiError::AlreadyExists(format!(
+            "this Aadhaar is already registered to beneficiary {}",
+            other.beneficiary_id
+        ))),
+        _ => Ok(()),
     }
-    if person.card_status == CardStatus::Issued.as_str_name() {
-        return Ok((person, outcome));
-    }
-    let card_number = ids::new_id(&format!("C{}", person.state_code));
-    let now = db::now();
-    let issuance = card_issuance::Model {
-        card_number: card_number.clone(),
+}
+
+/// The card record of `person`, carded now.
+fn issuance(
+    person: &beneficiary::Model,
+    card_number: &str,
+    reference: &str,
+    carding: &Carding<'_>,
+) -> card_issuance::Model {
+    card_issuance::Model {
+        card_number: card_number.to_owned(),
         beneficiary_id: person.beneficiary_id.clone(),
         operator_id: carding.operator_id.to_owned(),
         centre_id: carding.centre_id.to_owned(),
         campaign_id: carding.campaign_id.to_owned(),
-        kyc_reference: outcome.reference.clone(),
+        kyc_reference: reference.to_owned(),
         state_code: person.state_code.clone(),
         district_code: person.district_code.clone(),
         block_code: person.block_code.clone(),
         issued_on: today_in_india(),
-        issued_at: now,
-    };
+        issued_at: db::now(),
+    }
+}
+
+/// Issues the card of a person e-KYC verified (the checks of [`check_card`]
+/// run again inside the transaction), or returns the card already issued (a
+/// re-print).
+pub async fn record_card(
+    db: &impl ConnectionTrait,
+    beneficiary_id: &str,
+    aadhaar: &Aadhaar,
+    digest: &AadhaarDigest,
+    verified: &KycOutcome,
+    carding: &Carding<'_>,
+) -> Result<beneficiary::Model, ApiError> {
+    let person = check_card(db, beneficiary_id, digest, carding).await?;
+    if person.card_status == CardStatus::Issued.as_str_name() {
+        return Ok(person);
+    }
+    let card_number = ids::new_id(&format!("C{}", person.state_code));
+    let issued = issuance(&person, &card_number, &verified.reference, carding);
     let mut row = person.into_active_model();
     row.aadhaar_digest = Set(Some(digest.as_str().to_owned()));
-    row.aadhaar_last4 = Set(request.aadhaar.last4());
+    row.aadhaar_last4 = Set(aadhaar.last4());
     row.card_number = Set(Some(card_number));
     row.card_status = Set(CardStatus::Issued.as_str_name().to_owned());
-    row.card_issued_at = Set(Some(now));
+    row.card_issued_at = Set(Some(issued.issued_at));
     let person = queries::save_beneficiary(db, row).await?;
-    queries::insert_card_issuance(db, issuance).await?;
-    Ok((person, outcome))
+    queries::insert_card_issuance(db, issued).await?;
+    Ok(person)
+}
+
+/// Enrols and cards a citizen on no list (Ayushman Vay Vandana), whom e-KYC
+/// verified: a family of their own, the senior scheme, a card.
+pub async fn enrol_senior(
+    db: &impl ConnectionTrait,
+    person: beneficiary::Model,
+    aadhaar: &Aadhaar,
+    digest: &AadhaarDigest,
+    verified: &KycOutcome,
+    carding: &Carding<'_>,
+) -> Result<beneficiary::Model, ApiError> {
+    ensure_aadhaar_free(db, digest, "").await?;
+    let card_number = ids::new_id(&format!("C{}", person.state_code));
+    let issued = issuance(&person, &card_number, &verified.reference, carding);
+    let family = family::Model {
+        family_id: person.family_id.clone(),
+        source_list: person.source_list.clone(),
+        state_code: person.state_code.clone(),
+        district_code: person.district_code.clone(),
+        block_code: person.block_code.clone(),
+        village_code: person.village_code.clone(),
+        created_at: issued.issued_at,
+    };
+    let person = beneficiary::Model {
+        aadhaar_digest: Some(digest.as_str().to_owned()),
+        aadhaar_last4: aadhaar.last4(),
+        card_number: Some(card_number),
+        card_status: CardStatus::Issued.as_str_name().to_owned(),
+        card_issued_at: Some(issued.issued_at),
+        ..person
+    };
+    queries::insert_new_families(db, vec![family]).await?;
+    if queries::insert_new_beneficiaries(db, vec![person.clone()]).await? == 0 {
+        return Err(ApiError::AlreadyExists(
+            "this person is registered already".into(),
+        ));
+    }
+    queries::insert_card_issuance(db, issued).await?;
+    Ok(person)
 }
 
 /// Links an ABHA to a beneficiary; one ABHA per beneficiary and per person.

@@ -1,44 +1,66 @@
 //! Family wallets (DESIGN §4, Wallet): block on preauth, consume on claim
-//! approval, release on cancel, reject or remainder. The balance never goes
-//! negative under any concurrency — the availability check and the change are
-//! one UPDATE — and every movement is an append-only ledger row.
+//! approval, release on cancel, reject or remainder; every movement an
+//! append-only ledger row.
+//!
+//! A preauth may draw on several of a person's schemes in their draw order
+//! (PM-JAY's floater, then the senior top-up, then a state's top-up), so it
+//! holds cover on one wallet per scheme; consumption takes from the holds in
+//! draw order, releases from the last drawn first.
+//!
+//! No interleaving moves more than is there: a block is one guarded UPDATE
+//! (`cover - blocked - consumed >= amount`); releases and consumptions lock
+//! the wallets (in id order, the one order every move takes), then the holds,
+//! and take each amount out with a guarded UPDATE (`held >= amount`,
+//! `blocked >= amount`).
 
 use ayushman_domain::Money;
 use ayushman_platform::{ApiError, convert::today_in_india, db, ids, lifecycle::Actor};
-use ayushman_proto::beneficiary::v1::CoverKind;
 use ayushman_proto::beneficiary::v1::{
-    CardStatus, IneligibilityReason, LedgerEntryKind, WalletKind,
+    CardStatus, CoverKind, IneligibilityReason, LedgerEntryKind, WalletKind,
 };
 use chrono::NaiveDate;
 use sea_orm::ConnectionTrait;
 
 use crate::{
-    schemes::{Catalogue, Scheme},
+    schemes::{Catalogue, Member, Scheme},
     store::{
-        entities::{beneficiary, ledger_entry, preauth_block, wallet},
+        entities::{beneficiary, hold, ledger_entry, wallet},
         queries,
     },
 };
 
-/// The wallet id of a family's cover under a scheme for the policy year
-/// starting `year_start`: deterministic, so reads need not create rows.
-pub fn wallet_id(family_id: &str, scheme: &str, year_start: NaiveDate) -> String {
-    format!("WAL-{family_id}-{scheme}-{}", year_start.format("%Y"))
+/// The wallet id of a holder's cover (a family's, or a member's for a
+/// personal cover) under a scheme for the policy year starting `year_start`:
+/// deterministic, so reads need not create rows.
+pub fn wallet_id(holder: &str, scheme: &str, year_start: NaiveDate) -> String {
+    format!("WAL-{holder}-{scheme}-{}", year_start.format("%Y"))
 }
 
 fn kind_of(scheme: &Scheme) -> WalletKind {
     match scheme.cover_kind {
         CoverKind::SeniorTopUp => WalletKind::SeniorTopUp,
+        CoverKind::Personal => WalletKind::Personal,
         _ => WalletKind::FamilyFloater,
     }
 }
 
-fn fresh_wallet(family_id: &str, scheme: &Scheme, date: NaiveDate) -> wallet::Model {
+fn fresh_wallet(person: &beneficiary::Model, scheme: &Scheme, date: NaiveDate) -> wallet::Model {
     let start = scheme.policy_year(date).start();
+    let personal = scheme.cover_kind == CoverKind::Personal;
+    let holder = if personal {
+        &person.beneficiary_id
+    } else {
+        &person.family_id
+    };
     wallet::Model {
-        wallet_id: wallet_id(family_id, scheme.code, start),
-        family_id: family_id.to_owned(),
-        scheme_code: scheme.code.to_owned(),
+        wallet_id: wallet_id(holder, &scheme.code, start),
+        family_id: person.family_id.clone(),
+        beneficiary_id: if personal {
+            person.beneficiary_id.clone()
+        } else {
+            String::new()
+        },
+        scheme_code: scheme.code.clone(),
         kind: kind_of(scheme).as_str_name().to_owned(),
         policy_year_start: start,
         cover_paise: scheme.cover.paise(),
@@ -47,15 +69,16 @@ fn fresh_wallet(family_id: &str, scheme: &Scheme, date: NaiveDate) -> wallet::Mo
     }
 }
 
-/// The family's wallet for `scheme` in the year of `date`, as stored or as it
-/// will be created (full cover, nothing blocked).
+/// The wallet `person` draws on under `scheme` in the year of `date` (their
+/// family's, or their own for a personal cover), as stored or as it will be
+/// created (full cover, nothing blocked).
 pub async fn view(
     db: &impl ConnectionTrait,
-    family_id: &str,
+    person: &beneficiary::Model,
     scheme: &Scheme,
     date: NaiveDate,
 ) -> Result<wallet::Model, ApiError> {
-    let fresh = fresh_wallet(family_id, scheme, date);
+    let fresh = fresh_wallet(person, scheme, date);
     Ok(queries::find_wallet(db, &fresh.wallet_id)
         .await?
         .unwrap_or(fresh))
@@ -68,7 +91,8 @@ pub struct SchemeEligibility<'a> {
     pub wallet: wallet::Model,
 }
 
-/// Whether `person` may be treated under each applicable scheme (or `only`) on `date`.
+/// Whether `person` may be treated under each applicable scheme (or `only`)
+/// on `date`, in draw order.
 pub async fn verify<'a>(
     db: &impl ConnectionTrait,
     catalogue: &'a Catalogue,
@@ -76,13 +100,12 @@ pub async fn verify<'a>(
     only: Option<&str>,
     date: NaiveDate,
 ) -> Result<Vec<SchemeEligibility<'a>>, ApiError> {
-    let applicable = catalogue.schemes_of(&person.scheme_codes, person.year_of_birth, date);
+    let applicable = catalogue.schemes_of(&Member::of(person), date);
     let card_reason = match CardStatus::from_str_name(&person.card_status) {
         Some(CardStatus::Issued) => None,
         Some(CardStatus::Suspended) => Some(IneligibilityReason::CardSuspended),
         _ => Some(IneligibilityReason::NoCard),
     };
-    let mut answers = Vec::new();
     let asked: Vec<&Scheme> =
         match only {
             Some(code) => vec![catalogue.get(code).ok_or_else(|| {
@@ -90,9 +113,10 @@ pub async fn verify<'a>(
             })?],
             None => applicable.clone(),
         };
+    let mut answers = Vec::new();
     for scheme in asked {
-        let wallet = view(db, &person.family_id, scheme, date).await?;
-        let reason = if !applicable.iter().any(|s| s.code == scheme.code) {
+        let wallet = view(db, person, scheme, date).await?;
+        let reason = if !applicable.iter().any(|s| s.code == scheme.code) || !scheme.is_active() {
             Some(IneligibilityReason::NotInScheme)
         } else if card_reason.is_some() {
             card_reason
@@ -116,6 +140,8 @@ pub struct Movement<'a> {
     pub actor: &'a Actor,
 }
 
+/// Appends a ledger row for a move of `amount` on `wallet_id`, with what the
+/// wallet has available after it.
 async fn record(
     db: &impl ConnectionTrait,
     wallet_id: &str,
@@ -147,118 +173,161 @@ async fn record(
 }
 
 /// What BlockAmount needs.
-pub struct BlockRequest<'a> {
-    pub beneficiary_id: &'a str,
-    pub scheme_code: &'a str,
-    pub preauth_id: &'a str,
+pub struct BlockRequest {
+    pub beneficiary_id: String,
+    /// The schemes to draw from, in this order.
+    pub scheme_codes: Vec<String>,
+    pub preauth_id: String,
     pub amount: Money,
     pub treatment_date: NaiveDate,
 }
 
-/// Blocks an amount for a pre-authorisation on the wallet its scheme draws on.
-/// A second block for the same preauth (an enhancement) adds to the first.
+/// What a move did: the wallets it touched (after it) and its ledger rows.
+#[derive(Debug, Default)]
+pub struct Moved {
+    pub wallets: Vec<wallet::Model>,
+    pub entries: Vec<ledger_entry::Model>,
+}
+
+impl Moved {
+    fn add(&mut self, (wallet, entry): (wallet::Model, ledger_entry::Model)) {
+        self.wallets.retain(|w| w.wallet_id != wallet.wallet_id);
+        self.wallets.push(wallet);
+        self.entries.push(entry);
+    }
+}
+
+/// Blocks an amount for a pre-authorisation on the wallets of `scheme_codes`,
+/// drawn in that order: each gives what it has available until the amount is
+/// covered, or nothing is blocked. A second block for the same preauth (an
+/// enhancement) adds to its holds. Returns the moves and the preauth's holds.
 pub async fn block(
     db: &impl ConnectionTrait,
     catalogue: &Catalogue,
-    request: &BlockRequest<'_>,
+    request: &BlockRequest,
     movement: &Movement<'_>,
-) -> Result<(wallet::Model, ledger_entry::Model), ApiError> {
-    let scheme = catalogue.get(request.scheme_code).ok_or_else(|| {
-        ApiError::invalid(
-            "scheme_code",
-            format!("unknown scheme {}", request.scheme_code),
-        )
-    })?;
-    let person = crate::registry::get(db, request.beneficiary_id).await?;
-    if !catalogue
-        .schemes_of(
-            &person.scheme_codes,
-            person.year_of_birth,
-            request.treatment_date,
-        )
-        .iter()
-        .any(|s| s.code == scheme.code)
-    {
-        return Err(ApiError::FailedPrecondition(format!(
-            "{} is not covered by {}",
-            request.beneficiary_id, scheme.code
-        )));
+) -> Result<(Moved, Vec<hold::Model>), ApiError> {
+    let person = crate::registry::get(db, &request.beneficiary_id).await?;
+    let applicable = catalogue.schemes_of(&Member::of(&person), request.treatment_date);
+    let mut schemes = Vec::new();
+    for code in &request.scheme_codes {
+        let scheme = catalogue
+            .get(code)
+            .ok_or_else(|| ApiError::invalid("scheme_code", format!("unknown scheme {code}")))?;
+        if !applicable.iter().any(|s| s.code == scheme.code) || !scheme.is_active() {
+            return Err(ApiError::FailedPrecondition(format!(
+                "{} is not covered by {code}",
+                request.beneficiary_id
+            )));
+        }
+        let year = scheme.policy_year(request.treatment_date);
+        if year.end() < today_in_india() {
+            return Err(ApiError::FailedPrecondition(format!(
+                "policy year {year} of {code} has ended; cover cannot be blocked in it"
+            )));
+        }
+        schemes.push(scheme);
     }
-    let year = scheme.policy_year(request.treatment_date);
-    if year.end() < today_in_india() {
-        return Err(ApiError::FailedPrecondition(format!(
-            "policy year {year} of {} has ended; cover cannot be blocked in it",
-            scheme.code
-        )));
+    let mut fresh = Vec::new();
+    for scheme in &schemes {
+        let wallet = fresh_wallet(&person, scheme, request.treatment_date);
+        queries::ensure_wallet(db, wallet.clone()).await?;
+        fresh.push(wallet);
     }
-    let wallet = queries::ensure_wallet(
-        db,
-        fresh_wallet(&person.family_id, scheme, request.treatment_date),
-    )
-    .await?;
-    let amount = request.amount.paise();
-    if !queries::block_if_available(db, &wallet.wallet_id, amount).await? {
-        let available = Money::from_paise(wallet.available_paise().max(0));
+    let mut ids: Vec<String> = fresh.iter().map(|w| w.wallet_id.clone()).collect();
+    ids.sort();
+    let locked = queries::lock_wallets(db, &ids).await?;
+    let mut remaining = request.amount.paise();
+    let mut parts = Vec::new();
+    for (scheme, wallet) in schemes.iter().zip(&fresh) {
+        let available = locked
+            .iter()
+            .find(|w| w.wallet_id == wallet.wallet_id)
+            .map_or(0, |w| w.available_paise().max(0));
+        let take = remaining.min(available);
+        if take > 0 {
+            parts.push((*scheme, wallet.wallet_id.clone(), take));
+            remaining -= take;
+        }
+    }
+    if remaining > 0 {
+        let available = Money::from_paise(request.amount.paise() - remaining);
+        let year = schemes
+            .first()
+            .map(|s| s.policy_year(request.treatment_date).to_string())
+            .unwrap_or_default();
         return Err(ApiError::FailedPrecondition(format!(
             "only {available} of {} cover is available in {year}; {} asked",
-            scheme.code, request.amount
+            request.scheme_codes.join(" and "),
+            request.amount
         )));
     }
-    let hold = preauth_block::Model {
-        preauth_id: request.preauth_id.to_owned(),
-        wallet_id: wallet.wallet_id.clone(),
-        beneficiary_id: request.beneficiary_id.to_owned(),
-        held_paise: amount,
-        consumed_paise: 0,
-        released_paise: 0,
-    };
-    if !queries::add_to_block(db, hold).await? {
-        // Returning the error rolls the wallet's block back with the transaction.
-        return Err(ApiError::FailedPrecondition(format!(
-            "preauth {} already holds cover on another wallet",
-            request.preauth_id
-        )));
+    let mut moved = Moved::default();
+    for (scheme, wallet_id, amount) in parts {
+        if !queries::block_if_available(db, &wallet_id, amount).await? {
+            return Err(ApiError::Aborted(format!(
+                "wallet {wallet_id} changed while this request ran; retry"
+            )));
+        }
+        queries::add_to_hold(
+            db,
+            hold::Model {
+                preauth_id: request.preauth_id.clone(),
+                wallet_id: wallet_id.clone(),
+                scheme_code: scheme.code.clone(),
+                draw_order: scheme.draw_order,
+                beneficiary_id: request.beneficiary_id.clone(),
+                held_paise: amount,
+                consumed_paise: 0,
+                released_paise: 0,
+            },
+        )
+        .await?;
+        moved.add(
+            record(
+                db,
+                &wallet_id,
+                LedgerEntryKind::Block,
+                amount,
+                &request.preauth_id,
+                "",
+                movement,
+            )
+            .await?,
+        );
     }
-    record(
-        db,
-        &wallet.wallet_id,
-        LedgerEntryKind::Block,
-        amount,
-        request.preauth_id,
-        "",
-        movement,
-    )
-    .await
+    let holds = queries::holds_of(db, &request.preauth_id).await?;
+    Ok((moved, holds))
 }
 
-/// What a preauth holds, with its wallet and then the hold locked for the
+/// What a preauth holds, with its wallets and then its holds locked for the
 /// rest of the transaction, in that order (the order every money move takes).
-async fn lock_hold(
+async fn lock_holds(
     db: &impl ConnectionTrait,
     preauth_id: &str,
-) -> Result<(wallet::Model, preauth_block::Model), ApiError> {
-    let unlocked = queries::find_block(db, preauth_id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("preauth {preauth_id} holds no cover")))?;
-    // A hold never changes wallet, so the id read unlocked is the one to lock.
-    let wallet = queries::lock_wallet(db, &unlocked.wallet_id)
-        .await?
-        .ok_or_else(|| ApiError::internal(format!("wallet {} vanished", unlocked.wallet_id)))?;
-    let hold = queries::lock_block(db, preauth_id)
-        .await?
-        .ok_or_else(|| ApiError::internal(format!("hold of {preauth_id} vanished")))?;
-    Ok((wallet, hold))
+) -> Result<Vec<hold::Model>, ApiError> {
+    let unlocked = queries::holds_of(db, preauth_id).await?;
+    if unlocked.is_empty() {
+        return Err(ApiError::NotFound(format!(
+            "preauth {preauth_id} holds no cover"
+        )));
+    }
+    // A hold never changes wallet, so the ids read unlocked are the ones to lock.
+    let mut ids: Vec<String> = unlocked.iter().map(|h| h.wallet_id.clone()).collect();
+    ids.sort();
+    queries::lock_wallets(db, &ids).await?;
+    Ok(queries::lock_holds(db, preauth_id).await?)
 }
 
 /// Moves `amount` out of a locked hold and its wallet — consumed or released —
-/// each as one guarded statement, so no interleaving moves more than is held.
+/// each as one guarded statement.
 async fn take(
     db: &impl ConnectionTrait,
-    hold: &preauth_block::Model,
+    hold: &hold::Model,
     amount: i64,
     consume: bool,
 ) -> Result<(), ApiError> {
-    if !queries::take_from_block(db, &hold.preauth_id, amount, consume).await? {
+    if !queries::take_from_hold(db, hold, amount, consume).await? {
         return Err(ApiError::Aborted(format!(
             "the hold of preauth {} changed while this request ran; retry",
             hold.preauth_id
@@ -274,43 +343,79 @@ async fn take(
     Ok(())
 }
 
-/// Releases `amount` (or, when `None`, everything still held) of a preauth's block.
-/// Returns the wallet and the ledger row, none when nothing was left to release.
+/// Moves `amount` out of `holds` in the order given, each giving what it holds.
+async fn take_in_order<'h>(
+    db: &impl ConnectionTrait,
+    holds: impl Iterator<Item = &'h hold::Model>,
+    amount: i64,
+    kind: LedgerEntryKind,
+    claim_id: &str,
+    movement: &Movement<'_>,
+    moved: &mut Moved,
+) -> Result<(), ApiError> {
+    let mut remaining = amount;
+    for hold in holds {
+        let part = remaining.min(hold.held_paise);
+        if part <= 0 {
+            continue;
+        }
+        take(db, hold, part, kind == LedgerEntryKind::Consume).await?;
+        moved.add(
+            record(
+                db,
+                &hold.wallet_id,
+                kind,
+                part,
+                &hold.preauth_id,
+                claim_id,
+                movement,
+            )
+            .await?,
+        );
+        remaining -= part;
+    }
+    Ok(())
+}
+
+/// Releases `amount` (or, when `None`, everything still held) of a preauth's
+/// holds, the last drawn first. Nothing released when nothing was left.
 pub async fn release(
     db: &impl ConnectionTrait,
     preauth_id: &str,
     amount: Option<Money>,
     claim_id: &str,
     movement: &Movement<'_>,
-) -> Result<(wallet::Model, Option<ledger_entry::Model>), ApiError> {
-    let (wallet, hold) = lock_hold(db, preauth_id).await?;
-    let amount = amount.map_or(hold.held_paise, Money::paise);
-    if amount > hold.held_paise {
+) -> Result<Moved, ApiError> {
+    let holds = lock_holds(db, preauth_id).await?;
+    let held: i64 = holds.iter().map(|h| h.held_paise).sum();
+    let amount = amount.map_or(held, Money::paise);
+    if amount > held {
         return Err(ApiError::FailedPrecondition(format!(
             "preauth {preauth_id} holds only {}; cannot release {}",
-            Money::from_paise(hold.held_paise),
+            Money::from_paise(held),
             Money::from_paise(amount)
         )));
     }
-    if amount == 0 {
-        return Ok((wallet, None));
-    }
-    take(db, &hold, amount, false).await?;
-    let (wallet, entry) = record(
+    let mut moved = Moved::default();
+    take_in_order(
         db,
-        &hold.wallet_id,
-        LedgerEntryKind::Release,
+        holds.iter().rev(),
         amount,
-        preauth_id,
+        LedgerEntryKind::Release,
         claim_id,
         movement,
+        &mut moved,
     )
     .await?;
-    Ok((wallet, Some(entry)))
+    if moved.wallets.is_empty() {
+        let first = &holds[0].wallet_id;
+        moved.wallets.extend(queries::find_wallet(db, first).await?);
+    }
+    Ok(moved)
 }
 
-/// Consumes an approved claim amount out of a preauth's block, then releases
-/// what stays held when `release_remainder`.
+/// Consumes an approved claim amount out of a preauth's holds in draw order,
+/// then releases what stays held when `release_remainder`.
 pub async fn consume(
     db: &impl ConnectionTrait,
     preauth_id: &str,
@@ -318,33 +423,41 @@ pub async fn consume(
     amount: Money,
     release_remainder: bool,
     movement: &Movement<'_>,
-) -> Result<(wallet::Model, Vec<ledger_entry::Model>), ApiError> {
-    let (_, hold) = lock_hold(db, preauth_id).await?;
+) -> Result<Moved, ApiError> {
+    let holds = lock_holds(db, preauth_id).await?;
+    let held: i64 = holds.iter().map(|h| h.held_paise).sum();
     let paise = amount.paise();
-    if paise > hold.held_paise {
+    if paise > held {
         return Err(ApiError::FailedPrecondition(format!(
             "preauth {preauth_id} holds only {}; cannot consume {amount}",
-            Money::from_paise(hold.held_paise)
+            Money::from_paise(held)
         )));
     }
-    take(db, &hold, paise, true).await?;
-    let (mut wallet, entry) = record(
+    let mut moved = Moved::default();
+    take_in_order(
         db,
-        &hold.wallet_id,
-        LedgerEntryKind::Consume,
+        holds.iter(),
         paise,
-        preauth_id,
+        LedgerEntryKind::Consume,
         claim_id,
         movement,
+        &mut moved,
     )
     .await?;
-    let mut entries = vec![entry];
-    if release_remainder {
-        let (after, released) = release(db, preauth_id, None, claim_id, movement).await?;
-        wallet = after;
-        entries.extend(released);
+    if release_remainder && held > paise {
+        let left = queries::lock_holds(db, preauth_id).await?;
+        take_in_order(
+            db,
+            left.iter().rev(),
+            held - paise,
+            LedgerEntryKind::Release,
+            claim_id,
+            movement,
+            &mut moved,
+        )
+        .await?;
     }
-    Ok((wallet, entries))
+    Ok(moved)
 }
 
 /// The wallet beside what its ledger and its preauths' holds say it should be.

@@ -6,16 +6,20 @@
 use ayushman_platform::MeshService;
 
 /// Every scope a partner can be granted, with what it allows.
-pub const SCOPES: [(&str, &str); 14] = [
+pub const SCOPES: [(&str, &str); 15] = [
     (
         "beneficiary.read",
         "find beneficiaries, verify eligibility, read balances and coverage reports",
     ),
     (
         "beneficiary.write",
-        "issue cards, link ABHA, run card campaigns",
+        "issue cards, enrol citizens aged 70+, link ABHA, run card campaigns",
     ),
     ("beneficiary.import", "import eligibility lists"),
+    (
+        "beneficiary.schemes",
+        "create and change the state's own schemes",
+    ),
     (
         "facility.read",
         "read facilities, professionals, empanelment and OPD reports",
@@ -32,16 +36,13 @@ pub const SCOPES: [(&str, &str); 14] = [
     ),
     (
         "preauth.review",
-        "approve, reject or query pre-authorisations",
+        "approve, reject or query pre-authorisations and decide enhancements",
     ),
     ("claims.read", "read claims, reports and society ledgers"),
     ("claims.write", "submit claims and answer queries on them"),
     ("claims.adjudicate", "adjudicate and approve claims"),
     ("claims.pay", "create payment batches and mark them paid"),
-    (
-        "portability.read",
-        "route cases, read agreements, settlements and netting",
-    ),
+    ("portability.read", "route cases and read agreements"),
 ];
 
 /// The scope of the gateway's own admin service; only the mesh operator has it.
@@ -54,6 +55,9 @@ pub const METHODS: &[(MeshService, &str, &str)] = {
     &[
         (B, "ListSchemes", "beneficiary.read"),
         (B, "GetScheme", "beneficiary.read"),
+        (B, "CreateScheme", "beneficiary.schemes"),
+        (B, "UpdateScheme", "beneficiary.schemes"),
+        (B, "EnrolSeniorCitizen", "beneficiary.write"),
         (B, "ImportEligibility", "beneficiary.import"),
         (B, "SearchBeneficiaries", "beneficiary.read"),
         (B, "GetBeneficiary", "beneficiary.read"),
@@ -97,6 +101,7 @@ pub const METHODS: &[(MeshService, &str, &str)] = {
         (A, "ListPreauths", "preauth.read"),
         (A, "ReviewPreauth", "preauth.review"),
         (A, "RequestEnhancement", "preauth.write"),
+        (A, "DecideEnhancement", "preauth.review"),
         (A, "RespondToQuery", "preauth.write"),
         (A, "CancelPreauth", "preauth.write"),
         (A, "Discharge", "preauth.write"),
@@ -111,12 +116,10 @@ pub const METHODS: &[(MeshService, &str, &str)] = {
         (C, "MarkPaid", "claims.pay"),
         (C, "ClaimsReport", "claims.read"),
         (C, "FacilitySocietyLedger", "claims.read"),
+        (C, "OutOfStateSpendReport", "claims.read"),
         (P, "GetAgreement", "portability.read"),
         (P, "ListAgreements", "portability.read"),
         (P, "RouteCase", "portability.read"),
-        (P, "ListSettlements", "portability.read"),
-        (P, "MonthlyNetting", "portability.read"),
-        (P, "PortabilityReport", "portability.read"),
     ]
 };
 

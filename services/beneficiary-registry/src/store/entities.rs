@@ -104,6 +104,8 @@ pub mod wallet {
         #[sea_orm(primary_key, auto_increment = false)]
         pub wallet_id: String,
         pub family_id: String,
+        /// The member a personal cover belongs to; empty for a family's wallet.
+        pub beneficiary_id: String,
         pub scheme_code: String,
         pub kind: String,
         pub policy_year_start: Date,
@@ -125,20 +127,60 @@ pub mod wallet {
     }
 }
 
-/// What a pre-authorisation holds on a wallet: still held, consumed, released.
-pub mod preauth_block {
+/// What a pre-authorisation holds on one wallet: still held, consumed,
+/// released. A preauth drawing on several schemes has a hold on each wallet.
+pub mod hold {
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "preauth_blocks")]
+    #[sea_orm(table_name = "preauth_holds")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
         pub preauth_id: String,
+        #[sea_orm(primary_key, auto_increment = false)]
         pub wallet_id: String,
+        pub scheme_code: String,
+        /// The scheme's place in the draw order: consumed first, released last.
+        pub draw_order: i32,
         pub beneficiary_id: String,
         pub held_paise: i64,
         pub consumed_paise: i64,
         pub released_paise: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// A health scheme: who it covers, how much, in what order it is drawn.
+/// Lists are comma-separated; enumerations are stored as their proto names.
+pub mod scheme {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "schemes")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub scheme_code: String,
+        pub name: String,
+        pub sponsor: String,
+        pub state_code: String,
+        pub cover_kind: String,
+        pub cover_paise: i64,
+        pub year_start_month: i32,
+        pub year_start_day: i32,
+        pub eligibility_categories: String,
+        /// `SOURCE_LIST_NFSA:10` entries; an empty state means every state.
+        pub enrolments: String,
+        pub portability_allowed: bool,
+        pub tops_up_scheme_code: String,
+        pub minimum_age_years: i32,
+        pub draw_order: i32,
+        pub reserved_package_codes: String,
+        pub network_scheme_code: String,
+        pub status: String,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

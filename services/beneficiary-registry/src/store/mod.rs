@@ -15,6 +15,7 @@ impl MigratorTrait for Migrator {
             Box::new(ayushman_platform::db::idempotency::Migration),
             Box::new(migrations::m0001_registry::Migration),
             Box::new(migrations::m0002_name_search::Migration),
+            Box::new(migrations::m0003_schemes_and_holds::Migration),
         ]
     }
 }

@@ -10,7 +10,7 @@ use sea_orm::{
 };
 
 use super::entities::{
-    beneficiary, camp, campaign, card_issuance, family, ledger_entry, preauth_block, wallet,
+    beneficiary, camp, campaign, card_issuance, family, hold, ledger_entry, scheme, wallet,
 };
 
 /// Inserts families not yet known; returns how many were new.
@@ -226,19 +226,6 @@ pub async fn block_if_available(
     Ok(result.rows_affected == 1)
 }
 
-/// The wallet, locked for the rest of the transaction (`FOR UPDATE` on
-/// PostgreSQL; SQLite's write transaction already excludes other writers).
-/// Money moves lock the wallet first, then the hold: one order, no deadlock.
-pub async fn lock_wallet(
-    db: &impl ConnectionTrait,
-    wallet_id: &str,
-) -> Result<Option<wallet::Model>, DbErr> {
-    wallet::Entity::find_by_id(wallet_id.to_owned())
-        .lock_exclusive()
-        .one(db)
-        .await
-}
-
 /// Takes `unblock` off the wallet's blocked amount and adds `consume` to its
 /// consumed amount, only if at least `unblock` is blocked; returns whether it did.
 pub async fn unblock(
@@ -263,77 +250,130 @@ pub async fn unblock(
     Ok(result.rows_affected == 1)
 }
 
-/// What a preauth holds, locked for the rest of the transaction.
-pub async fn lock_block(
+/// The wallets `ids`, locked for the rest of the transaction, in id order
+/// (the one order every money move locks wallets in).
+pub async fn lock_wallets(
     db: &impl ConnectionTrait,
-    preauth_id: &str,
-) -> Result<Option<preauth_block::Model>, DbErr> {
-    preauth_block::Entity::find_by_id(preauth_id.to_owned())
+    ids: &[String],
+) -> Result<Vec<wallet::Model>, DbErr> {
+    wallet::Entity::find()
+        .filter(wallet::Column::WalletId.is_in(ids.iter().map(String::as_str)))
+        .order_by_asc(wallet::Column::WalletId)
         .lock_exclusive()
-        .one(db)
+        .all(db)
         .await
 }
 
-pub async fn find_block(
+/// What a preauth holds, wallet by wallet, in draw order.
+pub async fn holds_of(
     db: &impl ConnectionTrait,
     preauth_id: &str,
-) -> Result<Option<preauth_block::Model>, DbErr> {
-    preauth_block::Entity::find_by_id(preauth_id.to_owned())
-        .one(db)
+) -> Result<Vec<hold::Model>, DbErr> {
+    hold::Entity::find()
+        .filter(hold::Column::PreauthId.eq(preauth_id))
+        .order_by_asc(hold::Column::DrawOrder)
+        .order_by_asc(hold::Column::WalletId)
+        .all(db)
         .await
 }
 
-/// Adds `row.held_paise` to what the preauth holds on `row.wallet_id`
-/// (creating the hold); returns false when it holds cover on another wallet.
-pub async fn add_to_block(
+/// [`holds_of`], locked for the rest of the transaction.
+pub async fn lock_holds(
     db: &impl ConnectionTrait,
-    row: preauth_block::Model,
-) -> Result<bool, DbErr> {
+    preauth_id: &str,
+) -> Result<Vec<hold::Model>, DbErr> {
+    hold::Entity::find()
+        .filter(hold::Column::PreauthId.eq(preauth_id))
+        .order_by_asc(hold::Column::DrawOrder)
+        .order_by_asc(hold::Column::WalletId)
+        .lock_exclusive()
+        .all(db)
+        .await
+}
+
+/// Adds `row.held_paise` to what the preauth holds on `row.wallet_id`,
+/// creating the hold.
+pub async fn add_to_hold(db: &impl ConnectionTrait, row: hold::Model) -> Result<(), DbErr> {
     let amount = row.held_paise;
-    let wallet_id = row.wallet_id.clone();
-    let inserted = preauth_block::Entity::insert(row.into_active_model())
+    hold::Entity::insert(row.into_active_model())
         .on_conflict(
-            OnConflict::column(preauth_block::Column::PreauthId)
+            OnConflict::columns([hold::Column::PreauthId, hold::Column::WalletId])
                 .value(
-                    preauth_block::Column::HeldPaise,
-                    Expr::col((preauth_block::Entity, preauth_block::Column::HeldPaise))
-                        .add(amount),
-                )
-                .action_and_where(
-                    Expr::col((preauth_block::Entity, preauth_block::Column::WalletId))
-                        .eq(wallet_id),
+                    hold::Column::HeldPaise,
+                    Expr::col((hold::Entity, hold::Column::HeldPaise)).add(amount),
                 )
                 .to_owned(),
         )
         .exec_without_returning(db)
-        .await?;
-    Ok(inserted == 1)
+        .await
+        .map(|_| ())
 }
 
-/// Moves `amount` out of what a preauth holds — consumed when `consume`,
-/// released otherwise — only if it holds at least that much; returns whether it did.
-pub async fn take_from_block(
+/// Moves `amount` out of what a preauth holds on a wallet — consumed when
+/// `consume`, released otherwise — only if it holds at least that much;
+/// returns whether it did.
+pub async fn take_from_hold(
     db: &impl ConnectionTrait,
-    preauth_id: &str,
+    hold: &hold::Model,
     amount: i64,
     consume: bool,
 ) -> Result<bool, DbErr> {
     let moved_to = if consume {
-        preauth_block::Column::ConsumedPaise
+        hold::Column::ConsumedPaise
     } else {
-        preauth_block::Column::ReleasedPaise
+        hold::Column::ReleasedPaise
     };
-    let result = preauth_block::Entity::update_many()
+    let result = hold::Entity::update_many()
         .col_expr(
-            preauth_block::Column::HeldPaise,
-            Expr::col(preauth_block::Column::HeldPaise).sub(amount),
+            hold::Column::HeldPaise,
+            Expr::col(hold::Column::HeldPaise).sub(amount),
         )
         .col_expr(moved_to, Expr::col(moved_to).add(amount))
-        .filter(preauth_block::Column::PreauthId.eq(preauth_id))
-        .filter(preauth_block::Column::HeldPaise.gte(amount))
+        .filter(hold::Column::PreauthId.eq(hold.preauth_id.as_str()))
+        .filter(hold::Column::WalletId.eq(hold.wallet_id.as_str()))
+        .filter(hold::Column::HeldPaise.gte(amount))
         .exec(db)
         .await?;
     Ok(result.rows_affected == 1)
+}
+
+/// Every scheme.
+pub async fn all_schemes(db: &impl ConnectionTrait) -> Result<Vec<scheme::Model>, DbErr> {
+    scheme::Entity::find()
+        .order_by_asc(scheme::Column::DrawOrder)
+        .order_by_asc(scheme::Column::SchemeCode)
+        .all(db)
+        .await
+}
+
+pub async fn find_scheme(
+    db: &impl ConnectionTrait,
+    code: &str,
+) -> Result<Option<scheme::Model>, DbErr> {
+    scheme::Entity::find_by_id(code.to_owned()).one(db).await
+}
+
+/// Adds a scheme; false when one with its code exists.
+pub async fn insert_scheme(db: &impl ConnectionTrait, row: scheme::Model) -> Result<bool, DbErr> {
+    scheme::Entity::insert(row.into_active_model())
+        .on_conflict(
+            OnConflict::column(scheme::Column::SchemeCode)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await
+        .map(|inserted| inserted == 1)
+}
+
+/// Replaces a scheme's fields.
+pub async fn save_scheme(db: &impl ConnectionTrait, row: scheme::Model) -> Result<(), DbErr> {
+    use sea_orm::ActiveModelTrait;
+    row.into_active_model()
+        .reset_all()
+        .update(db)
+        .await
+        .map(|_| ())
 }
 
 /// A wallet recomputed from the rows that explain it.
@@ -391,21 +431,19 @@ pub async fn wallet_sums(
             sums.ledger_blocked -= amount;
         }
     }
-    let holds: Option<(Option<i64>, Option<i64>)> = preauth_block::Entity::find()
+    let holds: Option<(Option<i64>, Option<i64>)> = hold::Entity::find()
         .select_only()
         .column_as(
-            Expr::col(preauth_block::Column::HeldPaise)
-                .sum()
-                .cast_as("bigint"),
+            Expr::col(hold::Column::HeldPaise).sum().cast_as("bigint"),
             "held",
         )
         .column_as(
-            Expr::col(preauth_block::Column::ConsumedPaise)
+            Expr::col(hold::Column::ConsumedPaise)
                 .sum()
                 .cast_as("bigint"),
             "consumed",
         )
-        .filter(preauth_block::Column::WalletId.eq(wallet_id))
+        .filter(hold::Column::WalletId.eq(wallet_id))
         .into_tuple()
         .one(db)
         .await?;
