@@ -15,7 +15,7 @@ use ayushman_platform::{
     lifecycle::{Actor, HistoryRow, Stored},
 };
 use ayushman_proto::{
-    common::v1::Ownership,
+    common::v1::{Actor as ProtoActor, ActorKind, Ownership},
     preauth::v1::{self as pb, preauth_service_server::PreauthService},
 };
 use sea_orm::{ConnectionTrait, DatabaseTransaction};
@@ -23,12 +23,12 @@ use tonic::{Request, Response, Status};
 
 use crate::{
     Context,
-    lifecycle::{self, Enhancement},
-    saga,
+    enhancements::{self, Enhancement},
+    lifecycle, saga,
     store::{
         PREAUTH_HISTORY,
         entities::{
-            package, package_add_on, package_rate,
+            enhancement, package, package_add_on, package_rate,
             preauth::{self, SagaState},
             preauth_flag, preauth_line,
         },
@@ -65,6 +65,19 @@ fn ensure_preauth_in_scope(caller: &Caller, row: &preauth::Model) -> Result<(), 
 }
 
 impl PreauthApi {
+    /// PERMISSION_DENIED unless the caller may decide the case: only the
+    /// patient's home state does, even when another state treats them.
+    async fn ensure_decider(&self, caller: &Caller, id: &str) -> Result<(), ApiError> {
+        if caller.state_scope().is_none() {
+            return Ok(());
+        }
+        let row = queries::find_preauth(&self.context.db, id)
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("no preauth {id}")))?;
+        ensure_preauth_in_scope(caller, &row)?;
+        caller.ensure_decides(&row.home_state_code, &format!("preauth {id}"))
+    }
+
     async fn ensure_id_in_scope(&self, caller: &Caller, id: &str) -> Result<(), ApiError> {
         if caller.state_scope().is_none() {
             return Ok(());
@@ -88,7 +101,7 @@ impl PreauthApi {
         if caller.state_scope().is_none_or(|own| own == treating) {
             return Ok(());
         }
-        let (eligibility, _) = self
+        let eligibility = self
             .context
             .peers
             .eligibility(
@@ -145,7 +158,10 @@ async fn full_preauth(
     let lines = queries::lines_of(db, &row.preauth_id).await?;
     let history = PREAUTH_HISTORY.of(db, &[&row.preauth_id]).await?;
     let flags = queries::flags_of(db, &row.preauth_id).await?;
-    Ok(preauth_to_proto(row, lines, &history, flags))
+    let mut enhancements =
+        queries::enhancements_of_many(db, std::slice::from_ref(&row.preauth_id)).await?;
+    let enhancements = enhancements.remove(&row.preauth_id).unwrap_or_default();
+    Ok(preauth_to_proto(row, lines, &history, flags, enhancements))
 }
 
 /// Keeps the reply `wrap` makes of the preauth as committed.
@@ -165,13 +181,53 @@ fn keep_preauth<Resp: prost::Message + 'static>(
     )
 }
 
+fn line_to_proto(line: enhancements::StoredLine) -> pb::PreauthLine {
+    pb::PreauthLine {
+        package_code: line.package_code,
+        specialty_code: line.specialty_code,
+        add_on_codes: line
+            .add_on_codes
+            .split(',')
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        rate_paise: line.rate_paise,
+        add_ons_paise: line.add_ons_paise,
+        amount_paise: line.amount_paise,
+        rate_source: pb::RateSource::from_str_name(&line.rate_source).unwrap_or_default() as i32,
+    }
+}
+
+fn enhancement_to_proto(row: enhancement::Model) -> pb::Enhancement {
+    let lines = enhancements::lines_of(&row);
+    pb::Enhancement {
+        status: *row.status as i32,
+        lines: lines.into_iter().map(line_to_proto).collect(),
+        amount_paise: row.amount_paise,
+        requested_at: Some(convert::timestamp_to_proto(row.requested_at)),
+        decided_by: row.decided_at.map(|_| ProtoActor {
+            actor_id: row.decided_by_id.clone(),
+            kind: ActorKind::from_str_name(&row.decided_by_kind).unwrap_or_default() as i32,
+            display_name: String::new(),
+        }),
+        decision_reason: row.decision_reason,
+        decided_at: row.decided_at.map(convert::timestamp_to_proto),
+        reason: row.reason,
+        enhancement_id: row.enhancement_id,
+    }
+}
+
 fn preauth_to_proto(
     row: preauth::Model,
     lines: Vec<preauth_line::Model>,
     history: &[HistoryRow],
     flags: Vec<preauth_flag::Model>,
+    enhancements: Vec<enhancement::Model>,
 ) -> pb::Preauth {
     pb::Preauth {
+        drawn_scheme_codes: row.drawn_schemes(),
+        enhancements: enhancements.into_iter().map(enhancement_to_proto).collect(),
+        review_clock_from: row.review_clock_from.map(convert::timestamp_to_proto),
         preauth_id: row.preauth_id,
         beneficiary_id: row.beneficiary_id,
         family_id: row.family_id,
@@ -508,6 +564,9 @@ impl PreauthService for PreauthApi {
                     created_at: now,
                     raised_at: None,
                     updated_at: now,
+                    drawn_scheme_codes: String::new(),
+                    schemes_to_draw: String::new(),
+                    review_clock_from: None,
                 };
                 let lines = lines
                     .into_iter()
@@ -612,6 +671,9 @@ impl PreauthService for PreauthApi {
         let mut flags = queries::flags_of_many(db, &ids)
             .await
             .map_err(ApiError::from)?;
+        let mut enhancements = queries::enhancements_of_many(db, &ids)
+            .await
+            .map_err(ApiError::from)?;
         let preauths = rows
             .into_iter()
             .map(|row| {
@@ -621,6 +683,7 @@ impl PreauthService for PreauthApi {
                     lines.remove(&id).unwrap_or_default(),
                     &histories.remove(&id).unwrap_or_default(),
                     flags.remove(&id).unwrap_or_default(),
+                    enhancements.remove(&id).unwrap_or_default(),
                 )
             })
             .collect();
@@ -637,7 +700,7 @@ impl PreauthService for PreauthApi {
         let caller = Caller::of(&request);
         let request = request.into_inner();
         let id = convert::required_text("preauth_id", &request.preauth_id)?;
-        self.ensure_id_in_scope(&caller, &id).await?;
+        self.ensure_decider(&caller, &id).await?;
         let decision = convert::required_enum::<pb::ReviewDecision>("decision", request.decision)?;
         if decision != pb::ReviewDecision::Approve && request.reason.trim().is_empty() {
             return Err(ApiError::invalid("reason", "is required to reject or query").into());
@@ -684,7 +747,7 @@ impl PreauthService for PreauthApi {
         let request = request.into_inner();
         let id = convert::required_text("preauth_id", &request.preauth_id)?;
         self.ensure_id_in_scope(&caller, &id).await?;
-        let key = convert::required_text("idempotency_key", &request.idempotency_key)?;
+        convert::required_text("idempotency_key", &request.idempotency_key)?;
         if request.additional_amount_paise != 0 {
             let mut v = FieldViolations::new();
             v.amount("additional_amount_paise", request.additional_amount_paise);
@@ -707,18 +770,63 @@ impl PreauthService for PreauthApi {
                 .collect(),
             additional: Money::from_paise(request.additional_amount_paise),
             reason: &reason,
-            key: &key,
         };
         let context = &self.context;
         let keyed = context.idempotency.keyed_by(&caller, &request)?;
         let reply = keyed
             .run(&context.db, || async {
-                lifecycle::enhance(
+                enhancements::request(
                     context,
                     &id,
                     enhancement,
                     &Actor::named(request.actor.as_ref()),
                     &keep_preauth(&keyed, |preauth| pb::RequestEnhancementResponse {
+                        enhancement_id: preauth
+                            .enhancements
+                            .last()
+                            .map(|e| e.enhancement_id.clone())
+                            .unwrap_or_default(),
+                        preauth: Some(preauth),
+                    }),
+                )
+                .await
+            })
+            .await?;
+        Ok(Response::new(reply))
+    }
+
+    async fn decide_enhancement(
+        &self,
+        request: Request<pb::DecideEnhancementRequest>,
+    ) -> Reply<pb::DecideEnhancementResponse> {
+        let caller = Caller::of(&request);
+        let request = request.into_inner();
+        let mut v = FieldViolations::new();
+        v.require("preauth_id", &request.preauth_id);
+        v.require("enhancement_id", &request.enhancement_id);
+        let decision = v.check(
+            "decision",
+            convert::required_enum::<pb::EnhancementDecision>("decision", request.decision)
+                .map_err(|_| "is required: approve or reject"),
+        );
+        if decision == Some(pb::EnhancementDecision::Reject) && request.reason.trim().is_empty() {
+            v.add("reason", "is required to reject");
+        }
+        v.into_result()?;
+        let id = request.preauth_id.trim().to_owned();
+        self.ensure_decider(&caller, &id).await?;
+        let context = &self.context;
+        let keyed = context.idempotency.keyed_by(&caller, &request)?;
+        let reply = keyed
+            .run(&context.db, || async {
+                enhancements::decide(
+                    context,
+                    &id,
+                    request.enhancement_id.trim(),
+                    decision.unwrap_or_default(),
+                    request.reason.trim(),
+                    &Actor::named(request.actor.as_ref()),
+                    &keep_preauth(&keyed, |preauth| pb::DecideEnhancementResponse {
                         preauth: Some(preauth),
                     }),
                 )

@@ -7,8 +7,12 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PreauthSettings {
-    /// A raised preauth not reviewed within this many minutes is deemed approved.
+    /// A raised preauth not reviewed within this many minutes (from its raise,
+    /// or the hospital's last answer to a query) is deemed approved...
     pub deemed_approval_minutes: u64,
+    /// ...unless it asks for more than this many rupees, or carries a fraud
+    /// flag: those wait for a reviewer.
+    pub deemed_approval_max_rupees: i64,
     /// How often the background worker resumes sagas, retries releases and applies
     /// deemed approval, in milliseconds.
     pub background_interval_ms: u64,
@@ -25,6 +29,7 @@ impl Default for PreauthSettings {
     fn default() -> Self {
         Self {
             deemed_approval_minutes: 6 * 60,
+            deemed_approval_max_rupees: 1_00_000,
             background_interval_ms: 30_000,
             duplicate_package_days: 30,
             volume_multiple: 3,
@@ -39,6 +44,12 @@ impl Validate for PreauthSettings {
             return Err(ConfigError::invalid(
                 "service.background_interval_ms",
                 "must be at least 10",
+            ));
+        }
+        if self.deemed_approval_max_rupees < 0 {
+            return Err(ConfigError::invalid(
+                "service.deemed_approval_max_rupees",
+                "cannot be negative",
             ));
         }
         if self.duplicate_package_days < 0 {

@@ -123,6 +123,9 @@ mod tests {
             created_at: ayushman_platform::db::now(),
             raised_at: None,
             updated_at: ayushman_platform::db::now(),
+            drawn_scheme_codes: String::new(),
+            schemes_to_draw: String::new(),
+            review_clock_from: None,
         }
     }
 

@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod config;
+pub mod enhancements;
 pub mod fraud;
 pub mod lifecycle;
 pub mod peers;

@@ -7,8 +7,6 @@
 //! by the background worker when the registry cannot be reached), so of two
 //! concurrent decisions only the winner's money moves.
 
-use std::collections::BTreeSet;
-
 use ayushman_domain::Money;
 use ayushman_platform::{
     ApiError, MeshService, db,
@@ -23,14 +21,9 @@ use chrono::NaiveDate;
 
 use crate::{
     Context,
-    peers::{Hold, Move},
-    pricing,
-    saga::{self, Also, stored},
+    saga::{self, stored},
     store::{
-        entities::{
-            preauth::{self, SagaState},
-            preauth_line,
-        },
+        entities::preauth::{self, SagaState},
         queries,
     },
 };
@@ -104,13 +97,15 @@ pub async fn respond(
     actor: &Actor,
     on_commit: &dyn OnCommit<preauth::Model>,
 ) -> Result<preauth::Model, ApiError> {
-    let row = stored(context, id).await?;
+    let mut row = stored(context, id).await?;
     if row.status != PreauthStatus::Query {
         return Err(ApiError::FailedPrecondition(format!(
             "preauth {id} is {}; only a queried preauth can be answered",
             row.status.label()
         )));
     }
+    // The review turnaround counts again from the hospital's answer.
+    row.review_clock_from = Some(db::now());
     saga::record(
         context,
         row,
@@ -120,185 +115,6 @@ pub async fn respond(
         on_commit,
     )
     .await
-}
-
-/// What an enhancement asks for.
-pub struct Enhancement<'a> {
-    pub packages: Vec<(String, Vec<String>)>,
-    pub additional: Money,
-    pub reason: &'a str,
-    /// The request's idempotency key: the block is keyed on it.
-    pub key: &'a str,
-}
-
-/// Blocks more cover for extra packages or a longer stay; the preauth changes
-/// only once the block succeeded. Should the preauth end meanwhile (a
-/// concurrent cancel), the late block is released again.
-pub async fn enhance(
-    context: &Context,
-    id: &str,
-    enhancement: Enhancement<'_>,
-    actor: &Actor,
-    on_commit: &dyn OnCommit<preauth::Model>,
-) -> Result<preauth::Model, ApiError> {
-    let mut row = stored(context, id).await?;
-    if !matches!(*row.status, PreauthStatus::Raised | PreauthStatus::Approved) {
-        return Err(ApiError::FailedPrecondition(format!(
-            "preauth {id} is {}; it can be enhanced only when RAISED or APPROVED",
-            row.status.label()
-        )));
-    }
-    let mut lines = queries::lines_of(&context.db, id).await?;
-    let mut extra = enhancement.additional;
-    let mut new_specialties = BTreeSet::new();
-    for (i, (code, add_ons)) in enhancement.packages.iter().enumerate() {
-        let field = format!("packages[{i}].package_code");
-        let package = queries::find_package(&context.db, code)
-            .await?
-            .filter(|p| p.0.active)
-            .ok_or_else(|| ApiError::invalid(&field, format!("no package {code}")))?;
-        if package.0.reserved_for_public
-            && row.facility_ownership != ayushman_proto::common::v1::Ownership::Public.as_str_name()
-        {
-            return Err(ApiError::FailedPrecondition(format!(
-                "package {code} is reserved for public hospitals"
-            )));
-        }
-        if !lines
-            .iter()
-            .any(|l| l.specialty_code == package.0.specialty_code)
-        {
-            new_specialties.insert(package.0.specialty_code.clone());
-        }
-        let rule = if row.portability_case {
-            context
-                .peers
-                .route(
-                    &row.home_state_code,
-                    &row.scheme_code,
-                    &row.hfr_id,
-                    &package.0.specialty_code,
-                    row.admission_date,
-                )
-                .await?
-                .rate_rule
-        } else {
-            ayushman_proto::portability::v1::RateRule::TreatingState
-        };
-        let priced = pricing::price(
-            &package,
-            add_ons,
-            rule,
-            &row.facility_state_code,
-            &row.home_state_code,
-        )
-        .map_err(|e| match e {
-            pricing::PricingError::UnknownAddOn(a) => ApiError::invalid(
-                format!("packages[{i}].add_on_codes"),
-                format!("package {code} has no add-on {a}"),
-            ),
-            pricing::PricingError::Overflow => ApiError::internal("enhancement price overflows"),
-        })?;
-        extra = extra
-            .checked_add(priced.amount)
-            .ok_or_else(|| ApiError::internal("enhancement overflows"))?;
-        lines.push(preauth_line::Model {
-            preauth_id: id.to_owned(),
-            line_no: lines.len() as i32 + 1,
-            package_code: code.clone(),
-            specialty_code: package.0.specialty_code.clone(),
-            add_on_codes: add_ons.join(","),
-            rate_paise: priced.rate.paise(),
-            add_ons_paise: priced.add_ons.paise(),
-            amount_paise: priced.amount.paise(),
-            rate_source: priced.source.as_str_name().to_owned(),
-        });
-    }
-    for specialty in &new_specialties {
-        let route = context
-            .peers
-            .route(
-                &row.home_state_code,
-                &row.scheme_code,
-                &row.hfr_id,
-                specialty,
-                row.admission_date,
-            )
-            .await?;
-        if let Some(why) = route.refusal {
-            return Err(ApiError::FailedPrecondition(format!(
-                "{specialty} at {}: {why}",
-                row.hfr_id
-            )));
-        }
-    }
-    if extra <= Money::ZERO {
-        return Err(ApiError::invalid(
-            "additional_amount_paise",
-            "ask for packages or a positive additional amount",
-        ));
-    }
-    let key = format!("{id}/enhance/{}", enhancement.key);
-    let hold = Hold {
-        key: &key,
-        beneficiary_id: &row.beneficiary_id,
-        scheme: &row.payer_scheme_code,
-        preauth_id: id,
-        amount: extra,
-        date: row.admission_date,
-        reason: enhancement.reason,
-    };
-    match context.peers.block(&hold).await? {
-        Move::Done => {}
-        Move::Refused(why) => {
-            return Err(ApiError::FailedPrecondition(format!(
-                "enhancement could not be blocked: {why}"
-            )));
-        }
-    }
-    row.requested_amount_paise += extra.paise();
-    row.blocked_amount_paise += extra.paise();
-    row.enhancements += 1;
-    let status = *row.status;
-    let also = Also {
-        flags: Vec::new(),
-        lines: Some(lines),
-    };
-    let outcome = saga::record_with(
-        context,
-        row,
-        status,
-        &format!("enhancement of {extra} blocked: {}", enhancement.reason),
-        actor,
-        also,
-        on_commit,
-    )
-    .await;
-    if let Err(ApiError::Aborted(_)) = &outcome {
-        release_if_ended(context, id).await?;
-    }
-    outcome
-}
-
-/// Releases whatever a preauth holds when it has ended meanwhile (a block
-/// that landed after its release).
-async fn release_if_ended(context: &Context, id: &str) -> Result<(), ApiError> {
-    let now = stored(context, id).await?;
-    if matches!(
-        *now.status,
-        PreauthStatus::Cancelled | PreauthStatus::Rejected | PreauthStatus::Failed
-    ) {
-        context
-            .peers
-            .release(
-                &format!("{id}/release-after-late-block"),
-                id,
-                None,
-                "preauth ended; late block released",
-            )
-            .await?;
-    }
-    Ok(())
 }
 
 /// Cancels a preauth and releases what it holds.
@@ -359,12 +175,17 @@ pub async fn discharge(
     .await
 }
 
-/// Deems approved every preauth raised before `cutoff` and not yet reviewed.
+/// Deems approved every preauth whose review turnaround (from its raise, or
+/// the hospital's last answer to a query) ended before `cutoff` without a
+/// decision — except flagged cases and cases above the deemed-approval limit,
+/// which wait for a reviewer however long it takes.
 pub async fn deem_approvals(
     context: &Context,
     cutoff: chrono::DateTime<chrono::Utc>,
 ) -> Result<usize, ApiError> {
-    let due = queries::raised_before(&context.db, cutoff).await?;
+    let limit = Money::from_rupees(context.settings.deemed_approval_max_rupees)
+        .unwrap_or(Money::from_paise(i64::MAX));
+    let due = queries::review_due_before(&context.db, cutoff, limit.paise()).await?;
     let mut deemed = 0;
     let actor = Actor::system(MeshService::Preauth);
     for mut row in due {

@@ -34,16 +34,53 @@ pub struct Peers {
     portability: PortabilityServiceClient<TracedChannel>,
 }
 
-/// Who the patient is and what the scheme allows.
+/// Who the patient is and what each of their schemes allows, in draw order.
 #[derive(Debug, Clone)]
 pub struct Eligibility {
     pub beneficiary_id: String,
     pub card_number: String,
     pub family_id: String,
     pub home_state: String,
-    /// Why not, when the patient may not be treated under the scheme.
+    pub schemes: Vec<SchemeCover>,
+}
+
+/// What one of a patient's schemes allows.
+#[derive(Debug, Clone)]
+pub struct SchemeCover {
+    pub code: String,
+    /// Why not, when the patient may not be treated under it.
     pub refusal: Option<String>,
-    pub available: Money,
+    /// The scheme whose hospitals and agreements serve it.
+    pub network: String,
+    /// Packages it reserves for public hospitals.
+    pub reserved_packages: Vec<String>,
+    /// Whether the only objection is that its cover is used up: it stays a
+    /// scheme to draw on (the block finds what is left, and a resumed saga
+    /// asks for what it asked before its own block used the cover).
+    pub exhausted: bool,
+}
+
+impl Eligibility {
+    /// The schemes treatment may draw on, in draw order.
+    pub fn usable(&self) -> impl Iterator<Item = &SchemeCover> {
+        self.schemes
+            .iter()
+            .filter(|s| s.refusal.is_none() || s.exhausted)
+    }
+
+    /// Why no scheme may be used: the first scheme's reason.
+    pub fn refusal(&self) -> String {
+        self.schemes.first().map_or_else(
+            || "covered by no scheme".to_owned(),
+            |s| {
+                format!(
+                    "not eligible under {}: {}",
+                    s.code,
+                    s.refusal.as_deref().unwrap_or("not eligible")
+                )
+            },
+        )
+    }
 }
 
 /// Where and on whose account a case may be treated.
@@ -65,8 +102,8 @@ pub struct Hold<'a> {
     /// Idempotency key of the block.
     pub key: &'a str,
     pub beneficiary_id: &'a str,
-    /// The scheme whose wallet pays.
-    pub scheme: &'a str,
+    /// The schemes whose wallets pay, drawn in this order.
+    pub schemes: &'a [String],
     pub preauth_id: &'a str,
     pub amount: Money,
     /// Day of treatment: it picks the policy year.
@@ -77,7 +114,8 @@ pub struct Hold<'a> {
 /// The outcome of a wallet move.
 #[derive(Debug)]
 pub enum Move {
-    Done,
+    /// Done; the schemes the preauth now holds cover on, in draw order.
+    Done(Vec<String>),
     /// The registry refused (e.g. not enough cover); the reason is for people.
     Refused(String),
 }
@@ -108,14 +146,14 @@ impl Peers {
         }
     }
 
-    /// VerifyEligibility under `scheme` (or the patient's first scheme).
+    /// VerifyEligibility under `scheme` (or every scheme of the patient).
     pub async fn eligibility(
         &self,
         beneficiary_id: &str,
         card_number: &str,
         scheme: &str,
         date: NaiveDate,
-    ) -> Result<(Eligibility, String), ApiError> {
+    ) -> Result<Eligibility, ApiError> {
         let request = b::VerifyEligibilityRequest {
             beneficiary_id: beneficiary_id.into(),
             card_number: card_number.into(),
@@ -142,36 +180,28 @@ impl Peers {
             Err(status) => return Err(peer(MeshService::BeneficiaryRegistry, &status)),
         };
         let person = reply.beneficiary.unwrap_or_default();
-        let answer = reply.schemes.into_iter().next().ok_or_else(|| {
-            ApiError::FailedPrecondition(format!(
-                "{} is covered by no scheme",
-                person.beneficiary_id
-            ))
-        })?;
-        let refusal = (!answer.eligible).then(|| {
-            let why = b::IneligibilityReason::try_from(answer.reason).unwrap_or_default();
-            match why {
-                b::IneligibilityReason::NotInScheme => {
-                    format!("not covered by {}", answer.scheme_code)
-                }
-                b::IneligibilityReason::NoCard => "no card has been issued yet".to_owned(),
-                b::IneligibilityReason::CardSuspended => "the card is suspended".to_owned(),
-                b::IneligibilityReason::CoverExhausted => {
-                    "the family's cover for the policy year is used up".to_owned()
-                }
-                b::IneligibilityReason::Unspecified => "not eligible".to_owned(),
-            }
-        });
-        let available = Money::from_paise(answer.wallets.iter().map(|w| w.available_paise).sum());
-        let eligibility = Eligibility {
+        let schemes = reply
+            .schemes
+            .into_iter()
+            .map(|answer| SchemeCover {
+                refusal: (!answer.eligible).then(|| refusal(&answer)),
+                exhausted: answer.reason == b::IneligibilityReason::CoverExhausted as i32,
+                network: if answer.network_scheme_code.is_empty() {
+                    answer.scheme_code.clone()
+                } else {
+                    answer.network_scheme_code.clone()
+                },
+                reserved_packages: answer.reserved_package_codes,
+                code: answer.scheme_code,
+            })
+            .collect();
+        Ok(Eligibility {
             beneficiary_id: person.beneficiary_id,
             card_number: person.card_number,
             family_id: person.family_id,
             home_state: reply.home_state_code,
-            refusal,
-            available,
-        };
-        Ok((eligibility, answer.scheme_code))
+            schemes,
+        })
     }
 
     /// CheckProfessionalLink: is the doctor linked to the facility on the day?
@@ -231,12 +261,13 @@ impl Peers {
         })
     }
 
-    /// BlockAmount, idempotent by `hold.key`.
+    /// BlockAmount on the schemes of `hold`, drawn in order; idempotent by `hold.key`.
     pub async fn block(&self, hold: &Hold<'_>) -> Result<Move, ApiError> {
         let request = b::BlockAmountRequest {
             idempotency_key: hold.key.into(),
             beneficiary_id: hold.beneficiary_id.into(),
-            scheme_code: hold.scheme.into(),
+            scheme_code: String::new(),
+            scheme_codes: hold.schemes.to_vec(),
             preauth_id: hold.preauth_id.into(),
             amount_paise: hold.amount.paise(),
             treatment_date: Some(convert::date_to_proto(hold.date)),
@@ -249,7 +280,15 @@ impl Peers {
         })
         .await;
         match reply {
-            Ok(_) => Ok(Move::Done),
+            Ok(reply) => {
+                let mut held = Vec::new();
+                for hold in reply.into_inner().holds {
+                    if !held.contains(&hold.scheme_code) {
+                        held.push(hold.scheme_code);
+                    }
+                }
+                Ok(Move::Done(held))
+            }
             Err(status)
                 if matches!(
                     status.code(),
@@ -289,5 +328,20 @@ impl Peers {
             Err(status) if status.code() == Code::NotFound => Ok(()),
             Err(status) => Err(peer(MeshService::BeneficiaryRegistry, &status)),
         }
+    }
+}
+
+/// Why the registry says a patient may not be treated under a scheme, in words.
+fn refusal(answer: &b::SchemeEligibility) -> String {
+    match b::IneligibilityReason::try_from(answer.reason).unwrap_or_default() {
+        b::IneligibilityReason::NotInScheme => {
+            "the patient is not enrolled in it (or too young for a senior cover)".to_owned()
+        }
+        b::IneligibilityReason::NoCard => "no card has been issued yet".to_owned(),
+        b::IneligibilityReason::CardSuspended => "the card is suspended".to_owned(),
+        b::IneligibilityReason::CoverExhausted => {
+            "the cover for the policy year is used up".to_owned()
+        }
+        b::IneligibilityReason::Unspecified => "not eligible".to_owned(),
     }
 }

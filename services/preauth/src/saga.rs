@@ -6,7 +6,7 @@
 //! exist and must be released), DONE. The background worker finishes whatever
 //! a crash or an unreachable peer left behind.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use ayushman_domain::Money;
 use ayushman_platform::{
@@ -19,11 +19,12 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel};
 
 use crate::{
     Context, fraud,
-    peers::{Hold, Move},
+    peers::{Hold, Move, Route, SchemeCover},
     pricing,
     store::{
         PREAUTH_HISTORY,
         entities::{
+            enhancement,
             preauth::{self, SagaState},
             preauth_flag, preauth_line,
         },
@@ -74,8 +75,15 @@ pub async fn record(
 pub struct Also {
     /// Fraud flags raised.
     pub flags: Vec<preauth_flag::ActiveModel>,
-    /// The preauth's lines, replaced (an enhancement adds some).
+    /// The preauth's lines, replaced (an approved enhancement adds some).
     pub lines: Option<Vec<preauth_line::Model>>,
+    /// Enhancement requests made.
+    pub enhancements: Vec<enhancement::Model>,
+    /// An enhancement decided, provided it was still undecided.
+    pub decision: Option<(
+        enhancement::Model,
+        lifecycle::Transition<crate::enhancements::Enhancements>,
+    )>,
 }
 
 /// [`record`], writing `also` in the same transaction.
@@ -100,6 +108,10 @@ pub async fn record_with(
     queries::insert_flags(&txn, also.flags).await?;
     if let Some(lines) = also.lines {
         queries::save_lines(&txn, &saved.preauth_id, lines).await?;
+    }
+    queries::insert_enhancements(&txn, also.enhancements).await?;
+    if let Some((decided, transition)) = also.decision {
+        crate::enhancements::save_decision(&txn, decided, transition).await?;
     }
     PREAUTH_HISTORY
         .append(&txn, &[&saved.preauth_id], to.as_str_name(), reason, actor)
@@ -185,6 +197,27 @@ pub async fn compensate(
     stored(context, &row.preauth_id).await
 }
 
+/// Releases whatever a preauth holds when it has ended meanwhile (a block
+/// that landed after its release).
+pub async fn release_if_ended(context: &Context, id: &str) -> Result<(), ApiError> {
+    let now = stored(context, id).await?;
+    if matches!(
+        *now.status,
+        PreauthStatus::Cancelled | PreauthStatus::Rejected | PreauthStatus::Failed
+    ) {
+        context
+            .peers
+            .release(
+                &format!("{id}/release-after-late-block"),
+                id,
+                None,
+                "preauth ended; late block released",
+            )
+            .await?;
+    }
+    Ok(())
+}
+
 /// Runs (or resumes) the saga of a PENDING preauth. Refusals end it FAILED with
 /// the reason; an unreachable peer leaves it RUNNING and answers UNAVAILABLE.
 pub async fn run(
@@ -200,28 +233,34 @@ pub async fn run(
     }
     let date = row.admission_date;
 
-    let (eligibility, scheme) = context
+    // Resumed after its schemes were fixed: the same schemes, whatever its
+    // own first block did to their balances.
+    let fixed = row.schemes_to_draw();
+    let named = if fixed.is_empty() {
+        row.scheme_code.clone()
+    } else {
+        String::new()
+    };
+    let eligibility = context
         .peers
-        .eligibility(
-            &row.beneficiary_id,
-            &row.card_number,
-            &row.scheme_code,
-            date,
-        )
+        .eligibility(&row.beneficiary_id, &row.card_number, &named, date)
         .await?;
     row.beneficiary_id = eligibility.beneficiary_id.clone();
     row.card_number = eligibility.card_number.clone();
     row.family_id = eligibility.family_id.clone();
     row.home_state_code = eligibility.home_state.clone();
-    row.scheme_code = scheme.clone();
-    if let Some(why) = eligibility.refusal {
-        return fail(
-            context,
-            row,
-            format!("not eligible under {scheme}: {why}"),
-            actor,
-        )
-        .await;
+    let usable: Vec<SchemeCover> = if fixed.is_empty() {
+        eligibility.usable().cloned().collect()
+    } else {
+        fixed
+            .iter()
+            .filter_map(|code| eligibility.schemes.iter().find(|s| &s.code == code))
+            .cloned()
+            .collect()
+    };
+    if usable.is_empty() {
+        let reason = eligibility.refusal();
+        return fail(context, row, reason, actor).await;
     }
 
     let mut lines = queries::lines_of(&context.db, preauth_id).await?;
@@ -255,27 +294,38 @@ pub async fn run(
         .iter()
         .map(|p| p.0.specialty_code.as_str())
         .collect();
-    let mut route = None;
-    for specialty in specialties {
-        let answer = context
-            .peers
-            .route(
-                &eligibility.home_state,
-                &scheme,
-                &row.hfr_id,
-                specialty,
-                date,
-            )
-            .await?;
-        if let Some(why) = answer.refusal {
-            let reason = format!("{specialty} at {}: {why}", row.hfr_id);
-            return fail(context, row, reason, actor).await;
-        }
-        route.get_or_insert(answer);
-    }
-    let Some(route) = route else {
+    if specialties.is_empty() {
         return fail(context, row, "no package asked for".into(), actor).await;
+    }
+    // A scheme is drawn on only where its network (its own hospitals and
+    // agreements, PM-JAY's for the senior cover) takes every specialty here.
+    let mut by_network: BTreeMap<String, Result<Route, String>> = BTreeMap::new();
+    let mut drawn = Vec::new();
+    for scheme in &usable {
+        if !by_network.contains_key(&scheme.network) {
+            let routed = route_all(context, &row, &scheme.network, &specialties).await?;
+            by_network.insert(scheme.network.clone(), routed);
+        }
+        if let Some(Ok(_)) = by_network.get(&scheme.network) {
+            drawn.push(scheme);
+        }
+    }
+    let Some(Ok(route)) = drawn
+        .first()
+        .and_then(|s| by_network.get(&s.network))
+        .cloned()
+    else {
+        let reason = by_network
+            .into_values()
+            .find_map(Result::err)
+            .unwrap_or_else(|| "no scheme may be drawn on here".into());
+        return fail(context, row, reason, actor).await;
     };
+    row.schemes_to_draw = drawn
+        .iter()
+        .map(|s| s.code.as_str())
+        .collect::<Vec<_>>()
+        .join(",");
     row.facility_state_code = route.treating_state.clone();
     row.facility_district_code = route.treating_district.clone();
     row.facility_ownership = route.treating_ownership.as_str_name().to_owned();
@@ -283,14 +333,30 @@ pub async fn run(
     row.agreement_id = route.agreement_id.clone();
     row.payer_scheme_code = route.payer_scheme.clone();
     row.payer_state_code = route.payer_state.clone();
-    if route.treating_ownership != Ownership::Public
-        && let Some(reserved) = packages.iter().find(|p| p.0.reserved_for_public)
-    {
-        let reason = format!(
-            "package {} is reserved for public hospitals; {} is not public",
-            reserved.0.package_code, row.hfr_id
-        );
-        return fail(context, row, reason, actor).await;
+    if route.treating_ownership != Ownership::Public {
+        if let Some(reserved) = packages.iter().find(|p| p.0.reserved_for_public) {
+            let reason = format!(
+                "package {} is reserved for public hospitals; {} is not public",
+                reserved.0.package_code, row.hfr_id
+            );
+            return fail(context, row, reason, actor).await;
+        }
+        // A home state's own reserved list hides those packages at private
+        // hospitals outside it.
+        if route.portability_case
+            && let Some((scheme, package)) = drawn.iter().find_map(|scheme| {
+                packages
+                    .iter()
+                    .find(|p| scheme.reserved_packages.contains(&p.0.package_code))
+                    .map(|p| (scheme.code.clone(), p.0.package_code.clone()))
+            })
+        {
+            let reason = format!(
+                "package {package} is reserved by {scheme} for public hospitals; it is not offered at private hospitals outside state {}",
+                row.home_state_code
+            );
+            return fail(context, row, reason, actor).await;
+        }
     }
 
     let mut total = Money::ZERO;
@@ -346,24 +412,33 @@ pub async fn run(
         .await
         {
             Ok(saved) => row = saved,
-            Err(ApiError::Aborted(_)) => return stored(context, preauth_id).await,
+            // Another runner of this saga moved it on: answer with where it is
+            // now, after giving the write lock back (reading it needs a connection).
+            Err(ApiError::Aborted(_)) => {
+                drop(txn);
+                return stored(context, preauth_id).await;
+            }
             Err(error) => return Err(error),
         }
         txn.commit().await?;
     }
 
     let key = format!("{preauth_id}/block");
+    let schemes: Vec<String> = drawn.iter().map(|s| s.code.clone()).collect();
     let hold = Hold {
         key: &key,
         beneficiary_id: &row.beneficiary_id,
-        scheme: &row.payer_scheme_code,
+        schemes: &schemes,
         preauth_id,
         amount: total,
         date,
         reason: "preauth raised",
     };
     match context.peers.block(&hold).await? {
-        Move::Done => {}
+        Move::Done(held) => {
+            row.scheme_code = held.first().cloned().unwrap_or_default();
+            row.drawn_scheme_codes = held.join(",");
+        }
         Move::Refused(why) => {
             return fail(
                 context,
@@ -397,8 +472,15 @@ pub async fn run(
     row.blocked_amount_paise = total.paise();
     row.raised_at = Some(db::now());
     row.saga_state = SagaState::Done;
-    let reason = format!("{total} blocked on the {} wallet", row.payer_scheme_code);
-    let also = Also { flags, lines: None };
+    row.review_clock_from = row.raised_at;
+    let reason = format!(
+        "{total} blocked on the wallets of {}",
+        row.drawn_scheme_codes.replace(',', " then ")
+    );
+    let also = Also {
+        flags,
+        ..Also::default()
+    };
     match record_with(
         context,
         row,
@@ -488,4 +570,32 @@ async fn flags_for(
         context.settings.volume_minimum,
     ));
     Ok(flags)
+}
+
+/// Routes a case's specialties at its hospital under `network`: the first
+/// specialty's route when every one may be treated there, else why not.
+async fn route_all(
+    context: &Context,
+    row: &preauth::Model,
+    network: &str,
+    specialties: &BTreeSet<&str>,
+) -> Result<Result<Route, String>, ApiError> {
+    let mut first = None;
+    for specialty in specialties {
+        let answer = context
+            .peers
+            .route(
+                &row.home_state_code,
+                network,
+                &row.hfr_id,
+                specialty,
+                row.admission_date,
+            )
+            .await?;
+        if let Some(why) = &answer.refusal {
+            return Ok(Err(format!("{specialty} at {}: {why}", row.hfr_id)));
+        }
+        first.get_or_insert(answer);
+    }
+    Ok(first.ok_or_else(|| "no package asked for".to_owned()))
 }

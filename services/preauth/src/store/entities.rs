@@ -109,12 +109,39 @@ pub mod preauth {
         pub created_at: DateTimeUtc,
         pub raised_at: Option<DateTimeUtc>,
         pub updated_at: DateTimeUtc,
+        /// The schemes whose cover it holds, comma-separated, in draw order.
+        pub drawn_scheme_codes: String,
+        /// The schemes it may draw on, comma-separated, in draw order: fixed
+        /// before the first block, so a resumed saga and every enhancement
+        /// ask the registry for the same.
+        pub schemes_to_draw: String,
+        /// When the review turnaround started: raised, or the last answer to a query.
+        pub review_clock_from: Option<DateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {}
 
     impl ActiveModelBehavior for ActiveModel {}
+
+    fn codes(list: &str) -> Vec<String> {
+        list.split(',')
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    impl Model {
+        /// The schemes it holds cover on, in draw order.
+        pub fn drawn_schemes(&self) -> Vec<String> {
+            codes(&self.drawn_scheme_codes)
+        }
+
+        /// The schemes it may draw on, in draw order; empty until fixed.
+        pub fn schemes_to_draw(&self) -> Vec<String> {
+            codes(&self.schemes_to_draw)
+        }
+    }
 
     /// What a preauth still owes other services.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
@@ -175,6 +202,37 @@ pub mod preauth_flag {
         pub kind: String,
         pub reason: String,
         pub related_preauth_id: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// A request for more cover on a preauth, decided by a reviewer.
+pub mod enhancement {
+    use ayushman_platform::lifecycle::Stored;
+    use ayushman_proto::preauth::v1::EnhancementStatus;
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "enhancements")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub enhancement_id: String,
+        pub preauth_id: String,
+        pub status: Stored<EnhancementStatus>,
+        /// The extra packages as priced lines, JSON.
+        pub lines: String,
+        pub amount_paise: i64,
+        pub reason: String,
+        pub requested_by: String,
+        pub requested_at: DateTimeUtc,
+        pub decided_by_id: String,
+        pub decided_by_kind: String,
+        pub decision_reason: String,
+        pub decided_at: Option<DateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -22,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(ayushman_platform::db::idempotency::Migration),
             Box::new(migrations::m0001_preauth::Migration),
             Box::new(migrations::m0002_record_indexes::Migration),
+            Box::new(migrations::m0003_payer_rules::Migration),
         ]
     }
 }

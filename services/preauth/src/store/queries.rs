@@ -12,7 +12,7 @@ use sea_orm::{
 };
 
 use super::entities::{
-    package, package_add_on, package_rate,
+    enhancement, package, package_add_on, package_rate,
     preauth::{self, SagaState},
     preauth_flag, preauth_line,
 };
@@ -276,14 +276,22 @@ pub async fn with_saga_state(
         .await
 }
 
-/// Raised preauths raised before `cutoff` (due for deemed approval).
-pub async fn raised_before(
+/// Raised preauths whose review turnaround started before `cutoff`, that
+/// carry no fraud flag and ask for at most `limit_paise` (due for deemed approval).
+pub async fn review_due_before(
     db: &impl ConnectionTrait,
     cutoff: chrono::DateTime<chrono::Utc>,
+    limit_paise: i64,
 ) -> Result<Vec<preauth::Model>, DbErr> {
+    let flagged = sea_orm::sea_query::Query::select()
+        .column(preauth_flag::Column::PreauthId)
+        .from(preauth_flag::Entity)
+        .to_owned();
     preauth::Entity::find()
         .filter(preauth::Column::Status.eq(Stored(PreauthStatus::Raised)))
-        .filter(preauth::Column::RaisedAt.lt(cutoff))
+        .filter(preauth::Column::ReviewClockFrom.lt(cutoff))
+        .filter(preauth::Column::RequestedAmountPaise.lte(limit_paise))
+        .filter(preauth::Column::PreauthId.not_in_subquery(flagged))
         .all(db)
         .await
 }
@@ -386,4 +394,41 @@ pub async fn flags_of_many(
         flags.entry(flag.preauth_id.clone()).or_default().push(flag);
     }
     Ok(flags)
+}
+
+pub async fn insert_enhancements(
+    db: &impl ConnectionTrait,
+    rows: Vec<enhancement::Model>,
+) -> Result<(), DbErr> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    enhancement::Entity::insert_many(rows.into_iter().map(IntoActiveModel::into_active_model))
+        .exec_without_returning(db)
+        .await
+        .map(|_| ())
+}
+
+pub async fn find_enhancement(
+    db: &impl ConnectionTrait,
+    id: &str,
+) -> Result<Option<enhancement::Model>, DbErr> {
+    enhancement::Entity::find_by_id(id.to_owned()).one(db).await
+}
+
+/// The enhancements of several preauths, by preauth, oldest first.
+pub async fn enhancements_of_many(
+    db: &impl ConnectionTrait,
+    ids: &[String],
+) -> Result<BTreeMap<String, Vec<enhancement::Model>>, DbErr> {
+    let mut found: BTreeMap<String, Vec<enhancement::Model>> = BTreeMap::new();
+    for row in enhancement::Entity::find()
+        .filter(enhancement::Column::PreauthId.is_in(ids.iter().map(String::as_str)))
+        .order_by_asc(enhancement::Column::EnhancementId)
+        .all(db)
+        .await?
+    {
+        found.entry(row.preauth_id.clone()).or_default().push(row);
+    }
+    Ok(found)
 }
