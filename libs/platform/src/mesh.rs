@@ -103,7 +103,6 @@ impl MeshService {
                 Self::Preauth,
                 Self::BeneficiaryRegistry,
                 Self::FacilityRegistry,
-                Self::Portability,
             ],
             Self::Gateway => &[
                 Self::BeneficiaryRegistry,

@@ -26,7 +26,7 @@ use crate::{
     batches::{self, Batch},
     cases::{self, StoredBillItem, StoredDeduction, StoredDocument},
     config::ClaimsSettings,
-    report,
+    report, spend,
     store::{
         CLAIM_HISTORY,
         entities::claim,
@@ -55,6 +55,19 @@ fn ensure_claim_in_scope(caller: &Caller, row: &claim::Model) -> Result<(), ApiE
 }
 
 impl ClaimsApi {
+    /// PERMISSION_DENIED unless the caller may decide the claim: only the
+    /// state that pays it (the patient's home state) does.
+    async fn ensure_decider(&self, caller: &Caller, id: &str) -> Result<(), ApiError> {
+        if caller.state_scope().is_none() {
+            return Ok(());
+        }
+        let row = queries::find_claim(&self.context.db, id)
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("no claim {id}")))?;
+        ensure_claim_in_scope(caller, &row)?;
+        caller.ensure_decides(&row.payer_state_code, &format!("claim {id}"))
+    }
+
     async fn ensure_id_in_scope(&self, caller: &Caller, id: &str) -> Result<(), ApiError> {
         if caller.state_scope().is_none() {
             return Ok(());
@@ -373,7 +386,7 @@ impl ClaimsService for ClaimsApi {
             );
         }
         v.into_result()?;
-        self.ensure_id_in_scope(&caller, r.claim_id.trim()).await?;
+        self.ensure_decider(&caller, r.claim_id.trim()).await?;
         let context = &self.context;
         let keyed = context.idempotency.keyed_by(&caller, &r)?;
         let reply = keyed
@@ -430,7 +443,7 @@ impl ClaimsService for ClaimsApi {
         let caller = Caller::of(&request);
         let r = request.into_inner();
         let id = convert::required_text("claim_id", &r.claim_id)?;
-        self.ensure_id_in_scope(&caller, &id).await?;
+        self.ensure_decider(&caller, &id).await?;
         let context = &self.context;
         let keyed = context.idempotency.keyed_by(&caller, &r)?;
         let reply = keyed
@@ -567,6 +580,64 @@ impl ClaimsService for ClaimsApi {
         Ok(Response::new(pb::ClaimsReportResponse {
             rows: report.rows.into_iter().map(report_row_to_proto).collect(),
             total: Some(report_row_to_proto(report.total)),
+        }))
+    }
+
+    async fn out_of_state_spend_report(
+        &self,
+        request: Request<pb::OutOfStateSpendReportRequest>,
+    ) -> Reply<pb::OutOfStateSpendReportResponse> {
+        let caller = Caller::of(&request);
+        let r = request.into_inner();
+        let direction = match (
+            convert::optional_text(&r.home_state_code),
+            convert::optional_text(&r.treating_state_code),
+        ) {
+            (Some(home), None) => spend::Direction::Outbound(home),
+            (None, Some(treating)) => spend::Direction::Inbound(treating),
+            _ => {
+                return Err(ApiError::invalid(
+                    "home_state_code",
+                    "give home_state_code (what a state paid out) or treating_state_code (what its hospitals were paid), not both",
+                )
+                .into());
+            }
+        };
+        let (spend::Direction::Outbound(state) | spend::Direction::Inbound(state)) = &direction;
+        let field = match direction {
+            spend::Direction::Outbound(_) => "home_state_code",
+            spend::Direction::Inbound(_) => "treating_state_code",
+        };
+        ayushman_domain::StateCode::parse(state)
+            .map_err(|e| ApiError::invalid(field, e.reason().to_owned()))?;
+        caller.ensure_state(state, &format!("the spend of state {state}"))?;
+        let from = convert::month_number("from_month", r.from_month.as_ref())?;
+        let to = convert::month_number("to_month", r.to_month.as_ref())?;
+        let (rows, months) = spend::out_of_state_spend(&self.context.db, &direction, from, to)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(Response::new(pb::OutOfStateSpendReportResponse {
+            rows: rows
+                .into_iter()
+                .map(|row| pb::OutOfStateSpendRow {
+                    month: Some(convert::year_month(row.month)),
+                    home_state_code: row.home_state,
+                    treating_state_code: row.treating_state,
+                    specialty_code: row.specialty,
+                    claims_paid: row.claims_paid,
+                    paid_paise: row.paid_paise,
+                })
+                .collect(),
+            months: months
+                .into_iter()
+                .map(|month| pb::MonthSpend {
+                    out_of_state_basis_points: month.basis_points(),
+                    month: Some(convert::year_month(month.month)),
+                    state_code: month.state,
+                    total_paid_paise: month.total_paid_paise,
+                    out_of_state_paid_paise: month.out_of_state_paid_paise,
+                })
+                .collect(),
         }))
     }
 

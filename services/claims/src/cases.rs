@@ -4,14 +4,16 @@
 //! A decision is committed first — one compare-and-set on the claim's status,
 //! its history row and the request's reply in one transaction — and the money
 //! follows: consume or release at the beneficiary registry, keyed by the claim
-//! so a repeat moves nothing twice. Of two concurrent decisions only the
+//! so a repeat moves nothing twice. A portability case is paid like any other,
+//! by the home state's batch straight to the hospital: no second debt between
+//! states is recorded. Of two concurrent decisions only the
 //! winner's money moves; a move a crash or an unreachable registry left owed
 //! is finished by the background pass.
 
 use ayushman_domain::Money;
 use ayushman_platform::{
     ApiError,
-    convert::{today_in_india, year_month},
+    convert::today_in_india,
     db::{self, idempotency::OnCommit, is_unique_violation},
     ids,
     lifecycle::{self, Actor, Lifecycle, Stored},
@@ -21,7 +23,6 @@ use ayushman_proto::{
     common::v1::Ownership,
     preauth::v1::PreauthStatus,
 };
-use chrono::Datelike;
 use sea_orm::{ActiveModelTrait, IntoActiveModel};
 
 use crate::{
@@ -168,7 +169,8 @@ pub async fn submit(
     }
     let billed = Money::checked_sum(bill.iter().map(|i| Money::from_paise(i.amount_paise)))
         .ok_or_else(|| ApiError::invalid("bill_items", "the bill total is too large"))?;
-    let claimed = billed.min(Money::from_paise(preauth.blocked_amount_paise));
+    // A claim is for at most what was approved (enhancements approved included).
+    let claimed = billed.min(Money::from_paise(preauth.approved_amount_paise));
     let now = db::now();
     let row = claim::Model {
         claim_id: ids::ordered_id("CL"),
@@ -214,6 +216,12 @@ pub async fn submit(
         penalty_paise: 0,
         payment_batch_id: String::new(),
         money_state: MoneyState::None,
+        queried_at: None,
+        specialty_code: preauth
+            .lines
+            .first()
+            .map(|line| line.specialty_code.clone())
+            .unwrap_or_default(),
     };
     let txn = db::begin_write(&context.db).await?;
     if let Some(existing) = queries::claim_of_preauth(&txn, preauth_id).await? {
@@ -311,6 +319,7 @@ pub async fn adjudicate(
             Ok(move_money_now(context, row).await)
         }
         AdjudicationDecision::Query => {
+            row.queried_at = Some(db::now());
             decide(context, row, ClaimStatus::Query, reason, actor, on_commit).await
         }
         AdjudicationDecision::Unspecified => Err(ApiError::invalid("decision", "is required")),
@@ -381,20 +390,6 @@ async fn move_money(context: &Context, row: &claim::Model) -> Result<(), ApiErro
                 .consume(&row.claim_id, &row.preauth_id, approved)
                 .await?;
             let approved_at = row.approved_at.unwrap_or_else(db::now);
-            if row.portability_case {
-                let month = year_month(approved_at.year() * 100 + approved_at.month() as i32);
-                context
-                    .peers
-                    .settle(
-                        &row.claim_id,
-                        &row.payer_scheme_code,
-                        &row.payer_state_code,
-                        &row.facility_state_code,
-                        approved,
-                        month,
-                    )
-                    .await?;
-            }
             if row.ownership == Ownership::Public.as_str_name() {
                 let society = context.peers.society(&row.hfr_id).await?;
                 queries::insert_credit(
@@ -446,7 +441,11 @@ pub async fn respond(
     actor: &Actor,
     on_commit: &dyn OnCommit<claim::Model>,
 ) -> Result<claim::Model, ApiError> {
-    let row = load(context, id).await?;
+    let mut row = load(context, id).await?;
+    // The settlement clock stood still while the hospital had the query.
+    if let Some(queried_at) = row.queried_at.take() {
+        row.payment_due_at += db::now() - queried_at;
+    }
     decide(
         context,
         row,

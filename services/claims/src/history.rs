@@ -98,5 +98,7 @@ pub fn claim_from(
         .paise(),
         payment_batch_id: "LEGACY".into(),
         money_state: MoneyState::Settled,
+        queried_at: None,
+        specialty_code: row.specialty_code.trim().to_ascii_uppercase(),
     })
 }

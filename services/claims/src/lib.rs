@@ -12,6 +12,7 @@ pub mod history;
 pub mod peers;
 pub mod report;
 pub mod rules;
+pub mod spend;
 pub mod store;
 
 use std::sync::Arc;
@@ -31,7 +32,7 @@ pub struct Context {
     pub db: DatabaseConnection,
     /// Keys mutating requests to their first reply.
     pub idempotency: Idempotency,
-    /// Preauth, beneficiary registry, facility registry and portability.
+    /// Preauth, beneficiary registry and facility registry.
     pub peers: peers::Peers,
     /// Windows, turnaround times and penalties.
     pub settings: Arc<config::ClaimsSettings>,
@@ -57,7 +58,6 @@ pub async fn build(settings: Settings<config::ClaimsSettings>) -> Result<Routes,
         client::peer_channel(&settings, MeshService::Preauth)?,
         client::peer_channel(&settings, MeshService::BeneficiaryRegistry)?,
         client::peer_channel(&settings, MeshService::FacilityRegistry)?,
-        client::peer_channel(&settings, MeshService::Portability)?,
     );
     let context = Context {
         db,

@@ -11,13 +11,9 @@ use ayushman_proto::{
         ConsumeAmountRequest, ReleaseAmountRequest,
         beneficiary_registry_service_client::BeneficiaryRegistryServiceClient,
     },
-    common::v1::{Actor, ActorKind, YearMonth},
+    common::v1::{Actor, ActorKind},
     facility::v1::{
         GetFacilityRequest, facility_registry_service_client::FacilityRegistryServiceClient,
-    },
-    portability::v1::{
-        RecordSettlementRequest, SettlementEntry,
-        portability_service_client::PortabilityServiceClient,
     },
     preauth::v1::{GetPreauthRequest, Preauth, preauth_service_client::PreauthServiceClient},
 };
@@ -25,13 +21,12 @@ use tonic::Code;
 
 const ATTEMPTS: u32 = 3;
 
-/// The four services a claim touches.
+/// The three services a claim touches.
 #[derive(Clone)]
 pub struct Peers {
     preauth: PreauthServiceClient<TracedChannel>,
     beneficiary: BeneficiaryRegistryServiceClient<TracedChannel>,
     facility: FacilityRegistryServiceClient<TracedChannel>,
-    portability: PortabilityServiceClient<TracedChannel>,
 }
 
 fn system() -> Option<Actor> {
@@ -48,13 +43,11 @@ impl Peers {
         preauth: TracedChannel,
         beneficiary: TracedChannel,
         facility: TracedChannel,
-        portability: TracedChannel,
     ) -> Self {
         Self {
             preauth: PreauthServiceClient::new(preauth),
             beneficiary: BeneficiaryRegistryServiceClient::new(beneficiary),
             facility: FacilityRegistryServiceClient::new(facility),
-            portability: PortabilityServiceClient::new(portability),
         }
     }
 
@@ -129,37 +122,6 @@ impl Peers {
                 &status,
             )),
         }
-    }
-
-    /// Records what the payer state owes the treating state for a portability claim.
-    pub async fn settle(
-        &self,
-        claim_id: &str,
-        payer_scheme: &str,
-        payer_state: &str,
-        treating_state: &str,
-        amount: Money,
-        month: YearMonth,
-    ) -> Result<(), ApiError> {
-        let request = RecordSettlementRequest {
-            idempotency_key: format!("{claim_id}/settlement"),
-            entry: Some(SettlementEntry {
-                claim_id: claim_id.into(),
-                payer_scheme_code: payer_scheme.into(),
-                payer_state_code: payer_state.into(),
-                treating_state_code: treating_state.into(),
-                amount_paise: amount.paise(),
-                month: Some(month),
-                ..Default::default()
-            }),
-        };
-        retry_idempotent(ATTEMPTS, || {
-            let (mut client, request) = (self.portability.clone(), request.clone());
-            async move { client.record_settlement(request).await }
-        })
-        .await
-        .map(|_| ())
-        .map_err(|status| ApiError::from_peer(MeshService::Portability, &status))
     }
 
     /// The society a public hospital's claim money is credited to.

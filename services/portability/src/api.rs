@@ -1,7 +1,7 @@
 //! gRPC handlers of `PortabilityService`: validate and translate the request,
-//! call a use case in `routing` or `ledger`, translate the answer back.
+//! call a use case in `agreements` or `routing`, translate the answer back.
 
-use ayushman_domain::{HfrId, Money, StateCode};
+use ayushman_domain::{HfrId, StateCode};
 use ayushman_platform::{
     ApiError, Caller, FieldViolations,
     convert::{self, PageRequest},
@@ -17,13 +17,8 @@ use tonic::{Request, Response, Status};
 use crate::{
     AppState,
     agreements::{self, FullAgreement},
-    ledger,
     routing::{self, Case},
-    rules::NettedPair,
-    store::{
-        entities::{agreement, settlement},
-        queries,
-    },
+    store::{entities::agreement, queries},
 };
 
 /// The `PortabilityService` implementation.
@@ -33,12 +28,6 @@ pub struct PortabilityApi {
 }
 
 type Reply<T> = Result<Response<T>, Status>;
-
-fn state(field: &str, code: &str) -> Result<String, ApiError> {
-    StateCode::parse(code)
-        .map(|s| s.code())
-        .map_err(|e| ApiError::invalid(field, e.reason().to_owned()))
-}
 
 fn required_code(field: &str, value: &str) -> Result<String, ApiError> {
     convert::optional_text(value)
@@ -66,48 +55,6 @@ fn agreement_to_proto((row, history): FullAgreement) -> pb::Agreement {
         status_reason: row.status_reason,
         history: history.iter().map(|h| h.to_proto()).collect(),
         empanelment_scheme_code: row.empanelment_scheme_code,
-    }
-}
-
-fn settlement_to_proto(row: settlement::Model) -> pb::SettlementEntry {
-    pb::SettlementEntry {
-        claim_id: row.claim_id,
-        payer_scheme_code: row.payer_scheme_code,
-        payer_state_code: row.payer_state_code,
-        treating_state_code: row.treating_state_code,
-        amount_paise: row.amount_paise,
-        month: Some(convert::year_month(row.month)),
-        statement_id: row.statement_id.unwrap_or_default(),
-        recorded_at: Some(convert::timestamp_to_proto(row.recorded_at)),
-    }
-}
-
-fn statement_to_proto((row, pairs): ledger::Statement) -> pb::NettingStatement {
-    pb::NettingStatement {
-        statement_id: row.statement_id,
-        month: Some(convert::year_month(row.month)),
-        pairs: pairs.into_iter().map(pair_to_proto).collect(),
-        status: pb::StatementStatus::from_str_name(&row.status).unwrap_or_default() as i32,
-        settlement_reference: row.settlement_reference,
-        created_at: Some(convert::timestamp_to_proto(row.created_at)),
-        settled_at: row.settled_at.map(convert::timestamp_to_proto),
-    }
-}
-
-fn pair_to_proto(pair: NettedPair) -> pb::NettedPair {
-    let (net_payer, net) = pair
-        .net()
-        .map_or((String::new(), Money::ZERO), |(payer, net)| {
-            (payer.to_owned(), net)
-        });
-    pb::NettedPair {
-        state_a_code: pair.state_a,
-        state_b_code: pair.state_b,
-        a_owes_b_paise: pair.a_owes_b.paise(),
-        b_owes_a_paise: pair.b_owes_a.paise(),
-        net_payer_state_code: net_payer,
-        net_amount_paise: net.paise(),
-        claim_ids: pair.claim_ids,
     }
 }
 
@@ -196,46 +143,6 @@ fn new_agreement(agreement: Option<&pb::Agreement>) -> Result<agreement::Model, 
         status: Stored(status.unwrap_or_default()),
         status_reason: a.status_reason.trim().to_owned(),
         created_at: ayushman_platform::db::now(),
-    })
-}
-
-fn new_settlement(entry: Option<&pb::SettlementEntry>) -> Result<settlement::Model, ApiError> {
-    let Some(e) = entry else {
-        return Err(ApiError::invalid("entry", "is required"));
-    };
-    let mut violations = FieldViolations::new();
-    violations.require("entry.claim_id", &e.claim_id);
-    violations.require("entry.payer_scheme_code", &e.payer_scheme_code);
-    let payer = violations.check(
-        "entry.payer_state_code",
-        StateCode::parse(&e.payer_state_code),
-    );
-    let treating = violations.check(
-        "entry.treating_state_code",
-        StateCode::parse(&e.treating_state_code),
-    );
-    if payer.is_some() && payer == treating {
-        violations.add(
-            "entry.treating_state_code",
-            "is the payer state: only inter-state amounts are settled here",
-        );
-    }
-    violations.amount("entry.amount_paise", e.amount_paise);
-    let month = violations.check(
-        "entry.month",
-        convert::month_number("entry.month", e.month.as_ref())
-            .map_err(|_| "is required: the month the claim was approved in"),
-    );
-    violations.into_result()?;
-    Ok(settlement::Model {
-        claim_id: e.claim_id.trim().to_owned(),
-        payer_scheme_code: e.payer_scheme_code.trim().to_ascii_uppercase(),
-        payer_state_code: payer.map(|s| s.code()).unwrap_or_default(),
-        treating_state_code: treating.map(|s| s.code()).unwrap_or_default(),
-        amount_paise: e.amount_paise,
-        month: month.unwrap_or_default(),
-        statement_id: None,
-        recorded_at: ayushman_platform::db::now(),
     })
 }
 
@@ -446,161 +353,6 @@ impl PortabilityService for PortabilityApi {
             agreement_id: route.agreement_id,
             treating_district_code: route.treating_district,
             treating_ownership: route.treating_ownership as i32,
-        }))
-    }
-
-    async fn record_settlement(
-        &self,
-        request: Request<pb::RecordSettlementRequest>,
-    ) -> Reply<pb::RecordSettlementResponse> {
-        let caller = Caller::of(&request);
-        let request = request.into_inner();
-        let entry = new_settlement(request.entry.as_ref())?;
-        let key = convert::optional_text(&request.idempotency_key)
-            .unwrap_or_else(|| entry.claim_id.clone());
-        let keyed = self
-            .state
-            .idempotency
-            .keyed_as(&caller, "RecordSettlement", &key, &request)?;
-        let reply = keyed
-            .once(&self.state.db, |txn| {
-                Box::pin(async move {
-                    let row = ledger::record(txn, entry).await?;
-                    Ok(pb::RecordSettlementResponse {
-                        entry: Some(settlement_to_proto(row)),
-                    })
-                })
-            })
-            .await?;
-        Ok(Response::new(reply))
-    }
-
-    async fn list_settlements(
-        &self,
-        request: Request<pb::ListSettlementsRequest>,
-    ) -> Reply<pb::ListSettlementsResponse> {
-        let caller = Caller::of(&request);
-        let r = request.into_inner();
-        let page = PageRequest::parse(r.page_size, &r.page_token, 100, 1000)?;
-        let month = match &r.month {
-            Some(month) => Some(convert::month_number("month", Some(month))?),
-            None => None,
-        };
-        let payer = convert::optional_text(&r.payer_state_code)
-            .map(|c| state("payer_state_code", &c))
-            .transpose()?;
-        let treating = convert::optional_text(&r.treating_state_code)
-            .map(|c| state("treating_state_code", &c))
-            .transpose()?;
-        let rows = queries::list_settlements(
-            &self.state.db,
-            month,
-            payer.as_deref(),
-            treating.as_deref(),
-            page.after.as_deref(),
-            page.size,
-        )
-        .await
-        .map_err(ApiError::from)?;
-        let (mut rows, next_page_token) = page.finish(rows, |s| s.claim_id.clone());
-        // A state partner sees the settlements its state pays or is paid.
-        if let Some(own) = caller.state_scope() {
-            rows.retain(|s| s.payer_state_code == own || s.treating_state_code == own);
-        }
-        Ok(Response::new(pb::ListSettlementsResponse {
-            entries: rows.into_iter().map(settlement_to_proto).collect(),
-            next_page_token,
-        }))
-    }
-
-    async fn monthly_netting(
-        &self,
-        request: Request<pb::MonthlyNettingRequest>,
-    ) -> Reply<pb::MonthlyNettingResponse> {
-        let caller = Caller::of(&request);
-        let request = request.into_inner();
-        let month = convert::month_number("month", request.month.as_ref())?;
-        // Netting is recomputed on every call while the month is open, so it is not
-        // cached under the idempotency key: the same call always gives the current truth.
-        let txn = ayushman_platform::db::begin_write(&self.state.db)
-            .await
-            .map_err(ApiError::from)?;
-        let statement = ledger::monthly_netting(&txn, month).await?;
-        txn.commit().await.map_err(ApiError::from)?;
-        let mut statement = statement_to_proto(statement);
-        // A state partner sees the pairs its state is part of.
-        if let Some(own) = caller.state_scope() {
-            statement
-                .pairs
-                .retain(|p| p.state_a_code == own || p.state_b_code == own);
-        }
-        Ok(Response::new(pb::MonthlyNettingResponse {
-            statement: Some(statement),
-        }))
-    }
-
-    async fn mark_statement_settled(
-        &self,
-        request: Request<pb::MarkStatementSettledRequest>,
-    ) -> Reply<pb::MarkStatementSettledResponse> {
-        let caller = Caller::of(&request);
-        let request = request.into_inner();
-        let id = required_code("statement_id", &request.statement_id)?;
-        let reference = convert::optional_text(&request.settlement_reference).ok_or_else(|| {
-            ApiError::invalid(
-                "settlement_reference",
-                "is required: the transfer order or UTR",
-            )
-        })?;
-        let reply = self
-            .state
-            .idempotency
-            .keyed_by(&caller, &request)?
-            .once(&self.state.db, |txn| {
-                Box::pin(async move {
-                    let statement = ledger::mark_settled(txn, &id, &reference).await?;
-                    Ok(pb::MarkStatementSettledResponse {
-                        statement: Some(statement_to_proto(statement)),
-                    })
-                })
-            })
-            .await?;
-        Ok(Response::new(reply))
-    }
-
-    async fn portability_report(
-        &self,
-        request: Request<pb::PortabilityReportRequest>,
-    ) -> Reply<pb::PortabilityReportResponse> {
-        let caller = Caller::of(&request);
-        let r = request.into_inner();
-        let from = convert::month_number("from_month", r.from_month.as_ref())?;
-        let to = convert::month_number("to_month", r.to_month.as_ref())?;
-        if to < from {
-            return Err(ApiError::invalid("to_month", "is before from_month").into());
-        }
-        let payer = convert::optional_text(&r.payer_state_code)
-            .map(|c| state("payer_state_code", &c))
-            .transpose()?;
-        let mut rows = queries::cases_by_state_pair(&self.state.db, from, to, payer.as_deref())
-            .await
-            .map_err(ApiError::from)?;
-        if let Some(own) = caller.state_scope() {
-            rows.retain(|(_, payer, treating, _, _)| payer == own || treating == own);
-        }
-        Ok(Response::new(pb::PortabilityReportResponse {
-            rows: rows
-                .into_iter()
-                .map(
-                    |(month, payer, treating, cases, amount)| pb::PortabilityReportRow {
-                        month: Some(convert::year_month(month)),
-                        payer_state_code: payer,
-                        treating_state_code: treating,
-                        cases,
-                        amount_paise: amount,
-                    },
-                )
-                .collect(),
         }))
     }
 }

@@ -7,7 +7,6 @@
 pub mod agreements;
 pub mod api;
 pub mod facility;
-pub mod ledger;
 pub mod routing;
 pub mod rules;
 pub mod store;

@@ -1,13 +1,11 @@
-//! Portability decisions as pure functions: which agreement covers a case (or
-//! why none does), and the netting of a month's settlements between states.
+//! Portability decisions as pure functions: which agreement covers a case, or
+//! why none does.
 
-use std::collections::BTreeMap;
-
-use ayushman_domain::{Money, StateCode};
+use ayushman_domain::StateCode;
 use ayushman_proto::portability::v1::{AgreementStatus, RouteDenial};
 use chrono::NaiveDate;
 
-use crate::store::entities::{agreement, settlement};
+use crate::store::entities::agreement;
 
 /// Why a case may not be treated where it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,65 +92,6 @@ pub fn choose_agreement<'a>(
             state_name(treating_state)
         ),
     )
-}
-
-/// What two states owe each other for a month, netted; `state_a < state_b`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NettedPair {
-    pub state_a: String,
-    pub state_b: String,
-    pub a_owes_b: Money,
-    pub b_owes_a: Money,
-    pub claim_ids: Vec<String>,
-}
-
-impl NettedPair {
-    /// The state that pays the net and how much; `None` when it nets to zero.
-    pub fn net(&self) -> Option<(&str, Money)> {
-        use std::cmp::Ordering::*;
-        match self.a_owes_b.cmp(&self.b_owes_a) {
-            Greater => self
-                .a_owes_b
-                .checked_sub(self.b_owes_a)
-                .map(|net| (self.state_a.as_str(), net)),
-            Less => self
-                .b_owes_a
-                .checked_sub(self.a_owes_b)
-                .map(|net| (self.state_b.as_str(), net)),
-            Equal => None,
-        }
-    }
-}
-
-/// Nets settlements per unordered pair of states, exactly (checked arithmetic);
-/// `None` if a sum would overflow.
-pub fn net(settlements: &[settlement::Model]) -> Option<Vec<NettedPair>> {
-    let mut pairs: BTreeMap<(String, String), NettedPair> = BTreeMap::new();
-    for entry in settlements {
-        let (payer, treating) = (&entry.payer_state_code, &entry.treating_state_code);
-        let (a, b) = if payer < treating {
-            (payer, treating)
-        } else {
-            (treating, payer)
-        };
-        let pair = pairs
-            .entry((a.clone(), b.clone()))
-            .or_insert_with(|| NettedPair {
-                state_a: a.clone(),
-                state_b: b.clone(),
-                a_owes_b: Money::ZERO,
-                b_owes_a: Money::ZERO,
-                claim_ids: Vec::new(),
-            });
-        let amount = Money::from_paise(entry.amount_paise);
-        if payer == a {
-            pair.a_owes_b = pair.a_owes_b.checked_add(amount)?;
-        } else {
-            pair.b_owes_a = pair.b_owes_a.checked_add(amount)?;
-        }
-        pair.claim_ids.push(entry.claim_id.clone());
-    }
-    Some(pairs.into_values().collect())
 }
 
 #[cfg(test)]
@@ -245,50 +184,5 @@ mod tests {
             agreement("B-NEW", "08", "", AgreementStatus::Active),
         ];
         assert_eq!(route(&rows, "24", day(2025, 6, 1)), Ok("B-NEW".into()));
-    }
-
-    fn owed(claim: &str, payer: &str, treating: &str, paise: i64) -> settlement::Model {
-        settlement::Model {
-            claim_id: claim.into(),
-            payer_scheme_code: "PMJAY".into(),
-            payer_state_code: payer.into(),
-            treating_state_code: treating.into(),
-            amount_paise: paise,
-            month: 202506,
-            statement_id: None,
-            recorded_at: ayushman_platform::db::now(),
-        }
-    }
-
-    #[test]
-    fn netting_sums_each_direction_and_names_the_net_payer() {
-        let pairs = net(&[
-            owed("C1", "08", "24", 150_000_00),
-            owed("C2", "24", "08", 40_000_00),
-            owed("C3", "08", "24", 10_000_00),
-            owed("C4", "10", "22", 99_999),
-        ])
-        .expect("no overflow");
-        assert_eq!(pairs.len(), 2);
-        let rj_gj = &pairs[0];
-        assert_eq!(
-            (rj_gj.state_a.as_str(), rj_gj.state_b.as_str()),
-            ("08", "24")
-        );
-        assert_eq!(
-            (rj_gj.a_owes_b.paise(), rj_gj.b_owes_a.paise()),
-            (160_000_00, 40_000_00)
-        );
-        assert_eq!(rj_gj.net(), Some(("08", Money::from_paise(120_000_00))));
-        assert_eq!(rj_gj.claim_ids, ["C1", "C2", "C3"]);
-        assert_eq!(pairs[1].net(), Some(("10", Money::from_paise(99_999))));
-    }
-
-    #[test]
-    fn netting_refuses_to_overflow() {
-        assert_eq!(
-            net(&[owed("C1", "08", "24", i64::MAX), owed("C2", "08", "24", 1)]),
-            None
-        );
     }
 }

@@ -36,6 +36,11 @@ pub mod claim {
         pub payment_batch_id: String,
         /// What the decision still owes the family's wallet.
         pub money_state: MoneyState,
+        /// When the claim was queried back to the hospital; its settlement
+        /// clock is paused until the hospital answers.
+        pub queried_at: Option<DateTimeUtc>,
+        /// Specialty of the treatment (of the preauth's first package).
+        pub specialty_code: String,
     }
 
     /// The wallet moves a decided claim owes: decided first, then moved

@@ -22,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(ayushman_platform::db::idempotency::Migration),
             Box::new(migrations::m0001_claims::Migration),
             Box::new(migrations::m0002_money_state::Migration),
+            Box::new(migrations::m0003_turnaround_and_specialty::Migration),
         ]
     }
 }

@@ -287,3 +287,27 @@ pub async fn insert_new_claims(
         .exec_without_returning(db)
         .await
 }
+
+/// Claims paid in `[from, until)`, of a payer state or of a treating state.
+pub async fn paid_between(
+    db: &impl ConnectionTrait,
+    from: Option<chrono::DateTime<chrono::Utc>>,
+    until: Option<chrono::DateTime<chrono::Utc>>,
+    payer_state: Option<&str>,
+    treating_state: Option<&str>,
+) -> Result<Vec<claim::Model>, DbErr> {
+    let mut query = claim::Entity::find().filter(claim::Column::PaidAt.is_not_null());
+    if let Some(from) = from {
+        query = query.filter(claim::Column::PaidAt.gte(from));
+    }
+    if let Some(until) = until {
+        query = query.filter(claim::Column::PaidAt.lt(until));
+    }
+    if let Some(state) = payer_state {
+        query = query.filter(claim::Column::PayerStateCode.eq(state));
+    }
+    if let Some(state) = treating_state {
+        query = query.filter(claim::Column::FacilityStateCode.eq(state));
+    }
+    query.all(db).await
+}

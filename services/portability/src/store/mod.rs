@@ -22,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(ayushman_platform::db::idempotency::Migration),
             Box::new(migrations::m0001_portability::Migration),
             AGREEMENT_HISTORY.index_migration(),
+            Box::new(migrations::m0002_no_interstate_debt::Migration),
         ]
     }
 }

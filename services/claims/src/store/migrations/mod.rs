@@ -3,3 +3,4 @@
 
 pub mod m0001_claims;
 pub mod m0002_money_state;
+pub mod m0003_turnaround_and_specialty;

@@ -2,3 +2,4 @@
 //! schema it makes (it may be rewritten to make the same schema).
 
 pub mod m0001_portability;
+pub mod m0002_no_interstate_debt;
