@@ -80,6 +80,16 @@ enum Command {
         #[command(flatten)]
         endpoints: Endpoints,
     },
+    /// Create or change schemes from a CSV (header: scheme_code,name,sponsor,state_code,
+    /// cover_kind,cover_rupees,policy_year_start,eligibility_categories,enrolments,
+    /// portability_allowed,tops_up_scheme_code,minimum_age_years,draw_order,
+    /// reserved_package_codes,network_scheme_code; lists separated by semicolons).
+    ImportSchemes {
+        /// The CSV file, e.g. docs/examples/schemes.csv.
+        file: PathBuf,
+        #[command(flatten)]
+        endpoints: Endpoints,
+    },
     /// Print a report as a table.
     Report {
         #[command(subcommand)]
@@ -171,12 +181,23 @@ enum Report {
         #[command(flatten)]
         endpoints: Endpoints,
     },
-    /// Portability cases and amounts by pair of states and month, and each month's netting.
+    /// Out-of-state spend: the share of a home state's claim payments that went to
+    /// hospitals in other states, by month, treating state and specialty.
     Portability {
-        /// First month, YYYY-MM.
+        /// The paying home state (census code, e.g. 10 for Bihar).
+        #[arg(
+            long,
+            conflicts_with = "treating_state",
+            required_unless_present = "treating_state"
+        )]
+        home_state: Option<String>,
+        /// Instead: what this state's hospitals were paid by other states.
+        #[arg(long)]
+        treating_state: Option<String>,
+        /// First month of payment, YYYY-MM.
         #[arg(long, value_parser = report::parse_month)]
         from: YearMonth,
-        /// Last month, YYYY-MM.
+        /// Last month of payment, YYYY-MM.
         #[arg(long, value_parser = report::parse_month)]
         to: YearMonth,
         #[command(flatten)]
@@ -319,6 +340,7 @@ impl Endpoints {
     async fn seed_for_preauths(&self) -> anyhow::Result<()> {
         seed::facilities::seed(&mut self.facility().await?).await?;
         seed::portability::seed(&mut self.portability().await?).await?;
+        seed::schemes::seed(&mut self.beneficiary().await?).await?;
         seed::beneficiaries::seed(
             &mut self.beneficiary().await?,
             seed::beneficiaries::Scale::Small,
@@ -338,6 +360,10 @@ impl Endpoints {
             .await
             .context("seeding portability")?;
         println!("  {portability}");
+        let schemes = seed::schemes::seed(&mut self.beneficiary().await?)
+            .await
+            .context("seeding the scheme master")?;
+        println!("  schemes: {}", schemes.join(", "));
         let people = seed::beneficiaries::seed(&mut self.beneficiary().await?, scale)
             .await
             .context("seeding the beneficiary registry")?;
@@ -346,7 +372,7 @@ impl Endpoints {
             .await
             .context("seeding the package catalogue")?;
         println!("  preauth: {packages} packages in the catalogue");
-        let claims = seed::claims::seed(&mut self.claims().await?)
+        let claims = seed::claims::seed(&mut self.claims().await?, scale)
             .await
             .context("seeding the claims history")?;
         println!("  {claims}");
@@ -414,41 +440,15 @@ async fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::ImportFacilities { file, endpoints } => {
             let outcome = import::facilities(endpoints.facility().await?, &file).await?;
-            println!(
-                "{} rows: {} registered, {} rejected",
-                outcome.rows,
-                outcome.registered,
-                outcome.rows - outcome.registered
-            );
-            for reject in &outcome.rejects {
-                println!("  row {}: {} {}", reject.row, reject.field, reject.reason);
-            }
-            let rejected = outcome.rows - outcome.registered;
-            anyhow::ensure!(
-                rejected == 0,
-                "{rejected} of {} rows were not imported",
-                outcome.rows
-            );
-            Ok(())
+            outcome.print("registered")
+        }
+        Command::ImportSchemes { file, endpoints } => {
+            let outcome = import::schemes(endpoints.beneficiary().await?, &file).await?;
+            outcome.print("stored")
         }
         Command::ImportPackages { file, endpoints } => {
             let outcome = import::packages(endpoints.preauth().await?, &file).await?;
-            println!(
-                "{} rows: {} stored, {} rejected",
-                outcome.rows,
-                outcome.registered,
-                outcome.rows - outcome.registered
-            );
-            for reject in &outcome.rejects {
-                println!("  row {}: {} {}", reject.row, reject.field, reject.reason);
-            }
-            let rejected = outcome.rows - outcome.registered;
-            anyhow::ensure!(
-                rejected == 0,
-                "{rejected} of {} rows were not imported",
-                outcome.rows
-            );
-            Ok(())
+            outcome.print("stored")
         }
         Command::Report { report } => {
             let table = match report {
@@ -484,10 +484,18 @@ async fn run(command: Command) -> anyhow::Result<()> {
                     endpoints,
                 } => report::opd(endpoints.facility().await?, hfr_id, district, from, to).await?,
                 Report::Portability {
+                    home_state,
+                    treating_state,
                     from,
                     to,
                     endpoints,
-                } => report::portability(endpoints.portability().await?, from, to).await?,
+                } => {
+                    let of = match (home_state, treating_state) {
+                        (Some(state), _) => report::SpendOf::HomeState(state),
+                        (None, state) => report::SpendOf::TreatingState(state.unwrap_or_default()),
+                    };
+                    report::portability(endpoints.claims().await?, of, from, to).await?
+                }
                 Report::Claims {
                     district,
                     from,

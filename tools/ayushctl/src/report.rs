@@ -3,14 +3,11 @@
 use anyhow::Context;
 use ayushman_domain::{Money, StateCode, format_count};
 use ayushman_proto::{
+    claims::v1::{OutOfStateSpendReportRequest, claims_service_client::ClaimsServiceClient},
     common::v1::YearMonth,
     facility::v1::{
         OpdRegistrationReportRequest,
         facility_registry_service_client::FacilityRegistryServiceClient,
-    },
-    portability::v1::{
-        MonthlyNettingRequest, PortabilityReportRequest,
-        portability_service_client::PortabilityServiceClient,
     },
 };
 use comfy_table::{CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
@@ -111,88 +108,107 @@ fn right_align(table: &mut Table, columns: std::ops::Range<usize>) {
     }
 }
 
-/// Portability cases and amounts by state pair and month, then each month's netting.
+/// Whose out-of-state spend a portability report shows.
+#[derive(Debug, Clone)]
+pub enum SpendOf {
+    /// What this home state paid to hospitals in other states.
+    HomeState(String),
+    /// What this state's hospitals were paid by other states.
+    TreatingState(String),
+}
+
+/// The out-of-state spend view: by month, the share of a home state's claim
+/// payments that went to other states' hospitals, then the detail by state
+/// and specialty (or, inbound, what a treating state's hospitals received).
 pub async fn portability(
-    mut client: PortabilityServiceClient<Channel>,
+    mut client: ClaimsServiceClient<Channel>,
+    of: SpendOf,
     from: YearMonth,
     to: YearMonth,
 ) -> anyhow::Result<String> {
+    let (home_state_code, treating_state_code) = match &of {
+        SpendOf::HomeState(state) => (state.clone(), String::new()),
+        SpendOf::TreatingState(state) => (String::new(), state.clone()),
+    };
     let report = client
-        .portability_report(PortabilityReportRequest {
+        .out_of_state_spend_report(OutOfStateSpendReportRequest {
+            home_state_code,
+            treating_state_code,
             from_month: Some(from),
             to_month: Some(to),
-            payer_state_code: String::new(),
         })
         .await
         .map_err(|status| anyhow::anyhow!("{}", status.message()))?
         .into_inner();
-    let mut cases = Table::new();
-    cases.load_style(UTF8_FULL_CONDENSED).set_header([
+    let (title, total_header, away_header) = match &of {
+        SpendOf::HomeState(state) => (
+            format!("Claims paid by {}", state_name(state)),
+            "Paid in all",
+            "To other states",
+        ),
+        SpendOf::TreatingState(state) => (
+            format!("Claims paid to hospitals in {}", state_name(state)),
+            "Received in all",
+            "From other states",
+        ),
+    };
+    let mut months = Table::new();
+    months.load_style(UTF8_FULL_CONDENSED).set_header([
         "Month",
-        "Paid by (home state)",
-        "Treated in",
-        "Cases",
-        "Amount",
+        total_header,
+        away_header,
+        "Share",
     ]);
-    let mut months = Vec::new();
+    let (mut total, mut away) = (0_i64, 0_i64);
+    for month in &report.months {
+        total += month.total_paid_paise;
+        away += month.out_of_state_paid_paise;
+        months.add_row([
+            month_label(month.month),
+            Money::from_paise(month.total_paid_paise).to_string(),
+            Money::from_paise(month.out_of_state_paid_paise).to_string(),
+            percent(month.out_of_state_basis_points),
+        ]);
+    }
+    months.add_row([
+        "Total".to_owned(),
+        Money::from_paise(total).to_string(),
+        Money::from_paise(away).to_string(),
+        percent(share_basis_points(away, total)),
+    ]);
+    right_align(&mut months, 1..4);
+    let mut detail = Table::new();
+    detail.load_style(UTF8_FULL_CONDENSED).set_header([
+        "Month",
+        "Home state",
+        "Treated in",
+        "Specialty",
+        "Claims",
+        "Paid",
+    ]);
     for row in &report.rows {
-        cases.add_row([
+        detail.add_row([
             month_label(row.month),
-            state_name(&row.payer_state_code),
+            state_name(&row.home_state_code),
             state_name(&row.treating_state_code),
-            format_count(row.cases),
-            Money::from_paise(row.amount_paise).to_string(),
+            row.specialty_code.clone(),
+            format_count(row.claims_paid),
+            Money::from_paise(row.paid_paise).to_string(),
         ]);
-        if let Some(month) = row.month
-            && !months.contains(&month)
-        {
-            months.push(month);
-        }
     }
-    right_align(&mut cases, 3..5);
-    let mut out = format!("Portability cases\n{cases}\n");
-    for month in months {
-        let statement = client
-            .monthly_netting(MonthlyNettingRequest {
-                idempotency_key: String::new(),
-                month: Some(month),
-            })
-            .await
-            .map_err(|status| anyhow::anyhow!("{}", status.message()))?
-            .into_inner()
-            .statement
-            .context("netting statement")?;
-        let mut netting = Table::new();
-        netting.load_style(UTF8_FULL_CONDENSED).set_header([
-            "States",
-            "Net payer",
-            "Net amount",
-            "Claims",
-        ]);
-        for pair in &statement.pairs {
-            netting.add_row([
-                format!(
-                    "{} / {}",
-                    state_name(&pair.state_a_code),
-                    state_name(&pair.state_b_code)
-                ),
-                if pair.net_payer_state_code.is_empty() {
-                    "even".to_owned()
-                } else {
-                    state_name(&pair.net_payer_state_code)
-                },
-                Money::from_paise(pair.net_amount_paise).to_string(),
-                format_count(pair.claim_ids.len() as i64),
-            ]);
-        }
-        right_align(&mut netting, 2..4);
-        out.push_str(&format!(
-            "\nNetting {} ({})\n{netting}\n",
-            statement.statement_id,
-            month_label(statement.month)
-        ));
+    right_align(&mut detail, 4..6);
+    Ok(format!(
+        "{title}, by month of payment\n{months}\n\nAcross a state border, by state and specialty\n{detail}"
+    ))
+}
+
+/// `part` of `whole` in basis points, rounded half up.
+fn share_basis_points(part: i64, whole: i64) -> i32 {
+    if whole <= 0 {
+        return 0;
     }
-    Ok(out)
+    i32::try_from((i128::from(part) * 20_000 + i128::from(whole)) / (i128::from(whole) * 2))
+        .unwrap_or(i32::MAX)
 }
 
 /// Eligible, carded and ABHA-linked people by state, district or block.
@@ -344,11 +360,7 @@ pub async fn campaign(
         "% carded",
     ]);
     for block in &progress.blocks {
-        let share = if block.eligible > 0 {
-            ((block.carded_now * 20_000 + block.eligible) / (block.eligible * 2)) as i32
-        } else {
-            0
-        };
+        let share = share_basis_points(block.carded_now, block.eligible);
         blocks.add_row([
             block.block_code.clone(),
             format_count(block.eligible),

@@ -101,15 +101,22 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
             tail(log, 15)
         );
     }
-    println!("\nstopping the mesh...");
+    say("\nstopping the mesh...");
     stop_all(&mut running).await;
     match exited {
         Some((service, _)) => bail!("{service} stopped unexpectedly"),
         None => {
-            println!("all services stopped");
+            say("all services stopped");
             Ok(())
         }
     }
+}
+
+/// Prints a line while shutting down; whoever read our output may be gone
+/// (Ctrl-C closes a pipe too), which must not stop the shutdown.
+fn say(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout(), "{line}");
 }
 
 async fn seed_demo_data(offset: u16) -> anyhow::Result<()> {

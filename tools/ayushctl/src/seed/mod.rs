@@ -8,6 +8,7 @@ pub mod claims;
 pub mod facilities;
 pub mod packages;
 pub mod portability;
+pub mod schemes;
 
 /// A seed district: synthetic LGD-style code (`<state>-<3 digits>`), name, index for ids.
 #[derive(Debug, Clone, Copy)]

@@ -1,10 +1,10 @@
 //! The portability service's demo data: PM-JAY national portability, Rajasthan
 //! MAA outbound to every state, Bihar's state scheme outbound as a draft the
-//! demo switches on with one call, and June 2025 settlements between states.
+//! demo switches on with one call. Nothing is owed between states: the home
+//! state pays the treating hospital (DESIGN §4).
 
 use anyhow::Context;
 use ayushman_proto::{
-    common::v1::YearMonth,
     google::r#type::Date,
     portability::v1::{self as pb, portability_service_client::PortabilityServiceClient},
 };
@@ -67,34 +67,15 @@ pub fn agreements() -> [pb::Agreement; 3] {
     ]
 }
 
-/// June 2025: (claim, payer scheme, payer state, treating state, paise).
-const JUNE_2025: [(&str, &str, &str, &str, i64); 10] = [
-    ("CL-DEMO-2025-06-001", "RJ-MAA", "08", "24", 1_45_000_00),
-    ("CL-DEMO-2025-06-002", "RJ-MAA", "08", "24", 2_10_500_00),
-    ("CL-DEMO-2025-06-003", "PMJAY", "24", "08", 65_000_00),
-    ("CL-DEMO-2025-06-004", "PMJAY", "10", "22", 1_20_000_00),
-    ("CL-DEMO-2025-06-005", "PMJAY", "10", "22", 48_750_00),
-    ("CL-DEMO-2025-06-006", "PMJAY", "22", "10", 30_000_00),
-    ("CL-DEMO-2025-06-007", "PMJAY", "10", "08", 3_40_000_00),
-    ("CL-DEMO-2025-06-008", "RJ-MAA", "08", "10", 55_200_00),
-    ("CL-DEMO-2025-06-009", "PMJAY", "22", "24", 2_75_000_00),
-    ("CL-DEMO-2025-06-010", "PMJAY", "24", "22", 90_000_00),
-];
-
 /// What the portability seed wrote.
 #[derive(Debug, Default)]
 pub struct Summary {
     pub agreements: usize,
-    pub settlements: usize,
 }
 
 impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "portability: {} agreements, {} settlements in June 2025",
-            self.agreements, self.settlements
-        )
+        write!(f, "portability: {} agreements", self.agreements)
     }
 }
 
@@ -116,28 +97,6 @@ pub async fn seed(client: &mut PortabilityServiceClient<Channel>) -> anyhow::Res
             Err(status) => return Err(status).with_context(|| format!("create agreement {id}")),
         }
         summary.agreements += 1;
-    }
-    for (claim, scheme, payer, treating, paise) in JUNE_2025 {
-        let entry = pb::SettlementEntry {
-            claim_id: claim.into(),
-            payer_scheme_code: scheme.into(),
-            payer_state_code: payer.into(),
-            treating_state_code: treating.into(),
-            amount_paise: paise,
-            month: Some(YearMonth {
-                year: 2025,
-                month: 6,
-            }),
-            ..Default::default()
-        };
-        client
-            .record_settlement(pb::RecordSettlementRequest {
-                idempotency_key: String::new(),
-                entry: Some(entry),
-            })
-            .await
-            .with_context(|| format!("record settlement {claim}"))?;
-        summary.settlements += 1;
     }
     Ok(summary)
 }
