@@ -25,7 +25,7 @@ pub struct BeneficiaryRegistry {
     pub client: BeneficiaryRegistryServiceClient<Channel>,
 }
 
-/// Starts a beneficiary registry on `database` with the offline KYC provider and default covers.
+/// Starts a beneficiary registry on `database` with the offline KYC provider and the schemes its migrations seed.
 pub async fn spawn(database: &testing::TestDatabase) -> BeneficiaryRegistry {
     spawn_with(database, testing::server_settings()).await
 }
@@ -46,9 +46,7 @@ pub async fn spawn_with(
     let state = beneficiary_registry::AppState {
         db: connection,
         idempotency: database.settings.idempotency(),
-        catalogue: Arc::new(beneficiary_registry::schemes::Catalogue::new(
-            &beneficiary_registry::config::Covers::default(),
-        )),
+        schemes: beneficiary_registry::schemes::SchemeBook::new(std::time::Duration::from_secs(60)),
         kyc: Arc::new(beneficiary_registry::kyc::OfflineKycProvider),
         aadhaar_hmac_key: Arc::new(SecretString::from(TEST_HMAC_KEY)),
         max_message_bytes: 16 * 1024 * 1024,
@@ -191,6 +189,7 @@ impl BeneficiaryRegistry {
                 idempotency_key: key.into(),
                 beneficiary_id: beneficiary_id.into(),
                 scheme_code: "PMJAY".into(),
+                scheme_codes: Vec::new(),
                 preauth_id: preauth_id.into(),
                 amount_paise,
                 treatment_date: None,

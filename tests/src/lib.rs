@@ -438,6 +438,7 @@ pub fn record_figure(name: &str, tried: &str, faults: &str, lost: &str) {
 }
 
 pub mod beneficiary;
+pub mod cases;
 pub mod dump;
 pub mod facility;
 pub mod gateway;

@@ -149,32 +149,4 @@ impl Mesh {
             .await
             .map(tonic::Response::into_inner)
     }
-
-    /// Records what `payer` owes `treating` for `claim_id` in June 2025.
-    pub async fn owe(
-        &mut self,
-        claim_id: &str,
-        payer: &str,
-        treating: &str,
-        amount_paise: i64,
-    ) -> Result<pb::SettlementEntry, tonic::Status> {
-        self.client
-            .record_settlement(pb::RecordSettlementRequest {
-                idempotency_key: String::new(),
-                entry: Some(pb::SettlementEntry {
-                    claim_id: claim_id.into(),
-                    payer_scheme_code: "PMJAY".into(),
-                    payer_state_code: payer.into(),
-                    treating_state_code: treating.into(),
-                    amount_paise,
-                    month: Some(ayushman_proto::common::v1::YearMonth {
-                        year: 2025,
-                        month: 6,
-                    }),
-                    ..Default::default()
-                }),
-            })
-            .await
-            .map(|reply| reply.into_inner().entry.expect("entry in reply"))
-    }
 }

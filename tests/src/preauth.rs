@@ -17,7 +17,7 @@ use tonic::transport::Channel;
 use crate::{
     beneficiary::{self, BeneficiaryRegistry},
     facility::{self, FacilityRegistry, bastar_district_hospital, jaipur_private_hospital},
-    portability::maa_outbound,
+    portability::{ahmedabad_heart_hospital, maa_outbound},
     proxy::Proxy,
 };
 
@@ -45,6 +45,10 @@ pub const RJ_FAMILY: &str = "RJ-FAM-1";
 pub const BR_FAMILY: &str = "BR-FAM-1";
 /// The cardiologist linked to the Bastar district hospital.
 pub const DOCTOR: &str = "71-4324-5678-1234";
+/// A Bastar PM-JAY family of two, carded: a grandfather aged 72 and his son.
+pub const SENIOR_FAMILY: &str = "CG-FAM-70";
+/// A private cardiac hospital in Ahmedabad, Gujarat, empanelled under PM-JAY.
+pub const GUJARAT_HOSPITAL: &str = "IN2410000077";
 
 fn client_settings() -> ClientSettings {
     ClientSettings {
@@ -135,7 +139,6 @@ pub async fn spawn_with_claims(
             channel(&preauth_server.url()),
             channel(&people.server.url()),
             channel(&facilities.server.url()),
-            channel(&portability_server.url()),
         ),
         settings: std::sync::Arc::new(claims_settings),
         max_message_bytes: 4 << 20,
@@ -417,7 +420,67 @@ impl Flow {
             .expect("wallet of the scheme")
     }
 
-    /// RaisePreauth of `packages` at `hfr_id` by the linked doctor, admitted today.
+    /// Registers [`GUJARAT_HOSPITAL`], empanelled for cardiology under
+    /// PM-JAY, with the flow's doctor linked to it.
+    pub async fn with_gujarat_hospital(mut self) -> Self {
+        self.facilities.register(ahmedabad_heart_hospital()).await;
+        self.facilities
+            .empanel(GUJARAT_HOSPITAL, &["CARDIOLOGY"])
+            .await;
+        self.facilities
+            .client
+            .link_professional(f::LinkProfessionalRequest {
+                idempotency_key: format!("link-{GUJARAT_HOSPITAL}"),
+                hpr_id: DOCTOR.into(),
+                hfr_id: GUJARAT_HOSPITAL.into(),
+                role: f::ProfessionalRole::TreatingDoctor as i32,
+                linked_from: Some(facility::date(2024, 1, 1)),
+            })
+            .await
+            .expect("link doctor");
+        self
+    }
+
+    /// Imports [`SENIOR_FAMILY`]: returns the beneficiary ids of the
+    /// grandfather (72 this year) and his son (35).
+    pub async fn senior_family(&mut self) -> (String, String) {
+        let year = chrono::Datelike::year(&ayushman_platform::convert::today_in_india());
+        let member = |name: &str, born: i32, relation: b::Relation, card: &str| b::EligibilityRow {
+            member_name: name.into(),
+            year_of_birth: born,
+            relation: relation as i32,
+            existing_card_number: card.into(),
+            gender: ayushman_proto::common::v1::Gender::Male as i32,
+            ..row(
+                SENIOR_FAMILY,
+                name,
+                "22",
+                "22-414",
+                b::SourceList::Secc,
+                "SECC-D1",
+            )
+        };
+        let rows = vec![
+            member("Ramlal Netam", year - 72, b::Relation::Head, "CARD-CG-70-1"),
+            member("Mohan Netam", year - 35, b::Relation::Son, "CARD-CG-70-2"),
+        ];
+        self.people
+            .import("senior-family", rows)
+            .await
+            .expect("import the family");
+        let members = self.people.family(SENIOR_FAMILY).await.members;
+        let id = |name: &str| {
+            members
+                .iter()
+                .find(|m| m.name == name)
+                .map(|m| m.beneficiary_id.clone())
+                .expect("member imported")
+        };
+        (id("Ramlal Netam"), id("Mohan Netam"))
+    }
+
+    /// RaisePreauth of `packages` at `hfr_id` by the linked doctor, admitted
+    /// today, for the first member of `family`.
     pub async fn raise(
         &mut self,
         key: &str,
@@ -426,6 +489,18 @@ impl Flow {
         packages: &[&str],
     ) -> Result<pb::Preauth, tonic::Status> {
         let beneficiary_id = self.member(family).await;
+        self.raise_for(key, &beneficiary_id, hfr_id, packages).await
+    }
+
+    /// Like [`Flow::raise`], for one beneficiary.
+    pub async fn raise_for(
+        &mut self,
+        key: &str,
+        beneficiary_id: &str,
+        hfr_id: &str,
+        packages: &[&str],
+    ) -> Result<pb::Preauth, tonic::Status> {
+        let beneficiary_id = beneficiary_id.to_owned();
         self.client
             .raise_preauth(pb::RaisePreauthRequest {
                 idempotency_key: key.into(),

@@ -1,10 +1,12 @@
 //! `ayushctl seed`, `import-facilities`, `report opd` and `report portability`
 //! against real services: the demo reproduces the published OPD figures exactly
-//! and carries portability agreements and settlements, repeating the seed
-//! changes nothing, and a CSV import lists every reject by row.
+//! and the Durg and Bihar claim figures (by computation over the imported
+//! history), carries portability agreements and the demo schemes, repeating
+//! the seed changes nothing, and a CSV import lists every reject by row.
 
 use ayushman_platform::{MeshService, testing};
 use ayushman_proto::facility::v1 as pb;
+use chrono::Datelike;
 use mesh_tests::{beneficiary, facility, preauth, service_binary};
 
 async fn ayushctl(args: &[&str], facility_url: &str) -> (Option<i32>, String, String) {
@@ -55,10 +57,11 @@ async fn the_demo_seed_reproduces_the_published_figures_and_is_safe_to_repeat() 
         stdout.lines().map(str::trim).collect::<Vec<_>>(),
         [
             "facility registry: 200 facilities, 222 professionals, 180 empanelments, 93,940 OPD registrations (93,940 new)",
-            "portability: 3 agreements, 10 settlements in June 2025",
+            "portability: 3 agreements",
+            "schemes: PMJAY, PMJAY-70PLUS, RJ-MAA, BR-MJAY, CG-MVSSY",
             "beneficiary registry: 37,454 people (37,454 new), 7,491 new families; Saran 8,882 of 28,954 carded (30.68 %); Durg card drive: 60 cards today",
             "preauth: 102 packages in the catalogue",
-            "claims: 56,867 paid claims of Durg's last 36 months (56,867 new): ₹1,70,00,000 a month on average; public hospitals 46,787 patients, ₹15,84,00,000",
+            "claims: 15,878 paid claims (15,878 new, a tenth of Durg's and Bihar's): Durg ₹19,79,00,600 over 36 months; its government hospitals 4,678 patients and ₹1,58,40,000 in the last year, ₹17,00,000 last month; Bihar paid 32.9 % to other states",
         ]
     );
     assert_eq!(
@@ -85,7 +88,7 @@ async fn the_demo_seed_reproduces_the_published_figures_and_is_safe_to_repeat() 
         "seeding again adds nobody: {stdout}"
     );
     assert!(
-        stdout.contains("56,867 paid claims of Durg's last 36 months (0 new)"),
+        stdout.contains("15,878 paid claims (0 new"),
         "seeding again adds no claim: {stdout}"
     );
     assert_eq!(
@@ -161,33 +164,45 @@ async fn the_demo_seed_reproduces_the_published_figures_and_is_safe_to_repeat() 
         "agreement AGR-BR-MJAY-OUT is not in force yet (draft)"
     );
 
+    let today = ayushman_platform::convert::today_in_india();
+    let last_month = today.with_day(1).expect("first") - chrono::Duration::days(1);
+    let year_before = last_month - chrono::Months::new(11);
+    let (from, to) = (
+        year_before.format("%Y-%m").to_string(),
+        last_month.format("%Y-%m").to_string(),
+    );
     let (code, report, stderr) = ayushctl_with(
         &[
             "report",
             "portability",
+            "--home-state",
+            "10",
             "--from",
-            "2025-06",
+            &from,
             "--to",
-            "2025-06",
+            &to,
         ],
-        &["--portability-url", &portability_url],
+        &["--claims-url", &claims_url],
     )
     .await;
     assert_eq!(code, Some(0), "{stderr}");
-    let line = |needle: &str| {
-        report
-            .lines()
-            .find(|l| l.contains(needle))
-            .unwrap_or_else(|| panic!("no {needle} in\n{report}"))
-            .to_owned()
-    };
     assert!(
-        line("Rajasthan (08) / Gujarat (24)").contains("₹2,90,500"),
+        report.starts_with("Claims paid by Bihar (10), by month of payment"),
         "{report}"
     );
+    let total = report
+        .lines()
+        .find(|l| l.contains("Total"))
+        .unwrap_or_else(|| panic!("no total in\n{report}"));
     assert!(
-        line("Bihar (10) / Chhattisgarh (22)").contains("₹1,38,750"),
-        "{report}"
+        total.contains("₹6,00,00,000")
+            && total.contains("₹1,97,40,000")
+            && total.contains("32.90 %"),
+        "Bihar's year: ₹6 crore, 32.9 % of it to other states\n{report}"
+    );
+    assert!(
+        report.contains("Uttar Pradesh (09)") && report.contains("CARDIOLOGY"),
+        "by treating state and specialty\n{report}"
     );
 
     let cardiology = ayushman_proto::preauth::v1::ListPackagesRequest {

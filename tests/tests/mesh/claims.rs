@@ -6,86 +6,36 @@ use ayushman_proto::{
     beneficiary::v1 as b,
     claims::v1::{self as pb, ClaimStatus},
     common::v1::YearMonth,
-    portability::v1 as p,
     preauth::v1 as pa,
 };
 use mesh_tests::{
     bad_fields,
+    cases::bill,
     portability::backends,
     preauth::{self, CG_FAMILY, Flow, RJ_FAMILY, quick_settings, today},
 };
 use tonic::Code;
 
-/// Raises, approves and discharges a preauth; returns its id.
+/// Raises `packages` at the Bastar district hospital, approves and discharges
+/// the case; returns its id.
 async fn discharged(flow: &mut Flow, key: &str, family: &str, packages: &[&str]) -> String {
-    let raised = flow
+    let id = flow
         .raise(key, family, "IN2210000001", packages)
         .await
-        .expect("raise");
-    let id = raised.preauth_id;
-    flow.client
-        .review_preauth(pa::ReviewPreauthRequest {
-            idempotency_key: format!("{key}-approve"),
-            preauth_id: id.clone(),
-            decision: pa::ReviewDecision::Approve as i32,
-            ..Default::default()
-        })
-        .await
-        .expect("approve");
-    flow.client
-        .discharge(pa::DischargeRequest {
-            idempotency_key: format!("{key}-discharge"),
-            preauth_id: id.clone(),
-            discharge_date: Some(today()),
-            ..Default::default()
-        })
-        .await
-        .expect("discharge");
+        .expect("raise")
+        .preauth_id;
+    flow.approve(&id).await;
+    flow.discharge(&id).await;
     id
 }
 
-fn bill(rupees: i64) -> Vec<pb::BillItem> {
-    vec![pb::BillItem {
-        description: "PTCA with stent, 3 days".into(),
-        package_code: "MC011A".into(),
-        amount_paise: rupees * 100,
-    }]
-}
-
+/// SubmitClaim of one MC011A bill line of `rupees`.
 async fn submit(
     flow: &mut Flow,
     preauth_id: &str,
     rupees: i64,
 ) -> Result<pb::Claim, tonic::Status> {
-    flow.claims
-        .submit_claim(pb::SubmitClaimRequest {
-            idempotency_key: format!("claim-{preauth_id}"),
-            preauth_id: preauth_id.into(),
-            bill_items: bill(rupees),
-            ..Default::default()
-        })
-        .await
-        .map(|reply| reply.into_inner().claim.expect("claim"))
-}
-
-async fn adjudicate(
-    flow: &mut Flow,
-    claim_id: &str,
-    decision: pb::AdjudicationDecision,
-    deductions: Vec<pb::Deduction>,
-    reason: &str,
-) -> Result<pb::Claim, tonic::Status> {
-    flow.claims
-        .adjudicate_claim(pb::AdjudicateClaimRequest {
-            idempotency_key: format!("adj-{claim_id}"),
-            claim_id: claim_id.into(),
-            decision: decision as i32,
-            deductions,
-            reason: reason.into(),
-            actor: None,
-        })
-        .await
-        .map(|reply| reply.into_inner().claim.expect("claim"))
+    flow.submit_claim(preauth_id, bill("MC011A", rupees)).await
 }
 
 #[tokio::test]
@@ -110,15 +60,15 @@ async fn a_claim_goes_from_submission_to_payment_and_every_rupee_is_accounted_fo
             amount_paise: 6_000_00,
             reason: "discharged a day early".into(),
         };
-        let approved = adjudicate(
-            &mut flow,
-            &claim.claim_id,
-            pb::AdjudicationDecision::PartiallyApprove,
-            vec![deduction],
-            "",
-        )
-        .await
-        .expect("adjudicate");
+        let approved = flow
+            .adjudicate(
+                &claim.claim_id,
+                pb::AdjudicationDecision::PartiallyApprove,
+                vec![deduction],
+                "",
+            )
+            .await
+            .expect("adjudicate");
         assert_eq!(
             (approved.status, approved.approved_amount_paise),
             (ClaimStatus::PartiallyApproved as i32, 75_000_00),
@@ -269,50 +219,6 @@ async fn a_claim_goes_from_submission_to_payment_and_every_rupee_is_accounted_fo
 }
 
 #[tokio::test]
-async fn a_portability_claim_records_what_rajasthan_owes_chhattisgarh() {
-    let mut flow = preauth::spawn("sqlite", quick_settings())
-        .await
-        .with_everything()
-        .await;
-    let preauth_id = discharged(&mut flow, "pa-maa-claim", RJ_FAMILY, &["MC011A"]).await;
-    let claim = submit(&mut flow, &preauth_id, 81_000)
-        .await
-        .expect("submit");
-    adjudicate(
-        &mut flow,
-        &claim.claim_id,
-        pb::AdjudicationDecision::Approve,
-        Vec::new(),
-        "",
-    )
-    .await
-    .expect("approve");
-    let settlements = flow
-        .portability
-        .list_settlements(p::ListSettlementsRequest::default())
-        .await
-        .expect("settlements")
-        .into_inner();
-    let entries: Vec<_> = settlements
-        .entries
-        .iter()
-        .map(|e| {
-            (
-                e.claim_id.as_str(),
-                e.payer_state_code.as_str(),
-                e.treating_state_code.as_str(),
-                e.amount_paise,
-            )
-        })
-        .collect();
-    assert_eq!(entries, [(claim.claim_id.as_str(), "08", "22", 81_000_00)]);
-    assert_eq!(
-        flow.wallet(RJ_FAMILY, "RJ-MAA").await.consumed_paise,
-        81_000_00
-    );
-}
-
-#[tokio::test]
 async fn a_rejected_claim_releases_the_block() {
     let mut flow = preauth::spawn("sqlite", quick_settings())
         .await
@@ -322,15 +228,15 @@ async fn a_rejected_claim_releases_the_block() {
     let claim = submit(&mut flow, &preauth_id, 81_000)
         .await
         .expect("submit");
-    let rejected = adjudicate(
-        &mut flow,
-        &claim.claim_id,
-        pb::AdjudicationDecision::Reject,
-        Vec::new(),
-        "procedure not done",
-    )
-    .await
-    .expect("reject");
+    let rejected = flow
+        .adjudicate(
+            &claim.claim_id,
+            pb::AdjudicationDecision::Reject,
+            Vec::new(),
+            "procedure not done",
+        )
+        .await
+        .expect("reject");
     assert_eq!(rejected.status, ClaimStatus::Rejected as i32);
     let wallet = flow.wallet(CG_FAMILY, "PMJAY").await;
     assert_eq!(
@@ -353,15 +259,15 @@ async fn large_claims_wait_for_final_approval_before_money_moves() {
     let claim = submit(&mut flow, &preauth_id, 1_03_500)
         .await
         .expect("submit");
-    let waiting = adjudicate(
-        &mut flow,
-        &claim.claim_id,
-        pb::AdjudicationDecision::Approve,
-        Vec::new(),
-        "",
-    )
-    .await
-    .expect("adjudicate");
+    let waiting = flow
+        .adjudicate(
+            &claim.claim_id,
+            pb::AdjudicationDecision::Approve,
+            Vec::new(),
+            "",
+        )
+        .await
+        .expect("adjudicate");
     assert_eq!(waiting.status, ClaimStatus::PendingFinalApproval as i32);
     assert_eq!(
         flow.wallet(CG_FAMILY, "PMJAY").await.consumed_paise,
@@ -511,8 +417,7 @@ async fn a_batch_paid_within_the_turnaround_costs_nothing_and_one_paid_after_it_
         let claim = submit(&mut flow, &preauth_id, 81_000)
             .await
             .expect("submit");
-        adjudicate(
-            &mut flow,
+        flow.adjudicate(
             &claim.claim_id,
             pb::AdjudicationDecision::Approve,
             Vec::new(),
@@ -571,8 +476,7 @@ async fn a_payment_cannot_be_dated_before_its_batch_or_in_the_future() {
     let claim = submit(&mut flow, &preauth_id, 81_000)
         .await
         .expect("submit");
-    adjudicate(
-        &mut flow,
+    flow.adjudicate(
         &claim.claim_id,
         pb::AdjudicationDecision::Approve,
         Vec::new(),

@@ -1,9 +1,10 @@
 //! Portability over real gRPC with a real facility registry, on SQLite and (with
 //! TEST_DATABASE_URL) PostgreSQL: routing in-state and out-of-state cases with
-//! every refusal, the settlement ledger and monthly netting.
+//! every refusal. Nothing is owed between states: the home state pays the
+//! treating hospital (see the claims tests for the out-of-state spend view).
 
 use ayushman_proto::{
-    common::v1::{Ownership, YearMonth},
+    common::v1::Ownership,
     portability::v1::{self as pb, RouteDenial},
 };
 use mesh_tests::{
@@ -244,137 +245,4 @@ async fn route_requests_are_validated_field_by_field() {
         bad_fields(&status),
         ["home_state_code", "scheme_code", "hfr_id", "specialty_code"]
     );
-}
-
-#[tokio::test]
-async fn netting_across_three_states_sums_exactly_and_is_stable() {
-    for backend in backends() {
-        let mut mesh = portability::spawn(backend).await;
-        // Rajasthan (08), Bihar (10), Gujarat (24).
-        for (claim, payer, treating, paise) in [
-            ("CL-1", "08", "24", 1_50_000_00),
-            ("CL-2", "24", "08", 40_000_00),
-            ("CL-3", "08", "24", 10_000_50),
-            ("CL-4", "10", "08", 2_25_000_00),
-            ("CL-5", "10", "24", 99_999),
-        ] {
-            mesh.owe(claim, payer, treating, paise)
-                .await
-                .expect("record settlement");
-        }
-        let net = |mesh: &mut portability::Mesh| {
-            let mut client = mesh.client.clone();
-            async move {
-                client
-                    .monthly_netting(pb::MonthlyNettingRequest {
-                        idempotency_key: "june".into(),
-                        month: Some(YearMonth {
-                            year: 2025,
-                            month: 6,
-                        }),
-                    })
-                    .await
-                    .expect("netting")
-                    .into_inner()
-                    .statement
-                    .expect("statement")
-            }
-        };
-        let statement = net(&mut mesh).await;
-        assert_eq!(statement.statement_id, "NET-2025-06");
-        let pairs: Vec<_> = statement
-            .pairs
-            .iter()
-            .map(|p| {
-                (
-                    p.state_a_code.as_str(),
-                    p.state_b_code.as_str(),
-                    p.a_owes_b_paise,
-                    p.b_owes_a_paise,
-                    p.net_payer_state_code.as_str(),
-                    p.net_amount_paise,
-                )
-            })
-            .collect();
-        assert_eq!(
-            pairs,
-            [
-                ("08", "10", 0, 2_25_000_00, "10", 2_25_000_00),
-                ("08", "24", 1_60_000_50, 40_000_00, "08", 1_20_000_50),
-                ("10", "24", 99_999, 0, "10", 99_999),
-            ],
-            "{backend}"
-        );
-        assert_eq!(statement.pairs[1].claim_ids, ["CL-1", "CL-2", "CL-3"]);
-        let again = net(&mut mesh).await;
-        assert_eq!(
-            (again.statement_id, again.pairs),
-            (statement.statement_id.clone(), statement.pairs.clone())
-        );
-
-        let settled = mesh
-            .client
-            .mark_statement_settled(pb::MarkStatementSettledRequest {
-                idempotency_key: "settle-june".into(),
-                statement_id: "NET-2025-06".into(),
-                settlement_reference: "TO/2025/07/0042".into(),
-                actor: None,
-            })
-            .await
-            .expect("settle")
-            .into_inner()
-            .statement
-            .expect("statement");
-        assert_eq!(settled.status, pb::StatementStatus::Settled as i32);
-        let late = mesh.owe("CL-6", "08", "24", 100).await.unwrap_err();
-        assert_eq!(late.code(), Code::FailedPrecondition);
-        assert_eq!(
-            late.message(),
-            "NET-2025-06 is settled; record claim CL-6 in an open month"
-        );
-    }
-}
-
-#[tokio::test]
-async fn a_settlement_is_recorded_once_per_claim() {
-    let mut mesh = portability::spawn("sqlite").await;
-    let first = mesh.owe("CL-9", "08", "24", 5_000_00).await.expect("first");
-    let again = mesh
-        .owe("CL-9", "08", "24", 5_000_00)
-        .await
-        .expect("repeat");
-    assert_eq!(first, again);
-    let changed = mesh.owe("CL-9", "08", "24", 6_000_00).await.unwrap_err();
-    assert_eq!(changed.code(), Code::AlreadyExists);
-    let same_state = mesh.owe("CL-10", "08", "08", 100).await.unwrap_err();
-    assert_eq!(bad_fields(&same_state), ["entry.treating_state_code"]);
-    let report = mesh
-        .client
-        .portability_report(pb::PortabilityReportRequest {
-            from_month: Some(YearMonth {
-                year: 2025,
-                month: 6,
-            }),
-            to_month: Some(YearMonth {
-                year: 2025,
-                month: 6,
-            }),
-            payer_state_code: String::new(),
-        })
-        .await
-        .expect("report")
-        .into_inner();
-    let rows: Vec<_> = report
-        .rows
-        .iter()
-        .map(|r| {
-            (
-                r.payer_state_code.as_str(),
-                r.treating_state_code.as_str(),
-                r.cases,
-                r.amount_paise,
-            )
-        })
-        .collect();
-    assert_eq!(rows, [("08", "24", 1, 5_000_00)]);
 }

@@ -66,7 +66,7 @@ async fn a_preauth_is_raised_approved_enhanced_and_discharged_and_the_wallet_fol
             (PreauthStatus::Approved as i32, 81_000_00)
         );
 
-        let enhanced = flow
+        let asked = flow
             .client
             .request_enhancement(pb::RequestEnhancementRequest {
                 idempotency_key: "enhance-1".into(),
@@ -81,15 +81,43 @@ async fn a_preauth_is_raised_approved_enhanced_and_discharged_and_the_wallet_fol
             })
             .await
             .expect("enhance")
+            .into_inner();
+        let pending = asked.preauth.expect("preauth");
+        assert_eq!(
+            (
+                pending.blocked_amount_paise,
+                pending.enhancements[0].status,
+                pending.enhancements[0].amount_paise
+            ),
+            (
+                81_000_00,
+                pb::EnhancementStatus::Requested as i32,
+                22_500_00 + 5_000_00
+            ),
+            "a request blocks nothing until a reviewer approves it"
+        );
+        let enhanced = flow
+            .client
+            .decide_enhancement(pb::DecideEnhancementRequest {
+                idempotency_key: "enhance-1-approve".into(),
+                preauth_id: id.clone(),
+                enhancement_id: asked.enhancement_id.clone(),
+                decision: pb::EnhancementDecision::Approve as i32,
+                reason: "ICU stay justified".into(),
+                actor: None,
+            })
+            .await
+            .expect("approve enhancement")
             .into_inner()
             .preauth
             .expect("preauth");
         assert_eq!(
             (
                 enhanced.requested_amount_paise,
-                enhanced.blocked_amount_paise
+                enhanced.blocked_amount_paise,
+                enhanced.approved_amount_paise
             ),
-            (81_000_00 + 22_500_00 + 5_000_00, 1_08_500_00)
+            (1_08_500_00, 1_08_500_00, 1_08_500_00)
         );
         assert_eq!(
             flow.wallet(CG_FAMILY, "PMJAY").await.blocked_paise,
@@ -113,13 +141,21 @@ async fn a_preauth_is_raised_approved_enhanced_and_discharged_and_the_wallet_fol
             .expect("preauth");
         assert_eq!(
             statuses(&discharged),
-            ["PENDING", "RAISED", "APPROVED", "APPROVED", "DISCHARGED"]
+            [
+                "PENDING",
+                "RAISED",
+                "APPROVED",
+                "APPROVED",
+                "APPROVED",
+                "DISCHARGED"
+            ]
+        );
+        let approval = format!(
+            "enhancement {} of ₹27,500 approved and blocked",
+            asked.enhancement_id
         );
         assert!(
-            discharged
-                .history
-                .iter()
-                .any(|h| h.reason.starts_with("enhancement of ₹27,500 blocked")),
+            discharged.history.iter().any(|h| h.reason == approval),
             "{:?}",
             discharged.history
         );

@@ -247,20 +247,6 @@ async fn every_shut_door_through_the_gateway_stays_shut_and_is_audited() {
                 .await
                 .map(drop),
         ),
-        (
-            "RecordSettlement",
-            PortabilityServiceClient::new(channel.clone())
-                .record_settlement(with_key(p::RecordSettlementRequest::default(), key))
-                .await
-                .map(drop),
-        ),
-        (
-            "MarkStatementSettled",
-            PortabilityServiceClient::new(channel.clone())
-                .mark_statement_settled(with_key(p::MarkStatementSettledRequest::default(), key))
-                .await
-                .map(drop),
-        ),
     ];
     for (name, answer) in internal {
         refusals.push((name, answer, Code::PermissionDenied));

@@ -80,6 +80,7 @@ async fn every_malformed_request_is_refused_naming_the_field_and_nothing_falls_o
         ..Default::default()
     });
     let block = |amount_paise: i64, scheme: &str, date: Option<Date>| b::BlockAmountRequest {
+        scheme_codes: Vec::new(),
         idempotency_key: format!("bad-block-{amount_paise}-{scheme}"),
         beneficiary_id: person.clone(),
         scheme_code: scheme.into(),
@@ -700,40 +701,31 @@ async fn every_malformed_request_is_refused_naming_the_field_and_nothing_falls_o
             };
             async move { c.route_case(r).await }
         }),
-        case(
-            "settlement of a negative amount",
-            field("entry.amount_paise"),
-            {
-                let mut c = portability.clone();
-                let r = p::RecordSettlementRequest {
-                    idempotency_key: String::new(),
-                    entry: Some(p::SettlementEntry {
-                        claim_id: "CL-NEG".into(),
-                        payer_scheme_code: "RJ-MAA".into(),
-                        payer_state_code: "08".into(),
-                        treating_state_code: "22".into(),
-                        amount_paise: -5,
-                        month: Some(YearMonth {
-                            year: 2025,
-                            month: 6,
-                        }),
-                        ..Default::default()
-                    }),
-                };
-                async move { c.record_settlement(r).await }
-            },
-        ),
-        case("netting of month 13", field("month"), {
-            let mut c = portability.clone();
-            let r = p::MonthlyNettingRequest {
-                month: Some(YearMonth {
+        case("out-of-state spend of month 13", field("from_month"), {
+            let mut c = claims.clone();
+            let r = c::OutOfStateSpendReportRequest {
+                home_state_code: "10".into(),
+                from_month: Some(YearMonth {
                     year: 2025,
                     month: 13,
                 }),
                 ..Default::default()
             };
-            async move { c.monthly_netting(r).await }
+            async move { c.out_of_state_spend_report(r).await }
         }),
+        case(
+            "out-of-state spend naming both directions",
+            field("home_state_code"),
+            {
+                let mut c = claims.clone();
+                let r = c::OutOfStateSpendReportRequest {
+                    home_state_code: "10".into(),
+                    treating_state_code: "22".into(),
+                    ..Default::default()
+                };
+                async move { c.out_of_state_spend_report(r).await }
+            },
+        ),
         // Gateway
         case("partner with an unknown scope", field("partner.scopes"), {
             let mut c = admin.clone();

@@ -4,13 +4,14 @@
 //! consumed, released or still held by a live case, nothing held by a dead one.
 
 use ayushman_proto::{
+    beneficiary::v1 as b,
     claims::v1 as c,
     preauth::v1::{self as pa, PreauthStatus},
 };
 use futures::future::join_all;
 use mesh_tests::{
     portability::backends,
-    preauth::{self, DOCTOR, Flow, quick_settings, today},
+    preauth::{self, DOCTOR, Flow, SENIOR_FAMILY, quick_settings, today},
     record_figure,
 };
 use tonic::Code;
@@ -252,4 +253,134 @@ async fn soak_concurrent_preauths_and_claims() {
         "none",
         &format!("nothing: {rows} ledger rows balanced, no wallet negative"),
     );
+}
+
+/// Every ledger row of a family's wallet of `scheme`, and the wallet.
+async fn wallet_and_ledger(flow: &mut Flow, scheme: &str) -> (b::Wallet, Vec<b::LedgerEntry>) {
+    let wallet = flow.wallet(SENIOR_FAMILY, scheme).await;
+    let ledger = flow
+        .people
+        .client
+        .list_ledger_entries(b::ListLedgerEntriesRequest {
+            wallet_id: wallet.wallet_id.clone(),
+            page_size: 1000,
+            ..Default::default()
+        })
+        .await
+        .expect("ledger")
+        .into_inner()
+        .entries;
+    let reconciled = flow
+        .people
+        .client
+        .reconcile_wallet(b::ReconcileWalletRequest {
+            wallet_id: wallet.wallet_id.clone(),
+        })
+        .await
+        .expect("reconcile")
+        .into_inner();
+    assert!(reconciled.consistent, "{scheme}: {reconciled:?}");
+    (wallet, ledger)
+}
+
+#[tokio::test]
+async fn concurrent_cases_of_a_senior_and_his_son_split_cover_without_overdraw() {
+    for backend in backends() {
+        let mut flow = preauth::spawn(backend, quick_settings())
+            .await
+            .with_everything()
+            .await;
+        let (senior, son) = flow.senior_family().await;
+        let raised = join_all((0..16).map(|i| {
+            let person = if i % 2 == 0 { &senior } else { &son };
+            raise(&flow, format!("split-{i}"), person.clone())
+        }))
+        .await;
+        let (mut seniors, mut sons, mut refused) = (Vec::new(), Vec::new(), (0, 0));
+        for (i, outcome) in raised.into_iter().enumerate() {
+            match (outcome, i % 2 == 0) {
+                (Ok(case), true) => seniors.push(case),
+                (Ok(case), false) => sons.push(case),
+                (Err(status), senior) => {
+                    assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
+                    if senior {
+                        refused.0 += 1;
+                    } else {
+                        refused.1 += 1;
+                    }
+                }
+            }
+        }
+        let (floater, floater_rows) = wallet_and_ledger(&mut flow, "PMJAY").await;
+        let (top_up, top_up_rows) = wallet_and_ledger(&mut flow, "PMJAY-70PLUS").await;
+        for wallet in [&floater, &top_up] {
+            assert!(
+                wallet.blocked_paise <= wallet.cover_paise,
+                "{backend}: overdrawn {wallet:?}"
+            );
+        }
+        let held = (seniors.len() + sons.len()) as i64 * CASE_PAISE;
+        assert_eq!(
+            floater.blocked_paise + top_up.blocked_paise,
+            held,
+            "{backend}: every case holds its ₹81,000, across both wallets"
+        );
+        assert!(
+            sons.iter().all(|case| case.drawn_scheme_codes == ["PMJAY"]),
+            "{backend}: the son draws on the floater only"
+        );
+        let sons_cases: Vec<String> = flow
+            .client
+            .list_preauths(pa::ListPreauthsRequest {
+                beneficiary_id: son.clone(),
+                page_size: 100,
+                ..Default::default()
+            })
+            .await
+            .expect("the son's cases")
+            .into_inner()
+            .preauths
+            .into_iter()
+            .map(|case| case.preauth_id)
+            .collect();
+        assert!(
+            top_up_rows
+                .iter()
+                .all(|row| !sons_cases.contains(&row.preauth_id)),
+            "{backend}: no case of the son ever touched the top-up"
+        );
+        // What each case still holds, blocks less releases, across both wallets.
+        let held_by = |id: &str| {
+            floater_rows
+                .iter()
+                .chain(&top_up_rows)
+                .filter(|r| r.preauth_id == id)
+                .map(|r| match b::LedgerEntryKind::try_from(r.kind) {
+                    Ok(b::LedgerEntryKind::Block) => r.amount_paise,
+                    _ => -r.amount_paise,
+                })
+                .sum::<i64>()
+        };
+        for case in seniors.iter().chain(&sons) {
+            assert_eq!(
+                held_by(&case.preauth_id),
+                CASE_PAISE,
+                "{backend}: {} is split exactly",
+                case.preauth_id
+            );
+        }
+        // Nobody was turned away while cover for them remained.
+        if refused.1 > 0 {
+            assert!(
+                floater.available_paise < CASE_PAISE,
+                "{backend}: {floater:?}"
+            );
+        }
+        if refused.0 > 0 {
+            assert!(
+                floater.available_paise + top_up.available_paise < CASE_PAISE,
+                "{backend}: {floater:?} {top_up:?}"
+            );
+        }
+    }
 }

@@ -169,6 +169,7 @@ async fn acknowledged_writes_survive(backend: &str, writes: usize) {
         .beneficiary_id;
     let blocks = join_all((0..writes).map(|n| {
         let request = b::BlockAmountRequest {
+            scheme_codes: Vec::new(),
             idempotency_key: format!("crash-block-{n}"),
             beneficiary_id: beneficiary_id.clone(),
             scheme_code: "PMJAY".into(),

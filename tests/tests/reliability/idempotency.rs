@@ -9,9 +9,9 @@ use ayushman_proto::{
         self as b, beneficiary_registry_service_client::BeneficiaryRegistryServiceClient,
     },
     claims::v1::{self as c, claims_service_client::ClaimsServiceClient},
-    common::v1::YearMonth,
     facility::v1::{self as f, facility_registry_service_client::FacilityRegistryServiceClient},
     gateway::v1 as g,
+    google::r#type::Date,
     portability::v1::{self as p, portability_service_client::PortabilityServiceClient},
     preauth::v1::{self as pa, preauth_service_client::PreauthServiceClient},
 };
@@ -57,6 +57,7 @@ async fn a_retry_after_a_lost_answer_has_exactly_one_effect_in_every_service() {
 
     // Beneficiary registry: a block.
     let block = b::BlockAmountRequest {
+        scheme_codes: Vec::new(),
         idempotency_key: "idem-block".into(),
         beneficiary_id: person.clone(),
         scheme_code: "PMJAY".into(),
@@ -263,56 +264,58 @@ async fn a_retry_after_a_lost_answer_has_exactly_one_effect_in_every_service() {
     assert_eq!(claims.len(), 1, "one claim");
     retried += 1;
 
-    // Portability: a settlement.
-    let settlement = p::RecordSettlementRequest {
-        idempotency_key: "idem-settlement".into(),
-        entry: Some(p::SettlementEntry {
-            claim_id: "CL-IDEM-1".into(),
-            payer_scheme_code: "RJ-MAA".into(),
-            payer_state_code: "08".into(),
-            treating_state_code: "22".into(),
-            amount_paise: 50_000_00,
-            month: Some(YearMonth {
+    // Portability: an agreement.
+    let agreement = p::CreateAgreementRequest {
+        idempotency_key: "idem-agreement".into(),
+        agreement: Some(p::Agreement {
+            agreement_id: "AGR-IDEM-1".into(),
+            home_scheme_code: "BR-MJAY".into(),
+            home_state_code: "10".into(),
+            all_states: true,
+            effective_from: Some(Date {
                 year: 2025,
-                month: 6,
+                month: 4,
+                day: 1,
             }),
+            rate_rule: p::RateRule::TreatingState as i32,
+            payer_scheme_code: "BR-MJAY".into(),
+            empanelment_scheme_code: "PMJAY".into(),
+            status: p::AgreementStatus::Draft as i32,
+            status_reason: "awaiting the state's order".into(),
             ..Default::default()
         }),
     };
     let (proxy, channel) = lossy(flow.servers[0].addr).await;
     answer_lost(
         &proxy,
-        PortabilityServiceClient::new(channel).record_settlement(settlement.clone()),
+        PortabilityServiceClient::new(channel).create_agreement(agreement.clone()),
     )
     .await;
     let first = flow
         .portability
-        .record_settlement(settlement.clone())
+        .create_agreement(agreement.clone())
         .await
         .expect("retry")
         .into_inner();
     assert_eq!(
         first,
         flow.portability
-            .record_settlement(settlement)
+            .create_agreement(agreement)
             .await
             .expect("retry")
             .into_inner()
     );
-    let settlements = flow
+    let agreements = flow
         .portability
-        .list_settlements(p::ListSettlementsRequest {
-            payer_state_code: "08".into(),
-            ..Default::default()
-        })
+        .list_agreements(p::ListAgreementsRequest::default())
         .await
         .expect("list")
         .into_inner()
-        .entries;
+        .agreements;
     assert_eq!(
-        settlements
+        agreements
             .iter()
-            .filter(|s| s.claim_id == "CL-IDEM-1")
+            .filter(|a| a.agreement_id == "AGR-IDEM-1")
             .count(),
         1
     );
@@ -459,7 +462,7 @@ async fn every_decision_repeated_with_its_key_has_one_effect() {
             review("once-approve", pa::ReviewDecision::Approve)
         );
         let blocked_before = flow.wallet(CG_FAMILY, "PMJAY").await.blocked_paise;
-        twice!(
+        let asked = twice!(
             "enhance",
             preauths,
             request_enhancement,
@@ -468,6 +471,18 @@ async fn every_decision_repeated_with_its_key_has_one_effect() {
                 preauth_id: id.clone(),
                 additional_amount_paise: 5_000_00,
                 reason: "two more days in the ICU".into(),
+                ..Default::default()
+            }
+        );
+        twice!(
+            "approve the enhancement",
+            preauths,
+            decide_enhancement,
+            pa::DecideEnhancementRequest {
+                idempotency_key: "once-enhance-approve".into(),
+                preauth_id: id.clone(),
+                enhancement_id: asked.enhancement_id,
+                decision: pa::EnhancementDecision::Approve as i32,
                 ..Default::default()
             }
         );
@@ -500,19 +515,20 @@ async fn every_decision_repeated_with_its_key_has_one_effect() {
             .history
             .iter()
             .filter(|h| h.status == "PREAUTH_STATUS_APPROVED")
-            .map(|h| h.reason.split(' ').take(2).collect::<Vec<_>>().join(" "))
-            .map(|words| {
-                if words.starts_with("approved") {
-                    "approved"
+            .map(|h| {
+                if h.reason.ends_with("requested: two more days in the ICU") {
+                    "enhancement asked"
+                } else if h.reason.ends_with("approved and blocked") {
+                    "enhancement approved"
                 } else {
-                    "enhanced"
+                    "approved"
                 }
             })
             .collect();
         assert_eq!(
             steps,
-            ["approved", "enhanced"],
-            "{backend}: one approval, one enhancement"
+            ["approved", "enhancement asked", "enhancement approved"],
+            "{backend}: one approval, one enhancement asked and approved"
         );
 
         let claims = flow.claims.clone();
@@ -637,6 +653,7 @@ async fn two_partners_choosing_the_same_key_get_two_effects() {
             .carded_person("RC-KEYS-1", "Keyed Person", 7_101)
             .await;
         let block = |preauth_id: &str, amount_paise: i64| b::BlockAmountRequest {
+            scheme_codes: Vec::new(),
             idempotency_key: "block-1".into(),
             beneficiary_id: person.beneficiary_id.clone(),
             scheme_code: "PMJAY".into(),

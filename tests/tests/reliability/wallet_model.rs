@@ -114,6 +114,7 @@ async fn apply(
         Op::Block { preauth, amount } => registry
             .client
             .block_amount(b::BlockAmountRequest {
+                scheme_codes: Vec::new(),
                 idempotency_key: key,
                 beneficiary_id: person.into(),
                 scheme_code: "PMJAY".into(),
