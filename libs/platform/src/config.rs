@@ -130,6 +130,23 @@ pub struct ServerSettings {
     /// Secret shared by the gateway and the services: the gateway signs partner
     /// identity with it, services accept partner identity only when so signed.
     pub partner_identity_key: SecretString,
+    /// TLS on the gRPC port (the gateway's, facing partners); unset serves
+    /// plaintext (inside the cluster, behind the network policies).
+    #[serde(default)]
+    pub tls: Option<TlsSettings>,
+}
+
+/// The certificate a server presents, and whose client certificates it asks for.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSettings {
+    /// PEM certificate chain presented to callers.
+    pub cert_path: PathBuf,
+    /// PEM private key of that certificate.
+    pub key_path: PathBuf,
+    /// PEM CA certificates: when set, callers may present a client certificate
+    /// signed by one of them (mutual TLS); callers without one are still served.
+    pub client_ca_path: Option<PathBuf>,
 }
 
 impl ServerSettings {
@@ -269,6 +286,22 @@ impl<S: Validate> Validate for Settings<S> {
                 "database.fingerprint_key",
                 "must be at least 16 characters",
             ));
+        }
+        if let Some(tls) = &server.tls {
+            for (key, path) in [
+                ("server.tls.cert_path", Some(&tls.cert_path)),
+                ("server.tls.key_path", Some(&tls.key_path)),
+                ("server.tls.client_ca_path", tls.client_ca_path.as_ref()),
+            ] {
+                if let Some(path) = path
+                    && !path.is_file()
+                {
+                    return Err(ConfigError::invalid(
+                        key,
+                        format!("{} is not a readable file", path.display()),
+                    ));
+                }
+            }
         }
         if self.database.max_connections == 0 {
             return Err(ConfigError::invalid(

@@ -5,6 +5,7 @@
 //! channels ([`client`]), error-to-Status mapping ([`error`]) and the database
 //! ([`db`]).
 
+pub mod authority;
 pub mod caller;
 pub mod client;
 pub mod config;
@@ -12,6 +13,7 @@ pub mod convert;
 pub mod db;
 pub mod deadline;
 pub mod error;
+pub mod gate;
 pub mod grpc_outcome;
 pub mod ids;
 pub mod lifecycle;

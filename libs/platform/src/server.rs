@@ -13,14 +13,16 @@ use prost_types::FileDescriptorSet;
 
 use tokio::net::TcpListener;
 use tonic::service::Routes;
-use tonic::transport::server::TcpIncoming;
+use tonic::transport::{Certificate, Identity, ServerTlsConfig, server::TcpIncoming};
 use tonic_health::ServingStatus;
 use tower::ServiceBuilder;
 
 use crate::{
-    caller::{CallerLayer, CallerService, IdentityKey},
+    authority::{EnforceRoles, authority_layer},
+    caller::{IdentityKey, VerifyCaller, caller_layer},
     config::{self, ConfigSource, ServerSettings, Settings, Validate},
     deadline::DefaultDeadlineLayer,
+    gate::Gate,
     mesh::MeshService,
     metrics::{GrpcMetrics, MetricsLayer},
     propagation, telemetry,
@@ -105,6 +107,43 @@ pub enum ServeError {
     /// The gRPC transport failed.
     #[error("gRPC server failed: {0}")]
     Transport(#[from] tonic::transport::Error),
+    /// A TLS file named in `server.tls` could not be read.
+    #[error("{key}: cannot read {path}: {source}")]
+    TlsFile {
+        /// The setting naming the file.
+        key: &'static str,
+        /// The file.
+        path: std::path::PathBuf,
+        /// The OS error.
+        source: io::Error,
+    },
+}
+
+/// The TLS configuration of `server.tls`: the server's certificate, and the
+/// CAs whose client certificates are accepted (optional, so partners that
+/// authenticate with a key alone are still served).
+fn tls_config(tls: &crate::config::TlsSettings) -> Result<ServerTlsConfig, ServeError> {
+    let read = |key: &'static str, path: &std::path::Path| {
+        std::fs::read(path).map_err(|source| ServeError::TlsFile {
+            key,
+            path: path.to_owned(),
+            source,
+        })
+    };
+    let identity = Identity::from_pem(
+        read("server.tls.cert_path", &tls.cert_path)?,
+        read("server.tls.key_path", &tls.key_path)?,
+    );
+    let mut config = ServerTlsConfig::new().identity(identity);
+    if let Some(ca) = &tls.client_ca_path {
+        config = config
+            .client_ca_root(Certificate::from_pem(read(
+                "server.tls.client_ca_path",
+                ca,
+            )?))
+            .client_auth_optional(true);
+    }
+    Ok(config)
 }
 
 /// The bound gRPC and admin listeners. Binding first, serving later lets tests
@@ -143,7 +182,7 @@ impl Listeners {
 /// A layer in front of everything a server serves, health and reflection
 /// included: the gateway's partner edge (authentication, scopes, audit).
 pub type EdgeLayer = tower::util::BoxCloneSyncServiceLayer<
-    CallerService<Routes>,
+    Gate<Gate<Routes, EnforceRoles>, VerifyCaller>,
     http::Request<tonic::body::Body>,
     http::Response<tonic::body::Body>,
     Infallible,
@@ -309,9 +348,10 @@ pub async fn serve(
         // After admission, so a call waits for nothing but its own work.
         .layer(DefaultDeadlineLayer::new(settings.request_timeout()))
         .option_layer(app.edge)
-        .layer(CallerLayer::new(IdentityKey::new(
+        .layer(caller_layer(IdentityKey::new(
             settings.partner_identity_key.clone(),
         )))
+        .layer(authority_layer(service))
         .into_inner();
 
     // Report NOT_SERVING as soon as shutdown starts so balancers stop sending work,
@@ -340,7 +380,11 @@ pub async fn serve(
         source,
     })?;
     let admin = tokio::spawn(serve_admin(listeners.admin, metrics.clone()));
-    let server = tonic::transport::Server::builder()
+    let mut builder = tonic::transport::Server::builder();
+    if let Some(tls) = &settings.tls {
+        builder = builder.tls_config(tls_config(tls)?)?;
+    }
+    let server = builder
         .accept_http1(app.accept_http1)
         .trace_fn(propagation::server_span)
         .layer(layers)

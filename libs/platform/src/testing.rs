@@ -132,6 +132,7 @@ pub fn server_settings() -> crate::config::ServerSettings {
         request_timeout_ms: 10_000,
         shutdown_grace_secs: 5,
         partner_identity_key: secrecy::SecretString::from(crate::caller::DEVELOPMENT_IDENTITY_KEY),
+        tls: None,
     }
 }
 

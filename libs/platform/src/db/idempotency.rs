@@ -448,6 +448,8 @@ mod tests {
         Caller::Partner(PartnerIdentity {
             partner_id: id.into(),
             state_code: None,
+            hfr_ids: Vec::new(),
+            user: None,
         })
     }
 

@@ -53,6 +53,44 @@ impl Actor {
         }
     }
 
+    /// Who made a request: for a partner's call, the user the gateway
+    /// authenticated (or the partner itself when the call names no user),
+    /// whatever the body says; for a call from inside the mesh, the actor the
+    /// body names.
+    pub fn of(caller: &crate::Caller, hint: Option<&ProtoActor>) -> Self {
+        use ayushman_proto::common::v1::Role;
+        let trace_id = crate::telemetry::current_trace_id().unwrap_or_default();
+        match caller {
+            crate::Caller::Mesh => Self::named(hint),
+            crate::Caller::Partner(partner) => match &partner.user {
+                Some(user) => Self {
+                    id: user.user_id.clone(),
+                    kind: if user
+                        .roles
+                        .iter()
+                        .any(|r| matches!(r, Role::Pmam | Role::Medco))
+                    {
+                        ActorKind::Hospital
+                    } else if user
+                        .roles
+                        .iter()
+                        .any(|r| matches!(r, Role::Operator | Role::DistrictCoordinator))
+                    {
+                        ActorKind::Operator
+                    } else {
+                        ActorKind::Reviewer
+                    },
+                    trace_id,
+                },
+                None => Self {
+                    id: partner.partner_id.clone(),
+                    kind: ActorKind::Partner,
+                    trace_id,
+                },
+            },
+        }
+    }
+
     /// The actor a request names, with the current trace; `unknown` when it names none.
     pub fn named(actor: Option<&ProtoActor>) -> Self {
         let trace_id = crate::telemetry::current_trace_id().unwrap_or_default();
