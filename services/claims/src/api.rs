@@ -16,7 +16,7 @@ use ayushman_platform::{
 };
 use ayushman_proto::{
     claims::v1::{self as pb, claims_service_server::ClaimsService},
-    common::v1::Ownership,
+    common::v1::{Ownership, Role},
 };
 use sea_orm::{ConnectionTrait, DatabaseTransaction};
 use tonic::{Request, Response, Status};
@@ -26,7 +26,7 @@ use crate::{
     batches::{self, Batch},
     cases::{self, StoredBillItem, StoredDeduction, StoredDocument},
     config::ClaimsSettings,
-    report, spend,
+    duties, report, spend,
     store::{
         CLAIM_HISTORY,
         entities::claim,
@@ -43,22 +43,25 @@ pub struct ClaimsApi {
 type Reply<T> = Result<Response<T>, Status>;
 
 /// PERMISSION_DENIED unless the caller may see the claim: a state partner sees
-/// claims treated in its state and those it pays for.
+/// claims treated in its state and those it pays for; a hospital's system,
+/// its own hospitals' claims.
 fn ensure_claim_in_scope(caller: &Caller, row: &claim::Model) -> Result<(), ApiError> {
+    let what = format!("claim {}", row.claim_id);
     caller.ensure_any_state(
         &[
             row.facility_state_code.as_str(),
             row.payer_state_code.as_str(),
         ],
-        &format!("claim {}", row.claim_id),
-    )
+        &what,
+    )?;
+    caller.ensure_facility(&row.hfr_id, &what)
 }
 
 impl ClaimsApi {
     /// PERMISSION_DENIED unless the caller may decide the claim: only the
     /// state that pays it (the patient's home state) does.
     async fn ensure_decider(&self, caller: &Caller, id: &str) -> Result<(), ApiError> {
-        if caller.state_scope().is_none() {
+        if !caller.is_confined() {
             return Ok(());
         }
         let row = queries::find_claim(&self.context.db, id)
@@ -69,7 +72,7 @@ impl ClaimsApi {
     }
 
     async fn ensure_id_in_scope(&self, caller: &Caller, id: &str) -> Result<(), ApiError> {
-        if caller.state_scope().is_none() {
+        if !caller.is_confined() {
             return Ok(());
         }
         let row = queries::find_claim(&self.context.db, id)
@@ -242,15 +245,17 @@ impl ClaimsService for ClaimsApi {
         v.into_result()?;
         let context = &self.context;
         let keyed = context.idempotency.keyed_by(&caller, &r)?;
-        if caller.state_scope().is_some() {
+        if caller.is_confined() {
             let preauth = context.peers.preauth(r.preauth_id.trim()).await?;
+            let what = format!("preauth {}", preauth.preauth_id);
             caller.ensure_any_state(
                 &[
                     preauth.facility_state_code.as_str(),
                     preauth.home_state_code.as_str(),
                 ],
-                &format!("preauth {}", preauth.preauth_id),
+                &what,
             )?;
+            caller.ensure_facility(&preauth.hfr_id, &what)?;
         }
         let reply = keyed
             .run(&context.db, || async {
@@ -259,7 +264,7 @@ impl ClaimsService for ClaimsApi {
                     r.preauth_id.trim(),
                     r.bill_items.clone(),
                     r.documents.clone(),
-                    &Actor::named(r.actor.as_ref()),
+                    &Actor::of(&caller, r.actor.as_ref()),
                     &keep_claim(&keyed, &context.settings, |claim| pb::SubmitClaimResponse {
                         claim: Some(claim),
                     }),
@@ -298,7 +303,7 @@ impl ClaimsService for ClaimsApi {
                 .map(|t| t.and_utc())
         };
         let filter = ClaimFilter {
-            hfr_id: convert::optional_text(&r.hfr_id),
+            hfr_id: caller.scoped_hfr_filter(convert::optional_text(&r.hfr_id), "hfr_id")?,
             district_code: convert::optional_text(&r.district_code),
             status: convert::optional_enum::<pb::ClaimStatus>("status", r.status)?.map(Stored),
             payer_state_code: convert::optional_text(&r.payer_state_code),
@@ -386,6 +391,11 @@ impl ClaimsService for ClaimsApi {
             );
         }
         v.into_result()?;
+        // A claim executive checks documents and may query them back; only a
+        // claim doctor approves or rejects.
+        if decision != Some(pb::AdjudicationDecision::Query) {
+            caller.require_role(&[Role::Cpd], "approving or rejecting a claim")?;
+        }
         self.ensure_decider(&caller, r.claim_id.trim()).await?;
         let context = &self.context;
         let keyed = context.idempotency.keyed_by(&caller, &r)?;
@@ -397,7 +407,7 @@ impl ClaimsService for ClaimsApi {
                     decision.unwrap_or_default(),
                     r.deductions.clone(),
                     r.reason.trim(),
-                    &Actor::named(r.actor.as_ref()),
+                    &Actor::of(&caller, r.actor.as_ref()),
                     &keep_claim(&keyed, &context.settings, |claim| {
                         pb::AdjudicateClaimResponse { claim: Some(claim) }
                     }),
@@ -425,7 +435,7 @@ impl ClaimsService for ClaimsApi {
                     context,
                     &id,
                     &response,
-                    &Actor::named(r.actor.as_ref()),
+                    &Actor::of(&caller, r.actor.as_ref()),
                     &keep_claim(&keyed, &context.settings, |claim| {
                         pb::RespondToClaimQueryResponse { claim: Some(claim) }
                     }),
@@ -444,6 +454,7 @@ impl ClaimsService for ClaimsApi {
         let r = request.into_inner();
         let id = convert::required_text("claim_id", &r.claim_id)?;
         self.ensure_decider(&caller, &id).await?;
+        duties::ensure_not_adjudicator(&self.context.db, &caller, &id).await?;
         let context = &self.context;
         let keyed = context.idempotency.keyed_by(&caller, &r)?;
         let reply = keyed
@@ -451,7 +462,7 @@ impl ClaimsService for ClaimsApi {
                 cases::approve(
                     context,
                     &id,
-                    &Actor::named(r.actor.as_ref()),
+                    &Actor::of(&caller, r.actor.as_ref()),
                     &keep_claim(&keyed, &context.settings, |claim| {
                         pb::ApproveClaimResponse { claim: Some(claim) }
                     }),
@@ -497,7 +508,7 @@ impl ClaimsService for ClaimsApi {
                     &scheme,
                     &state,
                     cutoff,
-                    &Actor::named(r.actor.as_ref()),
+                    &Actor::of(&caller, r.actor.as_ref()),
                     &keep_batch(&keyed, |batch| pb::CreatePaymentBatchResponse {
                         batch: Some(batch),
                     }),
@@ -528,9 +539,11 @@ impl ClaimsService for ClaimsApi {
         let caller = Caller::of(&request);
         let r = request.into_inner();
         let id = convert::required_text("payment_batch_id", &r.payment_batch_id)?;
-        if caller.state_scope().is_some() {
-            let (batch, _) = batches::get_batch(&self.context, &id).await?;
+        if caller != Caller::Mesh {
+            let (batch, claims) = batches::get_batch(&self.context, &id).await?;
             caller.ensure_state(&batch.payer_state_code, &format!("payment batch {id}"))?;
+            let ids: Vec<String> = claims.into_iter().map(|c| c.claim_id).collect();
+            duties::ensure_not_approver(&self.context.db, &caller, &ids, &id).await?;
         }
         let reference = convert::required_text("payment_reference", &r.payment_reference)?;
         let paid_at = match &r.paid_at {
@@ -547,7 +560,7 @@ impl ClaimsService for ClaimsApi {
                     &id,
                     &reference,
                     paid_at,
-                    &Actor::named(r.actor.as_ref()),
+                    &Actor::of(&caller, r.actor.as_ref()),
                     &keep_batch(&keyed, |batch| pb::MarkPaidResponse { batch: Some(batch) }),
                 )
                 .await

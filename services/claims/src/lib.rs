@@ -8,6 +8,7 @@ pub mod api;
 pub mod batches;
 pub mod cases;
 pub mod config;
+pub mod duties;
 pub mod history;
 pub mod peers;
 pub mod report;

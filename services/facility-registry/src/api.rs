@@ -703,7 +703,7 @@ impl FacilityRegistryService for FacilityRegistryApi {
         let request = request.into_inner();
         let (row, specialties) = new_empanelment(request.empanelment.as_ref())?;
         ensure_facility(&caller, &row.hfr_id)?;
-        let actor = Actor::named(None);
+        let actor = Actor::of(&caller, None);
         let reply = self
             .state
             .idempotency
@@ -798,7 +798,7 @@ impl FacilityRegistryService for FacilityRegistryApi {
             )
             .into());
         }
-        let actor = Actor::named(request.actor.as_ref());
+        let actor = Actor::of(&caller, request.actor.as_ref());
         let reason = request.reason.trim().to_owned();
         let reply = self
             .state
@@ -891,6 +891,7 @@ impl FacilityRegistryService for FacilityRegistryApi {
         };
         let row = opd_row(&opd).map_err(ApiError::InvalidArgument)?;
         ensure_facility(&caller, &row.hfr_id)?;
+        caller.ensure_facility(&row.hfr_id, "this OPD registration")?;
         let reply = self
             .state
             .idempotency
@@ -930,6 +931,10 @@ impl FacilityRegistryService for FacilityRegistryApi {
             let row = match opd_row(&opd).and_then(|row| {
                 let mut v = FieldViolations::new();
                 v.check("hfr_id", ensure_facility(&caller, &row.hfr_id));
+                v.check(
+                    "hfr_id",
+                    caller.ensure_facility(&row.hfr_id, "this OPD registration"),
+                );
                 if v.is_empty() { Ok(row) } else { Err(v) }
             }) {
                 Ok(row) => row,

@@ -1,5 +1,5 @@
 //! The audit log (DESIGN §6): one row for every call through the gateway —
-//! partner, key, method, status code, latency, trace id, time, transport.
+//! partner, user, key, method, status code, latency, trace id, time, transport.
 //! Calls hand their row to a writer task that inserts in batches, so auditing
 //! never holds a response back; [`AuditLog::flush`] waits until every row
 //! handed over so far is stored (QueryAudit reads its own calls).
@@ -38,6 +38,7 @@ impl Transport {
 pub struct AuditEntry {
     pub partner_id: String,
     pub key_id: String,
+    pub user_id: String,
     pub method: String,
     pub trace_id: String,
     pub received_at: DateTime<Utc>,
@@ -51,6 +52,7 @@ impl AuditEntry {
         Self {
             partner_id: String::new(),
             key_id: String::new(),
+            user_id: String::new(),
             method: method.to_owned(),
             trace_id,
             received_at: db::now(),
@@ -70,6 +72,7 @@ impl AuditEntry {
             trace_id: self.trace_id,
             received_at: self.received_at,
             transport: self.transport.as_str().to_owned(),
+            user_id: self.user_id,
         }
     }
 }

@@ -2,19 +2,26 @@
 //! gateway serves. For each call, in this order:
 //!
 //! 1. health passes untouched (load balancers and probes carry no key);
-//! 2. the API key (`authorization: Bearer` or `x-api-key`) names the partner
-//!    — UNAUTHENTICATED without a valid one;
+//! 2. who is calling: the partner, named by its API key (`authorization:
+//!    Bearer` or `x-api-key`), by its client certificate over mutual TLS, or
+//!    by a user's OpenID Connect token (`authorization: Bearer <jwt>`) — all
+//!    that are presented must name the same partner; and the user, named by
+//!    the token or, with a key or certificate, by `x-partner-user` —
+//!    UNAUTHENTICATED without valid credentials, PERMISSION_DENIED for a
+//!    user of another partner or a disabled one;
 //! 3. the partner's token bucket — RESOURCE_EXHAUSTED with RetryInfo when empty,
 //!    before any further work is spent on it;
 //! 4. the method must be offered to partners and the partner must hold its
-//!    scope — PERMISSION_DENIED otherwise;
+//!    scope — PERMISSION_DENIED otherwise (the role a method needs is the
+//!    service's to check, from the identity stamped next);
 //! 5. every `x-ayushman-*` header the caller sent is dropped, the gateway's
-//!    signed identity is stamped in their place, and the key is removed so it
-//!    never travels further;
+//!    signed identity (partner, state, hospitals, user and roles) is stamped
+//!    in their place, and the credentials are removed so they never travel
+//!    further;
 //! 6. the call goes on (to the admin service, an upstream service through the
 //!    proxy, or reflection of just what this partner may call), and when its
-//!    response ends an audit row records partner, method, status, latency and
-//!    trace id.
+//!    response ends an audit row records partner, user, method, status,
+//!    latency and trace id.
 //!
 //! HTTP/JSON calls (`POST /v1/{package.Service}/{Method}`) take the same path;
 //! only the last step differs: the JSON body is translated to protobuf and back.
@@ -37,10 +44,13 @@ use tower::ServiceExt;
 use crate::{
     audit::{AuditEntry, AuditLog, Transport},
     json::JsonTranscoder,
+    oidc::{self, TokenRefusal, TokenVerifier},
     partners::{self, KeyRefusal, Principal},
     rate_limit::RateLimits,
     reflection::PartnerReflections,
     scopes::{self, Route},
+    store::{entities::partner, queries},
+    users::{self, USER_HEADER, UserRefusal},
 };
 
 /// What the edge needs, shared by every request.
@@ -51,6 +61,7 @@ pub struct Edge {
     pub audit: AuditLog,
     pub json: JsonTranscoder,
     pub reflections: PartnerReflections,
+    pub tokens: TokenVerifier,
 }
 
 /// See the module documentation.
@@ -115,6 +126,7 @@ struct Refusal {
     status: Status,
     partner_id: String,
     key_id: String,
+    user_id: String,
 }
 
 impl Refusal {
@@ -123,6 +135,7 @@ impl Refusal {
             status,
             partner_id: String::new(),
             key_id: String::new(),
+            user_id: String::new(),
         }
     }
 
@@ -131,7 +144,103 @@ impl Refusal {
             status,
             partner_id: principal.partner.partner_id.clone(),
             key_id: principal.key_id.clone(),
+            user_id: principal
+                .user
+                .as_ref()
+                .map(|u| u.user_id.clone())
+                .unwrap_or_default(),
         }
+    }
+
+    fn of_partner(partner: &partner::Model, key_id: &str, status: Status) -> Self {
+        Self {
+            status,
+            partner_id: partner.partner_id.clone(),
+            key_id: key_id.to_owned(),
+            user_id: String::new(),
+        }
+    }
+}
+
+/// What a call presented to say who it is.
+struct Credentials {
+    key: Option<String>,
+    token: Option<String>,
+    certificate: Option<String>,
+    user: Option<String>,
+}
+
+impl Credentials {
+    fn of(request: &Request<Body>) -> Self {
+        let headers = request.headers();
+        let text = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+        };
+        let bearer = text(http::header::AUTHORIZATION.as_str()).and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+                .map(str::trim)
+        });
+        let (token, bearer_key) = match bearer {
+            Some(b) if oidc::is_token(b) => (Some(b), None),
+            other => (None, other),
+        };
+        Self {
+            key: bearer_key
+                .or_else(|| text(API_KEY_HEADER))
+                .map(str::to_owned),
+            token: token.map(str::to_owned),
+            certificate: client_certificate(request),
+            user: text(USER_HEADER).map(str::to_owned),
+        }
+    }
+}
+
+/// Hex SHA-256 of the client certificate presented over mutual TLS.
+fn client_certificate(request: &Request<Body>) -> Option<String> {
+    use sha2::{Digest, Sha256};
+    use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
+    let certificates = request
+        .extensions()
+        .get::<TlsConnectInfo<TcpConnectInfo>>()?
+        .peer_certs()?;
+    let first = certificates.first()?;
+    Some(hex::encode(Sha256::digest(first.as_ref())))
+}
+
+fn unavailable(error: &sea_orm::DbErr) -> Refusal {
+    tracing::error!(%error, "partners cannot be read");
+    Refusal::anonymous(Status::unavailable(
+        "the gateway cannot check credentials right now; retry later",
+    ))
+}
+
+fn key_refusal(refusal: KeyRefusal) -> Refusal {
+    match refusal {
+        KeyRefusal::Unknown => Refusal::anonymous(Status::unauthenticated(refusal.to_string())),
+        KeyRefusal::Revoked {
+            ref partner_id,
+            ref key_id,
+        } => Refusal {
+            status: Status::unauthenticated(refusal.to_string()),
+            partner_id: partner_id.clone(),
+            key_id: key_id.clone(),
+            user_id: String::new(),
+        },
+        KeyRefusal::Disabled {
+            ref partner_id,
+            ref key_id,
+        } => Refusal {
+            status: Status::permission_denied(refusal.to_string()),
+            partner_id: partner_id.clone(),
+            key_id: key_id.clone(),
+            user_id: String::new(),
+        },
+        KeyRefusal::Database(error) => unavailable(&error),
     }
 }
 
@@ -151,11 +260,18 @@ impl Edge {
         }
         let trace_id = trace_of(&mut request);
         let mut entry = AuditEntry::begin(&method, transport, trace_id);
-        let principal = match self.admit(request.headers(), route, &method).await {
+        let presented = Credentials::of(&request);
+        let principal = match self.admit(&presented, route, &method).await {
             Ok(principal) => principal,
             Err(refusal) => {
                 entry.partner_id = refusal.partner_id;
                 entry.key_id = refusal.key_id;
+                // Who the partner said was acting, even when refused.
+                entry.user_id = if refusal.user_id.is_empty() {
+                    presented.user.clone().unwrap_or_default()
+                } else {
+                    refusal.user_id
+                };
                 self.audit.record(entry, refusal.status.code() as i32);
                 return match transport {
                     Transport::Grpc => refusal.status.into_http(),
@@ -165,9 +281,15 @@ impl Edge {
         };
         entry.partner_id = principal.partner.partner_id.clone();
         entry.key_id = principal.key_id.clone();
+        entry.user_id = principal
+            .user
+            .as_ref()
+            .map(|u| u.user_id.clone())
+            .unwrap_or_default();
         let headers = request.headers_mut();
         headers.remove(http::header::AUTHORIZATION);
         headers.remove(API_KEY_HEADER);
+        headers.remove(USER_HEADER);
         self.identity.stamp(headers, &principal.identity());
         match transport {
             Transport::Grpc if route == Route::Reflection => {
@@ -197,44 +319,11 @@ impl Edge {
     /// they may call this method.
     async fn admit(
         &self,
-        headers: &http::HeaderMap,
+        presented: &Credentials,
         route: Route,
         method: &str,
     ) -> Result<Principal, Refusal> {
-        let presented = presented_key(headers).ok_or_else(|| {
-            Refusal::anonymous(Status::unauthenticated(
-                "no API key: send it as `authorization: Bearer <key>` or `x-api-key: <key>`",
-            ))
-        })?;
-        let principal = partners::authenticate(&self.db, presented)
-            .await
-            .map_err(|refusal| match refusal {
-                KeyRefusal::Unknown => {
-                    Refusal::anonymous(Status::unauthenticated(refusal.to_string()))
-                }
-                KeyRefusal::Revoked {
-                    ref partner_id,
-                    ref key_id,
-                } => Refusal {
-                    status: Status::unauthenticated(refusal.to_string()),
-                    partner_id: partner_id.clone(),
-                    key_id: key_id.clone(),
-                },
-                KeyRefusal::Disabled {
-                    ref partner_id,
-                    ref key_id,
-                } => Refusal {
-                    status: Status::permission_denied(refusal.to_string()),
-                    partner_id: partner_id.clone(),
-                    key_id: key_id.clone(),
-                },
-                KeyRefusal::Database(error) => {
-                    tracing::error!(%error, "partner keys cannot be read");
-                    Refusal::anonymous(Status::unavailable(
-                        "the gateway cannot check keys right now; retry later",
-                    ))
-                }
-            })?;
+        let principal = self.authenticate(presented).await?;
         let partner = &principal.partner;
         if let Err(wait) = self.limits.check(
             &partner.partner_id,
@@ -277,22 +366,119 @@ impl Edge {
     }
 }
 
+impl Edge {
+    /// Step 2: the partner every presented credential names, and the user.
+    async fn authenticate(&self, presented: &Credentials) -> Result<Principal, Refusal> {
+        let mut partner: Option<partner::Model> = None;
+        let mut key_id = String::new();
+        let mut same = |found: partner::Model, how: &str| match &partner {
+            Some(first) if first.partner_id != found.partner_id => {
+                Err(Refusal::anonymous(Status::unauthenticated(format!(
+                    "the credentials name different partners: {} and, by {how}, {}",
+                    first.partner_id, found.partner_id
+                ))))
+            }
+            _ => {
+                partner = Some(found);
+                Ok(())
+            }
+        };
+        if let Some(key) = &presented.key {
+            let principal = partners::authenticate(&self.db, key)
+                .await
+                .map_err(key_refusal)?;
+            key_id = principal.key_id;
+            same(principal.partner, "its key")?;
+        }
+        let mut token_user = None;
+        if let Some(token) = &presented.token {
+            let (issuer_partner, subject) =
+                self.tokens
+                    .verify(&self.db, token)
+                    .await
+                    .map_err(|refusal| match refusal {
+                        TokenRefusal::Database(error) => unavailable(&error),
+                        TokenRefusal::KeysUnavailable { .. } => {
+                            Refusal::anonymous(Status::unavailable(refusal.to_string()))
+                        }
+                        other => Refusal::anonymous(Status::unauthenticated(other.to_string())),
+                    })?;
+            token_user = Some(subject);
+            same(issuer_partner, "the token's issuer")?;
+        }
+        if let Some(certificate) = &presented.certificate {
+            match queries::partner_by_certificate(&self.db, certificate).await {
+                Ok(Some(found)) => same(found, "its client certificate")?,
+                // An unregistered certificate counts only when nothing else was presented.
+                Ok(None) if partner.is_none() => {
+                    return Err(Refusal::anonymous(Status::unauthenticated(format!(
+                        "the client certificate (SHA-256 {certificate}) identifies no partner"
+                    ))));
+                }
+                Ok(None) => {}
+                Err(error) => return Err(unavailable(&error)),
+            }
+        }
+        let Some(partner) = partner else {
+            return Err(Refusal::anonymous(Status::unauthenticated(
+                "no credentials: send an API key as `authorization: Bearer <key>` or \
+                 `x-api-key: <key>`, a user's OpenID Connect token, or a registered client certificate",
+            )));
+        };
+        if partner.status != ayushman_proto::gateway::v1::PartnerStatus::Active.as_str_name() {
+            return Err(Refusal::of_partner(
+                &partner,
+                &key_id,
+                Status::permission_denied(format!("partner {} is disabled", partner.partner_id)),
+            ));
+        }
+        let user = match (token_user, presented.user.as_deref()) {
+            (Some(subject), asserted) => {
+                let user = users::by_subject(&self.db, &partner, &subject).await;
+                let user = user.map_err(|r| self.user_refusal(&partner, &key_id, r))?;
+                if let Some(asserted) = asserted.filter(|a| *a != user.user_id) {
+                    return Err(Refusal::of_partner(
+                        &partner,
+                        &key_id,
+                        Status::permission_denied(format!(
+                            "{USER_HEADER} names {asserted}, but the token is user {}'s",
+                            user.user_id
+                        )),
+                    ));
+                }
+                Some(user)
+            }
+            (None, Some(asserted)) => Some(
+                users::asserted(&self.db, &partner, asserted)
+                    .await
+                    .map_err(|r| self.user_refusal(&partner, &key_id, r))?,
+            ),
+            (None, None) => None,
+        };
+        Ok(Principal {
+            partner,
+            key_id,
+            user,
+        })
+    }
+
+    fn user_refusal(
+        &self,
+        partner: &partner::Model,
+        key_id: &str,
+        refusal: UserRefusal,
+    ) -> Refusal {
+        let status = match &refusal {
+            UserRefusal::UnknownSubject { .. } => Status::unauthenticated(refusal.to_string()),
+            UserRefusal::Database(error) => return unavailable(error),
+            _ => Status::permission_denied(refusal.to_string()),
+        };
+        Refusal::of_partner(partner, key_id, status)
+    }
+}
+
 /// The other header a key may come in.
 const API_KEY_HEADER: &str = "x-api-key";
-
-fn presented_key(headers: &http::HeaderMap) -> Option<&str> {
-    let bearer = headers
-        .get(http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        });
-    bearer
-        .or_else(|| headers.get(API_KEY_HEADER).and_then(|v| v.to_str().ok()))
-        .map(str::trim)
-        .filter(|key| !key.is_empty())
-}
 
 /// The trace a partner's call belongs to: the caller's own when it sent a
 /// W3C `traceparent`, else this process's span's, else a new one. A call that

@@ -1,5 +1,6 @@
-//! Partner gateway: the only way into the mesh from outside — partners, API
-//! keys, scopes, state scoping, rate limits, audit, a transparent gRPC proxy,
+//! Partner gateway: the only way into the mesh from outside — partners and
+//! their users, API keys, OpenID Connect tokens and client certificates,
+//! scopes, state scoping, rate limits, audit, a transparent gRPC proxy,
 //! reflection of what partners may call, and HTTP/JSON (DESIGN §6).
 //!
 //! `main.rs` only calls [`build`] through the platform; tests call [`app`] with
@@ -10,12 +11,14 @@ pub mod audit;
 pub mod config;
 pub mod edge;
 pub mod json;
+pub mod oidc;
 pub mod partners;
 pub mod proxy;
 pub mod rate_limit;
 pub mod reflection;
 pub mod scopes;
 pub mod store;
+pub mod users;
 
 use std::sync::Arc;
 
@@ -120,6 +123,7 @@ pub fn app(
         json: json::JsonTranscoder::new(limit)
             .map_err(|error| BuildError::Descriptors(error.to_string()))?,
         reflections: reflection::PartnerReflections::default(),
+        tokens: oidc::TokenVerifier::default(),
     };
     let admin = GatewayAdminServiceServer::new(api::GatewayAdminApi { state })
         .max_decoding_message_size(limit)

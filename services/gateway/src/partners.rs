@@ -1,7 +1,10 @@
 //! Partners and their API keys (DESIGN §6). A key is 128 random bits shown
 //! once; the gateway keeps its SHA-256 (a fast hash is enough for a random
 //! secret of that size: there is nothing to guess from a dictionary) and a
-//! short prefix to tell keys apart.
+//! short prefix to tell keys apart. A partner may also be bound to hospitals
+//! (a hospital's system acts for its own HFR ids only), identified by client
+//! certificates over mutual TLS, and trust an OpenID Connect provider for its
+//! users.
 
 use ayushman_domain::StateCode;
 use ayushman_platform::{ApiError, caller::PartnerIdentity, db, ids};
@@ -13,7 +16,7 @@ use sha2::{Digest, Sha256};
 use crate::{
     scopes,
     store::{
-        entities::{api_key, partner},
+        entities::{api_key, client_certificate, partner, user},
         queries,
     },
 };
@@ -30,9 +33,22 @@ pub struct NewPartner {
     pub name: String,
     pub kind: PartnerKind,
     pub home_state: Option<StateCode>,
-    pub scopes: Vec<String>,
     pub rate_limit_per_second: i32,
     pub rate_limit_burst: i32,
+    /// The hospitals a hospital's system acts for.
+    pub hfr_ids: Vec<String>,
+    /// Hex SHA-256 of its client certificates.
+    pub certificates: Vec<String>,
+    /// Its users' OpenID Connect provider.
+    pub identity_provider: Option<IdentityProvider>,
+}
+
+/// An OpenID Connect provider trusted for one partner's users.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityProvider {
+    pub issuer: String,
+    pub audience: String,
+    pub jwks_url: String,
 }
 
 /// Scopes as stored: known, sorted, without repeats; `Err` names the first unknown one.
@@ -56,6 +72,19 @@ pub async fn create(
     new: NewPartner,
     scopes: String,
 ) -> Result<partner::Model, ApiError> {
+    let provider = new.identity_provider.unwrap_or(IdentityProvider {
+        issuer: String::new(),
+        audience: String::new(),
+        jwks_url: String::new(),
+    });
+    if !provider.issuer.is_empty()
+        && let Some(other) = queries::partner_by_issuer(db, &provider.issuer).await?
+    {
+        return Err(ApiError::AlreadyExists(format!(
+            "issuer {} already authenticates the users of partner {}",
+            provider.issuer, other.partner_id
+        )));
+    }
     let row = partner::Model {
         partner_id: ids::new_id("PTN"),
         name: new.name.trim().to_owned(),
@@ -66,8 +95,28 @@ pub async fn create(
         rate_limit_burst: new.rate_limit_burst,
         status: PartnerStatus::Active.as_str_name().to_owned(),
         created_at: db::now(),
+        hfr_ids: new.hfr_ids.join(","),
+        oidc_issuer: provider.issuer,
+        oidc_audience: provider.audience,
+        oidc_jwks_url: provider.jwks_url,
     };
     queries::insert_partner(db, row.clone()).await?;
+    for sha256 in new.certificates {
+        if let Some(other) = queries::partner_by_certificate(db, &sha256).await? {
+            return Err(ApiError::AlreadyExists(format!(
+                "client certificate {sha256} already identifies partner {}",
+                other.partner_id
+            )));
+        }
+        queries::insert_certificates(
+            db,
+            vec![client_certificate::Model {
+                sha256,
+                partner_id: row.partner_id.clone(),
+            }],
+        )
+        .await?;
+    }
     Ok(row)
 }
 
@@ -150,11 +199,14 @@ pub async fn revoke_key(
     .await?)
 }
 
-/// A partner authenticated by one of its keys.
+/// A partner authenticated by a key, a client certificate or a user's token,
+/// and the user the call names, if any.
 #[derive(Debug, Clone)]
 pub struct Principal {
     pub partner: partner::Model,
+    /// The key presented; empty when the partner was identified otherwise.
     pub key_id: String,
+    pub user: Option<user::Model>,
 }
 
 impl Principal {
@@ -169,6 +221,8 @@ impl Principal {
             partner_id: self.partner.partner_id.clone(),
             state_code: (!self.partner.home_state_code.is_empty())
                 .then(|| self.partner.home_state_code.clone()),
+            hfr_ids: self.partner.hfr_ids(),
+            user: self.user.as_ref().map(crate::users::identity),
         }
     }
 }
@@ -209,6 +263,7 @@ pub async fn authenticate(
     Ok(Principal {
         partner,
         key_id: key.key_id,
+        user: None,
     })
 }
 
@@ -235,6 +290,10 @@ pub async fn ensure_operator(
                 rate_limit_burst: rate.1,
                 status: PartnerStatus::Active.as_str_name().into(),
                 created_at: db::now(),
+                hfr_ids: String::new(),
+                oidc_issuer: String::new(),
+                oidc_audience: String::new(),
+                oidc_jwks_url: String::new(),
             },
         )
         .await?;

@@ -8,10 +8,7 @@ use ayushman_platform::{
     db::idempotency::Keyed,
     lifecycle::{Actor, Stored},
 };
-use ayushman_proto::{
-    common::v1::Actor as ProtoActor,
-    portability::v1::{self as pb, portability_service_server::PortabilityService},
-};
+use ayushman_proto::portability::v1::{self as pb, portability_service_server::PortabilityService};
 use tonic::{Request, Response, Status};
 
 use crate::{
@@ -151,7 +148,7 @@ struct StatusRequest<'a> {
     keyed: Keyed,
     agreement_id: &'a str,
     reason: &'a str,
-    actor: Option<&'a ProtoActor>,
+    actor: Actor,
 }
 
 impl PortabilityApi {
@@ -167,7 +164,7 @@ impl PortabilityApi {
                 "is required to suspend an agreement",
             ));
         }
-        let actor = Actor::named(change.actor);
+        let actor = change.actor;
         let reason = change.reason.trim().to_owned();
         let reply = change
             .keyed
@@ -195,7 +192,7 @@ impl PortabilityService for PortabilityApi {
         let caller = Caller::of(&request);
         let request = request.into_inner();
         let row = new_agreement(request.agreement.as_ref())?;
-        let actor = Actor::named(None);
+        let actor = Actor::of(&caller, None);
         let reply = self
             .state
             .idempotency
@@ -263,12 +260,13 @@ impl PortabilityService for PortabilityApi {
         request: Request<pb::SuspendAgreementRequest>,
     ) -> Reply<pb::SuspendAgreementResponse> {
         let keyed = self.state.idempotency.keyed(&request)?;
+        let caller = Caller::of(&request);
         let r = request.into_inner();
         let change = StatusRequest {
             keyed,
             agreement_id: &r.agreement_id,
             reason: &r.reason,
-            actor: r.actor.as_ref(),
+            actor: Actor::of(&caller, r.actor.as_ref()),
         };
         let agreement = self
             .change_status(change, pb::AgreementStatus::Suspended)
@@ -283,12 +281,13 @@ impl PortabilityService for PortabilityApi {
         request: Request<pb::ActivateAgreementRequest>,
     ) -> Reply<pb::ActivateAgreementResponse> {
         let keyed = self.state.idempotency.keyed(&request)?;
+        let caller = Caller::of(&request);
         let r = request.into_inner();
         let change = StatusRequest {
             keyed,
             agreement_id: &r.agreement_id,
             reason: &r.reason,
-            actor: r.actor.as_ref(),
+            actor: Actor::of(&caller, r.actor.as_ref()),
         };
         let agreement = self
             .change_status(change, pb::AgreementStatus::Active)

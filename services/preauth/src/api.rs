@@ -57,29 +57,42 @@ fn states_of(row: &preauth::Model) -> Vec<String> {
 }
 
 /// PERMISSION_DENIED unless the caller may see the case: a state partner sees
-/// the cases treated in its state and those of its own people elsewhere.
+/// the cases treated in its state and those of its own people elsewhere; a
+/// hospital's system, the cases of its own hospitals.
 fn ensure_preauth_in_scope(caller: &Caller, row: &preauth::Model) -> Result<(), ApiError> {
     let states = states_of(row);
     let states: Vec<&str> = states.iter().map(String::as_str).collect();
-    caller.ensure_any_state(&states, &format!("preauth {}", row.preauth_id))
+    let what = format!("preauth {}", row.preauth_id);
+    caller.ensure_any_state(&states, &what)?;
+    caller.ensure_facility(&row.hfr_id, &what)
 }
 
 impl PreauthApi {
     /// PERMISSION_DENIED unless the caller may decide the case: only the
-    /// patient's home state does, even when another state treats them.
+    /// patient's home state does, even when another state treats them, and
+    /// never the user who raised it.
     async fn ensure_decider(&self, caller: &Caller, id: &str) -> Result<(), ApiError> {
-        if caller.state_scope().is_none() {
+        if caller == &Caller::Mesh {
             return Ok(());
         }
-        let row = queries::find_preauth(&self.context.db, id)
+        let db = &self.context.db;
+        let row = queries::find_preauth(db, id)
             .await?
             .ok_or_else(|| ApiError::NotFound(format!("no preauth {id}")))?;
         ensure_preauth_in_scope(caller, &row)?;
-        caller.ensure_decides(&row.home_state_code, &format!("preauth {id}"))
+        caller.ensure_decides(&row.home_state_code, &format!("preauth {id}"))?;
+        let raised_by = PREAUTH_HISTORY
+            .of(db, &[id])
+            .await?
+            .into_iter()
+            .next()
+            .map(|first| first.actor.id)
+            .unwrap_or_default();
+        caller.ensure_other_user(&raised_by, &format!("raised preauth {id}"), "decide it")
     }
 
     async fn ensure_id_in_scope(&self, caller: &Caller, id: &str) -> Result<(), ApiError> {
-        if caller.state_scope().is_none() {
+        if !caller.is_confined() {
             return Ok(());
         }
         let row = queries::find_preauth(&self.context.db, id)
@@ -510,10 +523,11 @@ impl PreauthService for PreauthApi {
         }
         v.into_result()?;
         if let (Some(hfr), Some(admission)) = (hfr, admission) {
+            caller.ensure_facility(&hfr.to_string(), "this case")?;
             self.ensure_case_in_scope(&caller, &request, hfr, admission)
                 .await?;
         }
-        let actor = Actor::named(request.actor.as_ref());
+        let actor = Actor::of(&caller, request.actor.as_ref());
         // The preauth row keeps its request's key and fingerprint: it is the
         // record of the key, written in the transaction that persists it.
         let keyed = self.context.idempotency.keyed_by(&caller, &request)?;
@@ -654,6 +668,10 @@ impl PreauthService for PreauthApi {
             flagged_only: r.flagged_only,
             concerning_state: caller.state_scope().map(str::to_owned),
         };
+        let filter = PreauthFilter {
+            hfr_id: caller.scoped_hfr_filter(filter.hfr_id, "hfr_id")?,
+            ..filter
+        };
         let rows =
             queries::list_preauths(&self.context.db, &filter, page.after.as_deref(), page.size)
                 .await
@@ -728,7 +746,7 @@ impl PreauthService for PreauthApi {
                     decision,
                     approved,
                     request.reason.trim(),
-                    &Actor::named(request.actor.as_ref()),
+                    &Actor::of(&caller, request.actor.as_ref()),
                     &keep_preauth(&keyed, |preauth| pb::ReviewPreauthResponse {
                         preauth: Some(preauth),
                     }),
@@ -779,7 +797,7 @@ impl PreauthService for PreauthApi {
                     context,
                     &id,
                     enhancement,
-                    &Actor::named(request.actor.as_ref()),
+                    &Actor::of(&caller, request.actor.as_ref()),
                     &keep_preauth(&keyed, |preauth| pb::RequestEnhancementResponse {
                         enhancement_id: preauth
                             .enhancements
@@ -825,7 +843,7 @@ impl PreauthService for PreauthApi {
                     request.enhancement_id.trim(),
                     decision.unwrap_or_default(),
                     request.reason.trim(),
-                    &Actor::named(request.actor.as_ref()),
+                    &Actor::of(&caller, request.actor.as_ref()),
                     &keep_preauth(&keyed, |preauth| pb::DecideEnhancementResponse {
                         preauth: Some(preauth),
                     }),
@@ -853,7 +871,7 @@ impl PreauthService for PreauthApi {
                     context,
                     &id,
                     &response,
-                    &Actor::named(request.actor.as_ref()),
+                    &Actor::of(&caller, request.actor.as_ref()),
                     &keep_preauth(&keyed, |preauth| pb::RespondToQueryResponse {
                         preauth: Some(preauth),
                     }),
@@ -881,7 +899,7 @@ impl PreauthService for PreauthApi {
                     context,
                     &id,
                     &reason,
-                    &Actor::named(request.actor.as_ref()),
+                    &Actor::of(&caller, request.actor.as_ref()),
                     &keep_preauth(&keyed, |preauth| pb::CancelPreauthResponse {
                         preauth: Some(preauth),
                     }),
@@ -910,7 +928,7 @@ impl PreauthService for PreauthApi {
                     &id,
                     day,
                     request.discharge_summary.trim(),
-                    &Actor::named(request.actor.as_ref()),
+                    &Actor::of(&caller, request.actor.as_ref()),
                     &keep_preauth(&keyed, |preauth| pb::DischargeResponse {
                         preauth: Some(preauth),
                     }),

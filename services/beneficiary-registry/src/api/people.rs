@@ -27,6 +27,21 @@ use crate::{
     },
 };
 
+/// Who makes a card: the operator the gateway authenticated for a partner's
+/// call, else the operator the request names (required then).
+fn operator_of(
+    v: &mut FieldViolations,
+    caller: &Caller,
+    named: Option<&ayushman_proto::common::v1::Actor>,
+) -> String {
+    if let Some(user) = caller.user() {
+        return user.user_id.clone();
+    }
+    let named = named.map(|a| a.actor_id.trim()).unwrap_or_default();
+    v.require("operator.actor_id", named);
+    named.to_owned()
+}
+
 /// The state of `location`, checking its state and district codes and that
 /// the caller may act for `what` there; each problem goes into `v`.
 fn home_of(
@@ -353,8 +368,7 @@ pub(super) async fn issue_card(
         convert::required_enum::<pb::KycMethod>("kyc_method", request.kyc_method)
             .map_err(|_| "is required: OTP, biometric or face"),
     );
-    let operator = request.operator.clone().unwrap_or_default();
-    v.require("operator.actor_id", &operator.actor_id);
+    let operator_id = operator_of(&mut v, &caller, request.operator.as_ref());
     v.require("centre_id", &request.centre_id);
     v.into_result()?;
     let (Some(aadhaar), Some(method)) = (aadhaar, method) else {
@@ -363,8 +377,7 @@ pub(super) async fn issue_card(
     let id = request.beneficiary_id.trim().to_owned();
     ensure_person_in_scope(state, &caller, &id).await?;
     let digest = aadhaar.digest(state.hmac_key());
-    let (operator_id, centre_id, campaign_id) = (
-        operator.actor_id.trim().to_owned(),
+    let (centre_id, campaign_id) = (
         request.centre_id.trim().to_owned(),
         request.campaign_id.trim().to_owned(),
     );
@@ -502,8 +515,7 @@ pub(super) async fn enrol_senior_citizen(
     }
     let location = request.location.clone().unwrap_or_default();
     let home = home_of(&mut v, &caller, &location, "this person");
-    let operator = request.operator.clone().unwrap_or_default();
-    v.require("operator.actor_id", &operator.actor_id);
+    let operator_id = operator_of(&mut v, &caller, request.operator.as_ref());
     v.require("centre_id", &request.centre_id);
     v.into_result()?;
     let (Some(aadhaar), Some(method), Some(gender), Some(home)) = (aadhaar, method, gender, home)
@@ -598,10 +610,7 @@ pub(super) async fn enrol_senior_citizen(
         card_issued_at: None,
         created_at: now,
     };
-    let (operator_id, centre_id) = (
-        operator.actor_id.trim().to_owned(),
-        request.centre_id.trim().to_owned(),
-    );
+    let centre_id = request.centre_id.trim().to_owned();
     let reply = keyed
         .once(&state.db, |txn| {
             Box::pin(async move {

@@ -163,7 +163,7 @@ pub(super) async fn block_amount(
             .map_err(|_| "must be a real date"),
     );
     v.into_result()?;
-    let actor = Actor::named(request.actor.as_ref());
+    let actor = Actor::of(&caller, request.actor.as_ref());
     let catalogue = state.schemes.catalogue(&state.db).await?;
     let reason = reason_or(&request.reason, "preauth raised");
     let block = BlockRequest {
@@ -212,7 +212,7 @@ pub(super) async fn release_amount(
             )
         })?;
     }
-    let actor = Actor::named(request.actor.as_ref());
+    let actor = Actor::of(&caller, request.actor.as_ref());
     let reason = reason_or(&request.reason, "released");
     let amount = (request.amount_paise > 0).then(|| Money::from_paise(request.amount_paise));
     let claim_id = request.claim_id.trim().to_owned();
@@ -249,7 +249,7 @@ pub(super) async fn consume_amount(
     v.require("claim_id", &request.claim_id);
     v.amount("amount_paise", request.amount_paise);
     v.into_result()?;
-    let actor = Actor::named(request.actor.as_ref());
+    let actor = Actor::of(&caller, request.actor.as_ref());
     let reason = reason_or(&request.reason, "claim approved");
     let (preauth_id, claim_id) = (
         request.preauth_id.trim().to_owned(),

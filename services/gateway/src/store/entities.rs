@@ -21,6 +21,68 @@ pub mod partner {
         /// `PartnerStatus` name.
         pub status: String,
         pub created_at: DateTimeUtc,
+        /// Comma-separated HFR ids a hospital's system acts for; empty for others.
+        pub hfr_ids: String,
+        /// Its users' OpenID Connect provider; empty when it has none.
+        pub oidc_issuer: String,
+        pub oidc_audience: String,
+        pub oidc_jwks_url: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+
+    impl Model {
+        /// The HFR ids it acts for.
+        pub fn hfr_ids(&self) -> Vec<String> {
+            self.hfr_ids
+                .split(',')
+                .filter(|h| !h.is_empty())
+                .map(str::to_owned)
+                .collect()
+        }
+    }
+}
+
+/// A client certificate that identifies a partner over mutual TLS.
+pub mod client_certificate {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "client_certificates")]
+    pub struct Model {
+        /// Hex SHA-256 of the certificate's DER.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub sha256: String,
+        pub partner_id: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// A person acting through a partner's system, with their roles.
+pub mod user {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "users")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub user_id: String,
+        pub partner_id: String,
+        pub name: String,
+        /// The `sub` of the user's tokens; `None` when tokens never name them.
+        pub subject: Option<String>,
+        /// Comma-separated role names without their prefix (`PPD,CPD`).
+        pub roles: String,
+        /// `UserStatus` name.
+        pub status: String,
+        pub created_at: DateTimeUtc,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -72,6 +134,8 @@ pub mod audit_record {
         pub received_at: DateTimeUtc,
         /// `grpc` or `http-json`.
         pub transport: String,
+        /// The partner's user who made the call; empty when it named none.
+        pub user_id: String,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

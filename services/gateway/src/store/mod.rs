@@ -1,4 +1,5 @@
-//! The gateway's own database: partners, hashed API keys and the audit log.
+//! The gateway's own database: partners with their users, hashed API keys,
+//! client certificates, and the audit log.
 
 pub mod entities;
 mod migrations;
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(ayushman_platform::db::idempotency::Migration),
             Box::new(migrations::m0001_gateway::Migration),
+            Box::new(migrations::m0002_users_and_bindings::Migration),
         ]
     }
 }

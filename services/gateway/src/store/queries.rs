@@ -8,7 +8,7 @@ use sea_orm::{
     sea_query::{Expr, ExprTrait},
 };
 
-use super::entities::{api_key, audit_record, partner};
+use super::entities::{api_key, audit_record, client_certificate, partner, user};
 
 pub async fn find_partner(
     db: &impl ConnectionTrait,
@@ -47,6 +47,96 @@ pub async fn list_partners(
         query = query.filter(partner::Column::PartnerId.gt(after));
     }
     query.all(db).await
+}
+
+/// The partner whose users' tokens `issuer` signs.
+pub async fn partner_by_issuer(
+    db: &impl ConnectionTrait,
+    issuer: &str,
+) -> Result<Option<partner::Model>, DbErr> {
+    partner::Entity::find()
+        .filter(partner::Column::OidcIssuer.eq(issuer))
+        .one(db)
+        .await
+}
+
+/// The partner a client certificate identifies.
+pub async fn partner_by_certificate(
+    db: &impl ConnectionTrait,
+    sha256: &str,
+) -> Result<Option<partner::Model>, DbErr> {
+    let Some(certificate) = client_certificate::Entity::find_by_id(sha256.to_owned())
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    find_partner(db, &certificate.partner_id).await
+}
+
+pub async fn insert_certificates(
+    db: &impl ConnectionTrait,
+    rows: Vec<client_certificate::Model>,
+) -> Result<(), DbErr> {
+    for row in rows {
+        insert_one(db, row.into_active_model()).await?;
+    }
+    Ok(())
+}
+
+/// The fingerprints of a partner's client certificates, sorted.
+pub async fn certificates_of(
+    db: &impl ConnectionTrait,
+    partner_id: &str,
+) -> Result<Vec<String>, DbErr> {
+    Ok(client_certificate::Entity::find()
+        .filter(client_certificate::Column::PartnerId.eq(partner_id))
+        .order_by_asc(client_certificate::Column::Sha256)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| c.sha256)
+        .collect())
+}
+
+pub async fn find_user(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+) -> Result<Option<user::Model>, DbErr> {
+    user::Entity::find_by_id(user_id.to_owned()).one(db).await
+}
+
+/// The user of `partner_id` whose tokens carry `subject`.
+pub async fn user_by_subject(
+    db: &impl ConnectionTrait,
+    partner_id: &str,
+    subject: &str,
+) -> Result<Option<user::Model>, DbErr> {
+    user::Entity::find()
+        .filter(user::Column::PartnerId.eq(partner_id))
+        .filter(user::Column::Subject.eq(subject))
+        .one(db)
+        .await
+}
+
+pub async fn insert_user(db: &impl ConnectionTrait, row: user::Model) -> Result<(), DbErr> {
+    insert_one(db, row.into_active_model()).await
+}
+
+pub async fn save_user(db: &impl ConnectionTrait, row: user::Model) -> Result<user::Model, DbErr> {
+    row.into_active_model().reset_all().update(db).await
+}
+
+/// A partner's users by id.
+pub async fn users_of(
+    db: &impl ConnectionTrait,
+    partner_id: &str,
+) -> Result<Vec<user::Model>, DbErr> {
+    user::Entity::find()
+        .filter(user::Column::PartnerId.eq(partner_id))
+        .order_by_asc(user::Column::UserId)
+        .all(db)
+        .await
 }
 
 pub async fn find_key(
@@ -133,6 +223,7 @@ pub async fn touch_key(
 #[derive(Debug, Default)]
 pub struct AuditFilter {
     pub partner_id: Option<String>,
+    pub user_id: Option<String>,
     pub method: Option<String>,
     pub status_code: Option<i32>,
     pub from: Option<DateTime<Utc>>,
@@ -152,6 +243,9 @@ pub async fn query_audit(
         .limit(size + 1);
     if let Some(partner) = &filter.partner_id {
         query = query.filter(audit_record::Column::PartnerId.eq(partner.as_str()));
+    }
+    if let Some(user) = &filter.user_id {
+        query = query.filter(audit_record::Column::UserId.eq(user.as_str()));
     }
     if let Some(method) = &filter.method {
         query = query.filter(audit_record::Column::Method.eq(method.as_str()));
