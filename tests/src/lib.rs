@@ -443,6 +443,8 @@ pub mod dump;
 pub mod facility;
 pub mod gateway;
 pub mod http;
+pub mod oidc;
 pub mod portability;
 pub mod preauth;
 pub mod proxy;
+pub mod tls;

@@ -171,7 +171,12 @@ fn adapted(text: &str, keys: &BTreeMap<String, String>) -> String {
         }
     }
     for (variable, key) in keys {
-        text = text.replace(&format!("{variable}=aym_..."), &format!("{variable}={key}"));
+        for placeholder in ["aym_...", "USR-..."] {
+            text = text.replace(
+                &format!("{variable}={placeholder}"),
+                &format!("{variable}={key}"),
+            );
+        }
     }
     text
 }
@@ -231,7 +236,7 @@ async fn mesh_up(data: &Path) -> (Up, BTreeMap<String, String>) {
             .unwrap_or_else(|| panic!("no key for {name} in the banner: {banner:#?}"))
             .to_owned()
     };
-    let keys = BTreeMap::from([
+    let mut keys = BTreeMap::from([
         ("ADMIN".to_owned(), key_of("Mesh operator")),
         ("HIS".to_owned(), key_of("Maharani District Hospital HIS")),
         (
@@ -240,6 +245,19 @@ async fn mesh_up(data: &Path) -> (Up, BTreeMap<String, String>) {
         ),
         ("TPA".to_owned(), key_of("Demo TPA")),
     ]);
+    for user in [
+        "PMAM",
+        "MEDCO",
+        "PPD",
+        "CPD",
+        "CPD2",
+        "CEX",
+        "ACO",
+        "SHA_ADMIN",
+        "OPERATOR",
+    ] {
+        keys.insert(user.to_owned(), key_of(&format!("user {user} ")));
+    }
     (Up(up), keys)
 }
 

@@ -6,10 +6,10 @@
 use std::{collections::BTreeSet, time::Duration};
 
 use ayushman_platform::testing;
-use ayushman_proto::preauth::v1 as pb;
 use ayushman_proto::preauth::v1::preauth_service_client::PreauthServiceClient;
+use ayushman_proto::{common::v1::Role, preauth::v1 as pb};
 use mesh_tests::{
-    gateway::{self, with_key},
+    gateway::{self, as_user},
     preauth::{self, CG_FAMILY, quick_settings, today},
 };
 use opentelemetry::trace::TraceId;
@@ -33,9 +33,10 @@ async fn through_the_gateway_the_spans_of_every_service_share_the_caller_s_trace
     let hospital = gateway
         .partner("Maharani District Hospital HIS", "22", &["preauth.write"])
         .await;
+    let mitra = gateway.user(&hospital, "Arogya Mitra", &[Role::Pmam]).await;
     let beneficiary_id = flow.member(CG_FAMILY).await;
 
-    let mut request = with_key(
+    let mut request = as_user(
         pb::RaisePreauthRequest {
             idempotency_key: "traced".into(),
             beneficiary_id,
@@ -49,6 +50,7 @@ async fn through_the_gateway_the_spans_of_every_service_share_the_caller_s_trace
             ..Default::default()
         },
         &hospital.key,
+        &mitra,
     );
     request.metadata_mut().insert(
         "traceparent",

@@ -65,7 +65,7 @@ async fn up_starts_every_service_and_stops_them_all_on_ctrl_c() {
     let hospital_key = tokio::time::timeout(Duration::from_secs(90), async {
         let mut key = None;
         while let Some(line) = lines.next_line().await.expect("read output") {
-            if line.contains("Maharani District Hospital HIS") {
+            if key.is_none() && line.contains("Maharani District Hospital HIS") {
                 key = line.split_whitespace().last().map(str::to_owned);
             }
             if line.starts_with("Press Ctrl-C") {

@@ -8,12 +8,12 @@ use ayushman_proto::{
         self as b, beneficiary_registry_service_client::BeneficiaryRegistryServiceClient,
         import_eligibility_request::Item,
     },
-    common::v1::Location,
+    common::v1::{Location, Role},
     gateway::v1 as g,
     preauth::v1::{self as pa, preauth_service_client::PreauthServiceClient},
 };
 use mesh_tests::{
-    gateway::{self, ADMIN_KEY, Gateway, TestPartner, with_key},
+    gateway::{self, ADMIN_KEY, Gateway, TestPartner, as_user, with_key},
     grpcurl, leading_comments,
     portability::backends,
     preauth::{self, BR_FAMILY, CG_FAMILY, DOCTOR, Flow, RJ_FAMILY, quick_settings, today},
@@ -331,6 +331,9 @@ async fn over_its_limit_a_partner_is_told_when_to_retry() {
 async fn an_eligibility_list_streams_through_the_gateway_and_rows_of_other_states_are_refused() {
     let (_flow, gateway) = mesh("sqlite").await;
     let portal = bihar_portal(&gateway, &["beneficiary.import"]).await;
+    let admin = gateway
+        .user(&portal, "SHA list officer", &[Role::ShaAdmin])
+        .await;
     let row = |family: &str, state: &str, district: &str| b::ImportEligibilityRequest {
         item: Some(Item::Row(b::EligibilityRow {
             source_list: b::SourceList::Nfsa as i32,
@@ -361,7 +364,7 @@ async fn an_eligibility_list_streams_through_the_gateway_and_rows_of_other_state
     ];
     let summary = registry(&gateway)
         .await
-        .import_eligibility(with_key(tokio_stream::iter(messages), &portal.key))
+        .import_eligibility(as_user(tokio_stream::iter(messages), &portal.key, &admin))
         .await
         .expect("import through the gateway")
         .into_inner();
@@ -454,15 +457,19 @@ async fn the_same_call_over_json_and_grpc_gives_the_same_answer() {
 async fn a_hospital_raises_a_preauth_through_the_gateway_and_other_states_cannot_see_it() {
     let (mut flow, gateway) = mesh("sqlite").await;
     let hospital = gateway
-        .partner(
+        .hospital(
             "Maharani District Hospital HIS",
-            "22",
+            &["IN2210000001"],
             &["preauth.read", "preauth.write"],
         )
         .await;
+    let mitra = gateway
+        .user(&hospital, "Arogya Mitra, help desk", &[Role::Pmam])
+        .await;
     let portal = bihar_portal(&gateway, &["preauth.read", "preauth.write"]).await;
-    let raise = |key: &str, person: String, idempotency: &str| {
-        with_key(
+    let clerk = gateway.user(&portal, "Bihar clerk", &[Role::Pmam]).await;
+    let raise = |(key, user): (&str, &str), person: String, idempotency: &str| {
+        as_user(
             pa::RaisePreauthRequest {
                 idempotency_key: idempotency.into(),
                 beneficiary_id: person,
@@ -476,11 +483,16 @@ async fn a_hospital_raises_a_preauth_through_the_gateway_and_other_states_cannot
                 ..Default::default()
             },
             key,
+            user,
         )
     };
     let mut client = PreauthServiceClient::new(gateway.channel().await);
     let raised = client
-        .raise_preauth(raise(&hospital.key, flow.member(CG_FAMILY).await, "his-1"))
+        .raise_preauth(raise(
+            (&hospital.key, &mitra),
+            flow.member(CG_FAMILY).await,
+            "his-1",
+        ))
         .await
         .expect("raise through the gateway")
         .into_inner()
@@ -489,7 +501,11 @@ async fn a_hospital_raises_a_preauth_through_the_gateway_and_other_states_cannot
     assert_eq!(raised.status, pa::PreauthStatus::Raised as i32);
 
     let elsewhere = client
-        .raise_preauth(raise(&portal.key, flow.member(CG_FAMILY).await, "br-1"))
+        .raise_preauth(raise(
+            (&portal.key, &clerk),
+            flow.member(CG_FAMILY).await,
+            "br-1",
+        ))
         .await
         .unwrap_err();
     assert_eq!(elsewhere.code(), Code::PermissionDenied, "{elsewhere:?}");

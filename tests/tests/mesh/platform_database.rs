@@ -15,6 +15,8 @@ fn partner(id: &str) -> Caller {
     Caller::Partner(PartnerIdentity {
         partner_id: id.into(),
         state_code: None,
+        hfr_ids: Vec::new(),
+        user: None,
     })
 }
 

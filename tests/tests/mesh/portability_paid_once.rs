@@ -6,13 +6,13 @@
 use ayushman_platform::convert::today_in_india;
 use ayushman_proto::{
     claims::v1::{self as c, claims_service_client::ClaimsServiceClient},
-    common::v1::YearMonth,
+    common::v1::{Role, YearMonth},
     preauth::v1::{self as pb, preauth_service_client::PreauthServiceClient},
 };
 use chrono::Datelike;
 use mesh_tests::{
     cases::bill,
-    gateway::{self, with_key},
+    gateway::{self, as_user, with_key},
     portability::backends,
     preauth::{self, GUJARAT_HOSPITAL, RJ_FAMILY, quick_settings},
 };
@@ -46,6 +46,13 @@ async fn a_rajasthan_case_at_a_gujarat_hospital_is_decided_by_rajasthan_and_paid
         let rajasthan = gateway
             .partner("Rajasthan SHA", "08", &reviewer_scopes)
             .await;
+        let doctors = [Role::Ppd, Role::Cpd];
+        let gujarat_doctor = gateway.user(&gujarat, "Dr. Mehta", &doctors).await;
+        let rajasthan_doctor = gateway.user(&rajasthan, "Dr. Meena", &doctors).await;
+        let (gj, rj) = (
+            (gujarat.key.as_str(), gujarat_doctor.as_str()),
+            (rajasthan.key.as_str(), rajasthan_doctor.as_str()),
+        );
         let preauths = PreauthServiceClient::new(gateway.channel().await);
         let claims = ClaimsServiceClient::new(gateway.channel().await);
 
@@ -72,7 +79,7 @@ async fn a_rajasthan_case_at_a_gujarat_hospital_is_decided_by_rajasthan_and_paid
 
         let refused = preauths
             .clone()
-            .review_preauth(with_key(review("gj-approves"), &gujarat.key))
+            .review_preauth(as_user(review("gj-approves"), gj.0, gj.1))
             .await
             .expect_err("the treating state does not decide");
         assert_eq!(refused.code(), Code::PermissionDenied);
@@ -99,7 +106,7 @@ async fn a_rajasthan_case_at_a_gujarat_hospital_is_decided_by_rajasthan_and_paid
         assert_eq!(seen.status, pb::PreauthStatus::Raised as i32);
         let approved = preauths
             .clone()
-            .review_preauth(with_key(review("rj-approves"), &rajasthan.key))
+            .review_preauth(as_user(review("rj-approves"), rj.0, rj.1))
             .await
             .expect("the home state decides")
             .into_inner()
@@ -120,13 +127,13 @@ async fn a_rajasthan_case_at_a_gujarat_hospital_is_decided_by_rajasthan_and_paid
         };
         let refused = claims
             .clone()
-            .adjudicate_claim(with_key(adjudicate("gj-adjudicates"), &gujarat.key))
+            .adjudicate_claim(as_user(adjudicate("gj-adjudicates"), gj.0, gj.1))
             .await
             .expect_err("the treating state does not adjudicate");
         assert_eq!(refused.code(), Code::PermissionDenied);
         claims
             .clone()
-            .adjudicate_claim(with_key(adjudicate("rj-adjudicates"), &rajasthan.key))
+            .adjudicate_claim(as_user(adjudicate("rj-adjudicates"), rj.0, rj.1))
             .await
             .expect("the home state adjudicates");
 

@@ -90,7 +90,6 @@ async fn the_review_clock_counts_from_the_hospitals_answer_to_a_query() {
         .await
         .expect("raise");
     let id = raised.preauth_id.clone();
-    flow.backdate_review_clock(&id, 2).await;
     flow.client
         .review_preauth(pb::ReviewPreauthRequest {
             idempotency_key: "query".into(),
@@ -101,6 +100,8 @@ async fn the_review_clock_counts_from_the_hospitals_answer_to_a_query() {
         })
         .await
         .expect("query");
+    // Raised two hours ago, and queried since: a queried case is never deemed.
+    flow.backdate_review_clock(&id, 2).await;
     let answered = flow
         .client
         .respond_to_query(pb::RespondToQueryRequest {

@@ -13,14 +13,14 @@ use ayushman_proto::{
         self as b, beneficiary_registry_service_client::BeneficiaryRegistryServiceClient,
         import_eligibility_request::Item,
     },
-    common::v1::{Actor, ActorKind},
+    common::v1::{Actor, ActorKind, Role},
     gateway::v1::{self as g, gateway_admin_service_client::GatewayAdminServiceClient},
 };
 use mesh_tests::{
     ServiceProcess,
     beneficiary::{aadhaar, saran_row},
     connect,
-    gateway::with_key,
+    gateway::{as_user, with_key},
     record_figure,
 };
 use opentelemetry_proto::tonic::collector::trace::v1::{
@@ -112,6 +112,25 @@ async fn no_log_line_or_span_carries_an_aadhaar_number_a_key_or_a_secret() {
         .into_inner()
         .partner
         .expect("partner");
+    let user = admin
+        .create_user(with_key(
+            g::CreateUserRequest {
+                idempotency_key: "privacy-user".into(),
+                user: Some(g::User {
+                    partner_id: partner.partner_id.clone(),
+                    name: "Camp in-charge".into(),
+                    roles: vec![Role::ShaAdmin as i32, Role::Operator as i32],
+                    ..Default::default()
+                }),
+            },
+            OPERATOR_KEY,
+        ))
+        .await
+        .expect("user")
+        .into_inner()
+        .user
+        .expect("user")
+        .user_id;
     let key = admin
         .issue_api_key(with_key(
             g::IssueApiKeyRequest {
@@ -147,7 +166,7 @@ async fn no_log_line_or_span_carries_an_aadhaar_number_a_key_or_a_secret() {
     });
     let messages: Vec<_> = std::iter::once(header).chain(rows).collect();
     people
-        .import_eligibility(with_key(tokio_stream::iter(messages), &key))
+        .import_eligibility(as_user(tokio_stream::iter(messages), &key, &user))
         .await
         .expect("import through the gateway");
     let mut calls = 1;
@@ -174,7 +193,7 @@ async fn no_log_line_or_span_carries_an_aadhaar_number_a_key_or_a_secret() {
         // Spaced as on the card, as operators type it.
         let spaced = format!("{} {} {}", &number[..4], &number[4..8], &number[8..]);
         people
-            .issue_card(with_key(
+            .issue_card(as_user(
                 b::IssueCardRequest {
                     idempotency_key: format!("privacy-card-{n}"),
                     beneficiary_id: person,
@@ -189,6 +208,7 @@ async fn no_log_line_or_span_carries_an_aadhaar_number_a_key_or_a_secret() {
                     campaign_id: String::new(),
                 },
                 &key,
+                &user,
             ))
             .await
             .expect("card through the gateway");

@@ -1,27 +1,46 @@
 //! The demo's partners at the gateway: a state portal (Bihar), a hospital's
-//! information system and a claims-processing TPA. `ayushctl up` creates them
-//! with the mesh operator's key and issues each a fresh key on every start
-//! (revoking the previous ones), so the keys it prints always work.
+//! information system and a claims-processing TPA, each with users in the
+//! roles their work needs. `ayushctl up` creates them with the mesh
+//! operator's key and issues each a fresh key on every start (revoking the
+//! previous ones), so the keys it prints always work.
 
 use anyhow::Context;
-use ayushman_proto::gateway::v1::{
-    CreatePartnerRequest, IssueApiKeyRequest, ListApiKeysRequest, Partner, PartnerKind,
-    RevokeApiKeyRequest, gateway_admin_service_client::GatewayAdminServiceClient,
+use ayushman_proto::{
+    common::v1::Role,
+    gateway::v1::{
+        CreatePartnerRequest, CreateUserRequest, IssueApiKeyRequest, ListApiKeysRequest, Partner,
+        PartnerKind, RevokeApiKeyRequest, User,
+        gateway_admin_service_client::GatewayAdminServiceClient,
+    },
 };
 use tonic::{Request, transport::Channel};
 
-/// A demo partner and the key issued to it now.
+/// A demo partner, the key issued to it now, and its users.
 pub struct DemoPartner {
     pub name: &'static str,
     pub partner_id: String,
     pub key: String,
+    pub users: Vec<DemoUser>,
 }
+
+/// A demo user: the label the banner and docs/API.md call them by (their
+/// role, e.g. `PPD`), their name and id.
+pub struct DemoUser {
+    pub label: &'static str,
+    pub name: &'static str,
+    pub user_id: String,
+}
+
+/// A demo user to create: (label, name, roles).
+type UserSpec = (&'static str, &'static str, &'static [Role]);
 
 struct Spec {
     name: &'static str,
     kind: PartnerKind,
     state: &'static str,
+    hfr_ids: &'static [&'static str],
     scopes: &'static [&'static str],
+    users: &'static [UserSpec],
 }
 
 const PARTNERS: [Spec; 3] = [
@@ -29,6 +48,7 @@ const PARTNERS: [Spec; 3] = [
         name: "Bihar State Health Society portal",
         kind: PartnerKind::StatePortal,
         state: "10",
+        hfr_ids: &[],
         scopes: &[
             "beneficiary.read",
             "beneficiary.write",
@@ -38,13 +58,28 @@ const PARTNERS: [Spec; 3] = [
             "claims.read",
             "portability.read",
         ],
+        users: &[
+            (
+                "SHA_ADMIN",
+                "Bihar SHA eligibility officer",
+                &[Role::ShaAdmin],
+            ),
+            ("OPERATOR", "CSC operator, Chapra", &[Role::Operator]),
+            (
+                "DISTRICT_COORDINATOR",
+                "Saran district programme coordinator",
+                &[Role::DistrictCoordinator],
+            ),
+        ],
     },
     // A hospital treats patients of every state (portability), so its system is
-    // not confined to one state; its scopes keep it to a hospital's work.
+    // not confined to one state; it acts for its own hospital only, and its
+    // scopes keep it to a hospital's work.
     Spec {
         name: "Maharani District Hospital HIS, Jagdalpur",
         kind: PartnerKind::HospitalHis,
         state: "",
+        hfr_ids: &["IN2214000001"],
         scopes: &[
             "beneficiary.read",
             "facility.read",
@@ -54,17 +89,29 @@ const PARTNERS: [Spec; 3] = [
             "claims.read",
             "claims.write",
         ],
+        users: &[
+            ("PMAM", "Arogya Mitra, help desk", &[Role::Pmam]),
+            ("MEDCO", "Dr. Sunil Netam, MEDCO", &[Role::Medco]),
+        ],
     },
     Spec {
         name: "Demo TPA (claims processing)",
         kind: PartnerKind::Tpa,
         state: "",
+        hfr_ids: &[],
         scopes: &[
             "preauth.read",
             "preauth.review",
             "claims.read",
             "claims.adjudicate",
             "claims.pay",
+        ],
+        users: &[
+            ("PPD", "Dr. Anjali Meena, preauth doctor", &[Role::Ppd]),
+            ("CPD", "Dr. Rakesh Sahu, claim doctor", &[Role::Cpd]),
+            ("CPD2", "Dr. Kavita Rao, senior claim doctor", &[Role::Cpd]),
+            ("CEX", "Claim executive", &[Role::Cex]),
+            ("ACO", "Accounts officer", &[Role::Aco]),
         ],
     },
 ];
@@ -99,6 +146,7 @@ pub async fn ensure(channel: Channel, admin_key: &str) -> anyhow::Result<Vec<Dem
                         kind: spec.kind as i32,
                         home_state_code: spec.state.into(),
                         scopes: spec.scopes.iter().map(|s| (*s).to_owned()).collect(),
+                        hfr_ids: spec.hfr_ids.iter().map(|h| (*h).to_owned()).collect(),
                         ..Default::default()
                     }),
                 },
@@ -143,10 +191,37 @@ pub async fn ensure(channel: Channel, admin_key: &str) -> anyhow::Result<Vec<Dem
             .await
             .with_context(|| format!("issue a key to {}", spec.name))?
             .into_inner();
+        let mut users = Vec::new();
+        for (label, name, roles) in spec.users {
+            let user = admin
+                .create_user(as_operator(
+                    CreateUserRequest {
+                        idempotency_key: format!("demo-user-{}-{label}", partner.partner_id),
+                        user: Some(User {
+                            partner_id: partner.partner_id.clone(),
+                            name: (*name).into(),
+                            roles: roles.iter().map(|r| *r as i32).collect(),
+                            ..Default::default()
+                        }),
+                    },
+                    admin_key,
+                )?)
+                .await
+                .with_context(|| format!("create user {name}"))?
+                .into_inner()
+                .user
+                .context("user missing from reply")?;
+            users.push(DemoUser {
+                label,
+                name,
+                user_id: user.user_id,
+            });
+        }
         partners.push(DemoPartner {
             name: spec.name,
             partner_id: partner.partner_id,
             key: issued.api_key,
+            users,
         });
     }
     Ok(partners)

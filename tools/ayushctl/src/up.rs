@@ -112,6 +112,11 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     }
 }
 
+/// A partner's name up to its first comma or parenthesis, for the users table.
+fn short(name: &str) -> &str {
+    name.split([',', '(']).next().unwrap_or(name).trim()
+}
+
 /// Prints a line while shutting down; whoever read our output may be gone
 /// (Ctrl-C closes a pipe too), which must not stop the shutdown.
 fn say(line: &str) {
@@ -386,6 +391,19 @@ fn print_gateway(offset: u16, admin_key: &str, partners: &[crate::partners::Demo
             "  {:<44} {:<18} {}",
             partner.name, partner.partner_id, partner.key
         );
+    }
+    println!(
+        "\nTheir users: a call names one with `x-partner-user: <id>` beside the partner's key.\n"
+    );
+    for partner in partners {
+        for user in &partner.users {
+            println!(
+                "  user {:<21} {:<40} {}",
+                user.label,
+                format!("{}, {}", user.name, short(partner.name)),
+                user.user_id
+            );
+        }
     }
     if let [state_portal, hospital, ..] = partners {
         println!("\n  # what a partner may call");
