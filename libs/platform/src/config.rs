@@ -80,6 +80,12 @@ impl ConfigSource {
 pub trait Validate {
     /// `Err` names the first bad key.
     fn validate(&self) -> Result<(), ConfigError>;
+
+    /// Checks that depend on where the service runs; by default, [`Validate::validate`].
+    fn validate_for(&self, env: Deployment) -> Result<(), ConfigError> {
+        let _ = env;
+        self.validate()
+    }
 }
 
 impl Validate for () {
@@ -88,10 +94,56 @@ impl Validate for () {
     }
 }
 
+/// Where a service runs. Outside development nothing falls back to a
+/// stand-in: a setting that would (an offline e-KYC provider) must be chosen
+/// explicitly or the service does not start.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Deployment {
+    /// A laptop, `make run`, the tests: stand-ins allowed and warned about.
+    Development,
+    /// Anywhere else (the default).
+    #[default]
+    Production,
+}
+
+/// Which implementation of an outside service (e-KYC, ABDM's registries) a
+/// service uses: the real one over HTTP, or an offline stand-in for demos
+/// and tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Provider {
+    Http,
+    Offline,
+}
+
+/// The provider configured at `key`. Unset is the offline stand-in in
+/// development and a refusal to start anywhere else: nothing outside a
+/// laptop may card people or register hospitals against a stand-in by
+/// default.
+pub fn choose_provider(
+    key: &str,
+    chosen: Option<Provider>,
+    env: Deployment,
+) -> Result<Provider, ConfigError> {
+    match (chosen, env) {
+        (Some(provider), _) => Ok(provider),
+        (None, Deployment::Development) => Ok(Provider::Offline),
+        (None, Deployment::Production) => Err(ConfigError::invalid(
+            key,
+            "is required outside development: \"http\" for the real service, or \"offline\" \
+             for the stand-in (AYUSHMAN__ENV=development chooses offline for you)",
+        )),
+    }
+}
+
 /// A service's configuration: the platform sections plus its own `[service]` section.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings<S = ()> {
+    /// Where it runs (`AYUSHMAN__ENV=development` on a laptop).
+    #[serde(default)]
+    pub env: Deployment,
     /// The gRPC and admin listeners and their limits.
     pub server: ServerSettings,
     /// Where the service's own database is.
@@ -346,7 +398,7 @@ impl<S: Validate> Validate for Settings<S> {
                 "must be at least 1",
             ));
         }
-        self.service.validate()
+        self.service.validate_for(self.env)
     }
 }
 

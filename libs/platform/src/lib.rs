@@ -19,6 +19,7 @@ pub mod ids;
 pub mod lifecycle;
 pub mod mesh;
 pub mod metrics;
+pub mod outbound;
 pub mod propagation;
 pub mod server;
 pub mod telemetry;

@@ -114,6 +114,21 @@ impl MeshService {
         }
     }
 
+    /// The outside services it depends on, by the environment variable that
+    /// chooses each one's provider (`http` or `offline`). Outside development
+    /// every one must be chosen explicitly; `ayushctl up` and the tests choose
+    /// `offline` for each.
+    pub const fn outside_providers(self) -> &'static [&'static str] {
+        match self {
+            Self::BeneficiaryRegistry => &[
+                "AYUSHMAN__SERVICE__KYC__PROVIDER",
+                "AYUSHMAN__SERVICE__ABDM__PROVIDER",
+            ],
+            Self::FacilityRegistry => &["AYUSHMAN__SERVICE__ABDM__PROVIDER"],
+            _ => &[],
+        }
+    }
+
     /// Looks a service up by its workload name.
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|s| s.name() == name)
