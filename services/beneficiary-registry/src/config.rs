@@ -1,6 +1,7 @@
 //! The registry's own settings (`[service]` in config, `AYUSHMAN__SERVICE__...`).
 
-use ayushman_platform::config::{ConfigError, Validate};
+use ayushman_abdm::AbdmSettings;
+use ayushman_platform::config::{ConfigError, Deployment, Validate};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
@@ -18,6 +19,10 @@ pub struct RegistrySettings {
     /// How old a replica's copy of the schemes may grow before it reads them
     /// again (another replica's changes reach it within this many seconds).
     pub scheme_refresh_seconds: u64,
+    /// Aadhaar e-KYC at carding and senior enrolment.
+    pub kyc: crate::kyc::KycSettings,
+    /// ABDM, to verify the ABHA numbers and addresses linked to people.
+    pub abdm: AbdmSettings,
 }
 
 impl Default for RegistrySettings {
@@ -25,6 +30,8 @@ impl Default for RegistrySettings {
         Self {
             aadhaar_hmac_key: SecretString::from(DEVELOPMENT_HMAC_KEY),
             scheme_refresh_seconds: 10,
+            kyc: crate::kyc::KycSettings::default(),
+            abdm: AbdmSettings::default(),
         }
     }
 }
@@ -50,6 +57,13 @@ impl Validate for RegistrySettings {
                 "must be at least 1",
             ));
         }
+        Ok(())
+    }
+
+    fn validate_for(&self, env: Deployment) -> Result<(), ConfigError> {
+        self.validate()?;
+        self.kyc.provider(env)?;
+        self.abdm.provider(env)?;
         Ok(())
     }
 }

@@ -36,6 +36,8 @@ pub struct AppState {
     pub schemes: schemes::SchemeBook,
     /// Where e-KYC is done.
     pub kyc: Arc<dyn kyc::KycProvider>,
+    /// Where ABHA numbers and addresses are verified.
+    pub abdm: Arc<dyn ayushman_abdm::Registries>,
     /// Key of the Aadhaar digests.
     pub aadhaar_hmac_key: Arc<SecretString>,
     /// Largest message accepted or sent, in bytes.
@@ -49,9 +51,18 @@ impl AppState {
     }
 }
 
+/// Why the registry could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("database: {0}")]
+    Database(#[from] DbErr),
+    #[error("{0}")]
+    Config(#[from] ayushman_platform::config::ConfigError),
+}
+
 /// Connects to and migrates the database, then builds the routes with the
-/// offline KYC provider.
-pub async fn build(settings: Settings<config::RegistrySettings>) -> Result<Routes, DbErr> {
+/// e-KYC and ABDM providers the configuration chooses.
+pub async fn build(settings: Settings<config::RegistrySettings>) -> Result<Routes, BuildError> {
     if settings.service.uses_development_key() {
         tracing::warn!(
             "using the built-in development Aadhaar HMAC key; set AYUSHMAN__SERVICE__AADHAAR_HMAC_KEY from a secret in production"
@@ -64,7 +75,8 @@ pub async fn build(settings: Settings<config::RegistrySettings>) -> Result<Route
         schemes: schemes::SchemeBook::new(std::time::Duration::from_secs(
             settings.service.scheme_refresh_seconds,
         )),
-        kyc: Arc::new(kyc::OfflineKycProvider),
+        kyc: settings.service.kyc.kyc(settings.env)?,
+        abdm: settings.service.abdm.registries(settings.env)?,
         aadhaar_hmac_key: Arc::new(settings.service.aadhaar_hmac_key.clone()),
         max_message_bytes: settings.server.max_message_bytes,
     }))

@@ -5,9 +5,12 @@
 //! database of their own and serve it on port 0.
 
 pub mod api;
+pub mod config;
 pub mod registry;
 pub mod rules;
 pub mod store;
+
+use std::sync::Arc;
 
 use ayushman_platform::{MeshService, config::Settings, db, db::idempotency::Idempotency};
 use ayushman_proto::facility::v1::facility_registry_service_server::FacilityRegistryServiceServer;
@@ -24,16 +27,30 @@ pub struct AppState {
     pub db: DatabaseConnection,
     /// Keys mutating requests to their first reply.
     pub idempotency: Idempotency,
+    /// ABDM's registries, asked before a facility or professional is registered.
+    pub abdm: Arc<dyn ayushman_abdm::Registries>,
     /// Largest message accepted or sent, in bytes.
     pub max_message_bytes: usize,
 }
 
-/// Connects to and migrates the database, then builds the routes.
-pub async fn build(settings: Settings) -> Result<Routes, DbErr> {
+/// Why the registry could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("database: {0}")]
+    Database(#[from] DbErr),
+    #[error("{0}")]
+    Config(#[from] ayushman_platform::config::ConfigError),
+}
+
+/// Connects to and migrates the database, then builds the routes with the
+/// ABDM provider the configuration chooses.
+pub async fn build(settings: Settings<config::FacilitySettings>) -> Result<Routes, BuildError> {
+    let abdm = settings.service.abdm.registries(settings.env)?;
     let db = db::connect_and_migrate::<store::Migrator>(SERVICE, &settings.database).await?;
     Ok(router(AppState {
         db,
         idempotency: settings.database.idempotency(),
+        abdm,
         max_message_bytes: settings.server.max_message_bytes,
     }))
 }

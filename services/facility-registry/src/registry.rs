@@ -48,6 +48,10 @@ pub async fn register_facility(
     if let Some(existing) = queries::find_facility(db, &new.hfr_id).await? {
         let as_stored = facility::Model {
             created_at: existing.created_at,
+            hfr_name: existing.hfr_name.clone(),
+            hfr_facility_type: existing.hfr_facility_type.clone(),
+            hfr_ownership: existing.hfr_ownership.clone(),
+            hfr_checked_at: existing.hfr_checked_at,
             ..new.clone()
         };
         return again_or_conflict(existing, &as_stored, || {
@@ -87,6 +91,10 @@ pub async fn register_professional(
     if let Some(existing) = queries::find_professional(db, &new.hpr_id).await? {
         let as_stored = professional::Model {
             created_at: existing.created_at,
+            hpr_name: existing.hpr_name.clone(),
+            hpr_council: existing.hpr_council.clone(),
+            hpr_registration_number: existing.hpr_registration_number.clone(),
+            hpr_checked_at: existing.hpr_checked_at,
             ..new.clone()
         };
         return again_or_conflict(existing, &as_stored, || {

@@ -163,6 +163,10 @@ mod tests {
             society_name: String::new(),
             society_account_id: String::new(),
             created_at: ayushman_platform::db::now(),
+            hfr_name: String::new(),
+            hfr_facility_type: String::new(),
+            hfr_ownership: String::new(),
+            hfr_checked_at: None,
         }
     }
 

@@ -204,6 +204,11 @@ fn start(
     if service == MeshService::Gateway {
         command.env("AYUSHMAN__SERVICE__BOOTSTRAP_ADMIN_KEY", admin_key);
     }
+    // A laptop's mesh: e-KYC and ABDM are the offline stand-ins, chosen
+    // explicitly (each service warns about it at start).
+    for provider in service.outside_providers() {
+        command.env(provider, "offline");
+    }
     for peer in service.calls() {
         let key = format!("AYUSHMAN__PEERS__{}__URL", peer.config_key().to_uppercase());
         command.env(key, format!("http://127.0.0.1:{}", port(*peer, offset)));

@@ -443,7 +443,33 @@ fn check_configuration(
             _ => found.add(object, format!("{secret} does not come from a Secret")),
         }
     }
+    check_outside_providers(found, object, service, env);
     check_database(found, index, object, service, env.get("DATABASE_URL"));
+}
+
+/// Every outside service (e-KYC, ABDM) has its provider chosen explicitly,
+/// and the real one's client secret comes from a Secret.
+fn check_outside_providers(
+    found: &mut Findings,
+    object: &str,
+    service: MeshService,
+    env: &BTreeMap<String, Source>,
+) {
+    for key in service.outside_providers() {
+        match env.get(*key) {
+            Some(Source::Value(provider)) if provider == "offline" => {}
+            Some(Source::Value(provider)) if provider == "http" => {
+                let secret = key.replace("__PROVIDER", "__CLIENT_SECRET");
+                if !matches!(env.get(&secret), Some(Source::Secret { .. })) {
+                    found.add(object, format!("{secret} does not come from a Secret"));
+                }
+            }
+            _ => found.add(
+                object,
+                format!("{key} is not chosen (http, or offline for a stand-in)"),
+            ),
+        }
+    }
 }
 
 /// Each service has its own database: a CloudNativePG cluster with backups,

@@ -167,6 +167,37 @@ fn peer_addresses_must_be_the_mesh_table_s() {
 }
 
 #[test]
+fn an_outside_service_must_be_chosen_and_its_secret_come_from_a_secret() {
+    let violations = broken("prod", |objects| {
+        for object in objects.iter_mut() {
+            if let Object::ConfigMap(map) = object
+                && map
+                    .metadata
+                    .name
+                    .as_deref()
+                    .is_some_and(|n| n.starts_with("facility-registry-"))
+                && let Some(data) = map.data.as_mut()
+            {
+                data.remove("AYUSHMAN__SERVICE__ABDM__PROVIDER");
+            }
+        }
+        let pod = deployment(objects, "beneficiary-registry");
+        if let Some(env) = pod.containers[0].env.as_mut() {
+            env.retain(|var| var.name != "AYUSHMAN__SERVICE__KYC__CLIENT_SECRET");
+        }
+    });
+    for expected in [
+        "Deployment/facility-registry: AYUSHMAN__SERVICE__ABDM__PROVIDER is not chosen (http, or offline for a stand-in)",
+        "Deployment/beneficiary-registry: AYUSHMAN__SERVICE__KYC__CLIENT_SECRET does not come from a Secret",
+    ] {
+        assert!(
+            violations.iter().any(|v| v == expected),
+            "{expected}: {violations:#?}"
+        );
+    }
+}
+
+#[test]
 fn a_database_without_backups_or_a_committed_secret_is_caught() {
     let violations = broken("prod", |objects| {
         for object in objects.iter_mut() {

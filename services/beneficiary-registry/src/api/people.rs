@@ -11,6 +11,7 @@ use ayushman_proto::{
     beneficiary::v1 as pb,
     common::v1::{Gender, Location, RowReject},
 };
+use secrecy::SecretString;
 use tonic::{Request, Response, Streaming};
 
 use super::{
@@ -370,6 +371,7 @@ pub(super) async fn issue_card(
     );
     let operator_id = operator_of(&mut v, &caller, request.operator.as_ref());
     v.require("centre_id", &request.centre_id);
+    proof_of_kyc(&mut v, state, &request.kyc_proof);
     v.into_result()?;
     let (Some(aadhaar), Some(method)) = (aadhaar, method) else {
         return Err(ApiError::internal("validated fields missing").into());
@@ -393,7 +395,7 @@ pub(super) async fn issue_card(
         campaign_id: &campaign_id,
     };
     let person = registry::check_card(&state.db, &id, &digest, &carding).await?;
-    let outcome = verified(state, &aadhaar, method, &person.name, 0).await?;
+    let outcome = verified(state, &aadhaar, method, &request.kyc_proof, &person.name, 0).await?;
     let catalogue = state.schemes.catalogue(&state.db).await?;
     let reply = keyed
         .once(&state.db, |txn| {
@@ -417,10 +419,22 @@ pub(super) async fn issue_card(
 
 /// e-KYC of `aadhaar`; FAILED_PRECONDITION with the provider's reason when it
 /// does not verify, UNAVAILABLE when the provider cannot be asked.
+/// The proof of the e-KYC method, required when the provider needs one.
+fn proof_of_kyc(v: &mut FieldViolations, state: &AppState, proof: &str) {
+    if state.kyc.needs_proof() && proof.trim().is_empty() {
+        v.add(
+            "kyc_proof",
+            "is required: the OTP the person received, or the PID block of the capture",
+        );
+    }
+}
+
+/// What e-KYC says of the person presenting `aadhaar` with `proof`.
 async fn verified(
     state: &AppState,
     aadhaar: &Aadhaar,
     method: pb::KycMethod,
+    proof: &str,
     listed_name: &str,
     stated_year_of_birth: i32,
 ) -> Result<KycOutcome, ApiError> {
@@ -428,13 +442,14 @@ async fn verified(
         aadhaar: aadhaar.clone(),
         listed_name: listed_name.to_owned(),
         method,
+        proof: SecretString::from(proof.trim().to_owned()),
         stated_year_of_birth,
     };
-    let outcome = state
-        .kyc
-        .verify(&request)
-        .await
-        .map_err(|e| ApiError::Unavailable(format!("e-KYC provider unavailable: {e}")))?;
+    let outcome = state.kyc.verify(&request).await.map_err(|e| {
+        ApiError::Unavailable(format!(
+            "the e-KYC service cannot be reached ({e}); retry later"
+        ))
+    })?;
     if !outcome.verified {
         return Err(ApiError::FailedPrecondition(format!(
             "e-KYC failed: {}",
@@ -452,6 +467,42 @@ fn kyc_result(outcome: KycOutcome) -> pb::KycResult {
         provider_reference: outcome.reference,
         year_of_birth: outcome.year_of_birth,
     }
+}
+
+/// The ABHA account ABDM has for `number`, checked before anything is
+/// written: it exists, is active, and (when given) `address` is its address.
+async fn abha_confirmed(
+    state: &AppState,
+    number: &AbhaNumber,
+    address: Option<&AbhaAddress>,
+) -> Result<(), ApiError> {
+    use ayushman_abdm::Lookup;
+    let account = match state
+        .abdm
+        .abha(&number.to_string())
+        .await
+        .map_err(|error| ApiError::Unavailable(error.to_string()))?
+    {
+        Lookup::Found(account) => account,
+        Lookup::NotFound => {
+            return Err(ApiError::FailedPrecondition(format!(
+                "the ABHA registry has no account {number}; check the number on the ABHA card"
+            )));
+        }
+    };
+    if !account.active {
+        return Err(ApiError::FailedPrecondition(format!(
+            "ABHA {number} is not active in the ABHA registry"
+        )));
+    }
+    if let (Some(address), Some(registered)) = (address, &account.abha_address)
+        && registered != address.as_str()
+    {
+        return Err(ApiError::FailedPrecondition(format!(
+            "ABHA {number} has the address {registered} in the ABHA registry, not {address}"
+        )));
+    }
+    Ok(())
 }
 
 pub(super) async fn link_abha(
@@ -473,10 +524,13 @@ pub(super) async fn link_abha(
     };
     let id = request.beneficiary_id.trim().to_owned();
     ensure_person_in_scope(state, &caller, &id).await?;
+    let keyed = state.idempotency.keyed_by(&caller, &request)?;
+    if let Some(reply) = keyed.recall(&state.db).await? {
+        return Ok(Response::new(reply));
+    }
+    abha_confirmed(state, &number, address.as_ref()).await?;
     let catalogue = state.schemes.catalogue(&state.db).await?;
-    let reply = state
-        .idempotency
-        .keyed_by(&caller, &request)?
+    let reply = keyed
         .once(&state.db, |txn| {
             Box::pin(async move {
                 let person = registry::link_abha(txn, &id, number, address).await?;
@@ -517,6 +571,7 @@ pub(super) async fn enrol_senior_citizen(
     let home = home_of(&mut v, &caller, &location, "this person");
     let operator_id = operator_of(&mut v, &caller, request.operator.as_ref());
     v.require("centre_id", &request.centre_id);
+    proof_of_kyc(&mut v, state, &request.kyc_proof);
     v.into_result()?;
     let (Some(aadhaar), Some(method), Some(gender), Some(home)) = (aadhaar, method, gender, home)
     else {
@@ -573,6 +628,7 @@ pub(super) async fn enrol_senior_citizen(
         state,
         &aadhaar,
         method,
+        &request.kyc_proof,
         request.name.trim(),
         request.year_of_birth,
     )

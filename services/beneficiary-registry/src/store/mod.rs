@@ -16,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(migrations::m0001_registry::Migration),
             Box::new(migrations::m0002_name_search::Migration),
             Box::new(migrations::m0003_schemes_and_holds::Migration),
+            Box::new(migrations::m0004_wallet_per_holder::Migration),
         ]
     }
 }

@@ -186,17 +186,16 @@ pub async fn find_wallet(
 }
 
 /// Creates the wallet if it does not exist yet (concurrent creators agree), then reads it.
+/// The id is made from the holder, scheme and year that the other unique
+/// index keys on, so a conflict on either is the same wallet: no target, so
+/// PostgreSQL does nothing whichever index a concurrent creator hits first.
 pub async fn ensure_wallet(
     db: &impl ConnectionTrait,
     row: wallet::Model,
 ) -> Result<wallet::Model, DbErr> {
     let id = row.wallet_id.clone();
     wallet::Entity::insert(row.into_active_model())
-        .on_conflict(
-            OnConflict::column(wallet::Column::WalletId)
-                .do_nothing()
-                .to_owned(),
-        )
+        .on_conflict(OnConflict::new().do_nothing().to_owned())
         .exec_without_returning(db)
         .await?;
     find_wallet(db, &id)

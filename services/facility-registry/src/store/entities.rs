@@ -21,6 +21,11 @@ pub mod facility {
         pub society_name: String,
         pub society_account_id: String,
         pub created_at: DateTimeUtc,
+        /// What the Health Facility Registry said at registration, and when.
+        pub hfr_name: String,
+        pub hfr_facility_type: String,
+        pub hfr_ownership: String,
+        pub hfr_checked_at: Option<DateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -47,6 +52,11 @@ pub mod professional {
         /// One specialty code per line.
         pub specialty_codes: String,
         pub created_at: DateTimeUtc,
+        /// What the Health Professional Registry said at registration, and when.
+        pub hpr_name: String,
+        pub hpr_council: String,
+        pub hpr_registration_number: String,
+        pub hpr_checked_at: Option<DateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -23,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(migrations::m0001_registry::Migration),
             Box::new(migrations::m0002_unique_opd_tokens::Migration),
             EMPANELMENT_HISTORY.index_migration(),
+            Box::new(migrations::m0003_registry_checks::Migration),
         ]
     }
 }

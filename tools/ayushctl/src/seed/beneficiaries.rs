@@ -368,6 +368,7 @@ async fn card_drive(client: &mut BeneficiaryRegistryServiceClient<Channel>) -> a
             };
             client
                 .issue_card(pb::IssueCardRequest {
+                    kyc_proof: String::new(),
                     idempotency_key: format!("seed-card-{}", person.beneficiary_id),
                     beneficiary_id: person.beneficiary_id.clone(),
                     // Stable per person, so seeding again offers the same number.

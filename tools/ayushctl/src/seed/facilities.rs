@@ -163,6 +163,7 @@ fn facilities_of(district: &District) -> Vec<SeedFacility> {
 fn doctor(district: &District, facility_serial: u32, n: u32, specialty: &str) -> pb::Professional {
     let seed = (district.index * 31 + facility_serial * 7 + n) as usize;
     pb::Professional {
+        hpr_check: None,
         hpr_id: format!(
             "71{}{:02}{:04}{:04}",
             district.state_code, district.index, facility_serial, n

@@ -3,3 +3,4 @@
 
 pub mod m0001_registry;
 pub mod m0002_unique_opd_tokens;
+pub mod m0003_registry_checks;
