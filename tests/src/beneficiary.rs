@@ -35,6 +35,25 @@ pub async fn spawn_with(
     database: &testing::TestDatabase,
     server: ayushman_platform::config::ServerSettings,
 ) -> BeneficiaryRegistry {
+    spawn_with_providers(
+        database,
+        server,
+        Arc::new(beneficiary_registry::kyc::OfflineKycProvider::with_demo_refusals()),
+        Arc::new(ayushman_abdm::OfflineRegistries::new(vec![
+            crate::facility::UNKNOWN_ABHA.into(),
+        ])),
+    )
+    .await
+}
+
+/// Like [`spawn_with`], with e-KYC and ABDM of the test's own (e.g. the HTTP
+/// clients against the stand-ins of [`crate::outside`]).
+pub async fn spawn_with_providers(
+    database: &testing::TestDatabase,
+    server: ayushman_platform::config::ServerSettings,
+    kyc: Arc<dyn beneficiary_registry::kyc::KycProvider>,
+    abdm: Arc<dyn ayushman_abdm::Registries>,
+) -> BeneficiaryRegistry {
     let _telemetry =
         ayushman_platform::telemetry::init("beneficiary-test", &testing::test_telemetry());
     let connection = db::connect_and_migrate::<beneficiary_registry::store::Migrator>(
@@ -47,7 +66,8 @@ pub async fn spawn_with(
         db: connection,
         idempotency: database.settings.idempotency(),
         schemes: beneficiary_registry::schemes::SchemeBook::new(std::time::Duration::from_secs(60)),
-        kyc: Arc::new(beneficiary_registry::kyc::OfflineKycProvider),
+        kyc,
+        abdm,
         aadhaar_hmac_key: Arc::new(SecretString::from(TEST_HMAC_KEY)),
         max_message_bytes: 16 * 1024 * 1024,
     };
@@ -161,6 +181,7 @@ impl BeneficiaryRegistry {
         let person = self.family(family_id).await.members.remove(0);
         self.client
             .issue_card(pb::IssueCardRequest {
+                kyc_proof: String::new(),
                 idempotency_key: format!("card-{family_id}"),
                 beneficiary_id: person.beneficiary_id.clone(),
                 aadhaar: aadhaar(seed),

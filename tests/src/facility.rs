@@ -1,5 +1,7 @@
 //! Typed helpers for tests that need a facility registry and its records.
 
+use std::sync::Arc;
+
 use ayushman_platform::{MeshService, db, testing};
 use ayushman_proto::{
     common::v1::{Location, Ownership},
@@ -39,8 +41,31 @@ pub struct FacilityRegistry {
     pub client: FacilityRegistryServiceClient<Channel>,
 }
 
-/// Starts a facility registry on `database`.
+/// An HFR id the tests' stand-in of ABDM does not know.
+pub const UNKNOWN_HFR: &str = "IN2299999999";
+/// An HPR id the tests' stand-in of ABDM does not know.
+pub const UNKNOWN_HPR: &str = "71-9999-9999-9999";
+/// An ABHA number the tests' stand-in of ABDM does not know.
+pub const UNKNOWN_ABHA: &str = "91-9999-9999-9999";
+
+/// Starts a facility registry on `database`, its ABDM the offline stand-in
+/// (knowing every id but [`UNKNOWN_HFR`] and [`UNKNOWN_HPR`]).
 pub async fn spawn(database: &testing::TestDatabase) -> FacilityRegistry {
+    spawn_with_abdm(
+        database,
+        Arc::new(ayushman_abdm::OfflineRegistries::new(vec![
+            UNKNOWN_HFR.into(),
+            UNKNOWN_HPR.into(),
+        ])),
+    )
+    .await
+}
+
+/// Like [`spawn`], asking `abdm` (e.g. the HTTP client against a test server).
+pub async fn spawn_with_abdm(
+    database: &testing::TestDatabase,
+    abdm: Arc<dyn ayushman_abdm::Registries>,
+) -> FacilityRegistry {
     let _telemetry =
         ayushman_platform::telemetry::init("facility-test", &testing::test_telemetry());
     let connection = db::connect_and_migrate::<facility_registry::store::Migrator>(
@@ -52,6 +77,7 @@ pub async fn spawn(database: &testing::TestDatabase) -> FacilityRegistry {
     let state = facility_registry::AppState {
         db: connection,
         idempotency: database.settings.idempotency(),
+        abdm,
         max_message_bytes: 4 * 1024 * 1024,
     };
     let server = testing::spawn(
@@ -110,6 +136,7 @@ pub fn jaipur_private_hospital() -> pb::Facility {
 /// A cardiologist's registration.
 pub fn cardiologist() -> pb::Professional {
     pb::Professional {
+        hpr_check: None,
         hpr_id: "71-4324-5678-1234".into(),
         name: "Dr. Anjali Verma".into(),
         council: "Chhattisgarh Medical Council".into(),

@@ -145,6 +145,10 @@ impl ServiceProcess {
         if service == MeshService::Gateway {
             command.env("AYUSHMAN__SERVICE__BOOTSTRAP_ADMIN_KEY", gateway::ADMIN_KEY);
         }
+        // The tests choose the offline stand-ins of e-KYC and ABDM explicitly.
+        for provider in service.outside_providers() {
+            command.env(provider, "offline");
+        }
         // The test's own settings last: they win over the defaults above.
         command.envs(env.iter().copied());
         let mut child = command.spawn().expect("service binary starts");
@@ -444,6 +448,7 @@ pub mod facility;
 pub mod gateway;
 pub mod http;
 pub mod oidc;
+pub mod outside;
 pub mod portability;
 pub mod preauth;
 pub mod proxy;

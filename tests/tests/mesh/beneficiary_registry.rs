@@ -275,6 +275,7 @@ async fn a_card_is_issued_after_e_kyc_once_and_failures_say_why() {
     let reprint = registry
         .client
         .issue_card(pb::IssueCardRequest {
+            kyc_proof: String::new(),
             idempotency_key: "reprint".into(),
             beneficiary_id: person.beneficiary_id.clone(),
             aadhaar: aadhaar(77),
@@ -297,6 +298,7 @@ async fn a_card_is_issued_after_e_kyc_once_and_failures_say_why() {
         .expect("import");
     let kamla = registry.family("RC-3001").await.members.remove(0);
     let card = |aadhaar: String, method: pb::KycMethod| pb::IssueCardRequest {
+        kyc_proof: String::new(),
         idempotency_key: format!("card-{aadhaar}-{}", method as i32),
         beneficiary_id: kamla.beneficiary_id.clone(),
         aadhaar,
@@ -311,10 +313,8 @@ async fn a_card_is_issued_after_e_kyc_once_and_failures_say_why() {
         .await
         .unwrap_err();
     assert_eq!(bad_fields(&wrong), ["aadhaar"]);
-    let deactivated =
-        ayushman_domain::Aadhaar::from_first_eleven([2, 9, 9, 9, 1, 2, 3, 4, 5, 6, 7])
-            .expect("valid")
-            .expose_digits();
+    // A test number the offline provider is configured to refuse.
+    let deactivated = "999999990019".to_owned();
     let refused = registry
         .client
         .issue_card(card(deactivated, pb::KycMethod::AadhaarOtp))
@@ -785,6 +785,7 @@ async fn coverage_operator_activity_and_campaign_progress_count_cards() {
             registry
                 .client
                 .issue_card(pb::IssueCardRequest {
+                    kyc_proof: String::new(),
                     idempotency_key: format!("camp-card-{i}"),
                     beneficiary_id: person.beneficiary_id.clone(),
                     aadhaar: aadhaar(100 + i as u64),

@@ -10,6 +10,7 @@ mod duties;
 mod facility_registry;
 mod gateway;
 mod gateway_tls;
+mod outside_services;
 mod platform_database;
 mod platform_server;
 mod portability;

@@ -71,6 +71,7 @@ async fn no_log_line_contains_a_full_aadhaar_number() {
             .expect("index");
         let _ = client
             .issue_card(pb::IssueCardRequest {
+                kyc_proof: String::new(),
                 idempotency_key: format!("card-{index}"),
                 beneficiary_id: person.beneficiary_id.clone(),
                 aadhaar: numbers[index].clone(),

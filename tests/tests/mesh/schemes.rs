@@ -159,3 +159,54 @@ async fn a_bad_scheme_is_refused_naming_every_field() {
         "scheme PMJAY exists; change it with UpdateScheme"
     );
 }
+
+#[tokio::test]
+async fn a_personal_cover_gives_each_member_a_wallet_of_their_own() {
+    let mut flow = preauth::spawn("sqlite", quick_settings())
+        .await
+        .with_everything()
+        .await;
+    let (senior, son) = flow.senior_family().await;
+    flow.people
+        .client
+        .create_scheme(b::CreateSchemeRequest {
+            idempotency_key: "cg-personal".into(),
+            scheme: Some(b::Scheme {
+                scheme_code: "CG-PERSONAL".into(),
+                cover_kind: CoverKind::Personal as i32,
+                cover_per_family_paise: 50_000_00,
+                draw_order: 5,
+                ..chhattisgarh_top_up()
+            }),
+        })
+        .await
+        .expect("create");
+    for (key, person) in [("senior", &senior), ("son", &son)] {
+        flow.people
+            .client
+            .block_amount(b::BlockAmountRequest {
+                idempotency_key: format!("personal-{key}"),
+                beneficiary_id: person.clone(),
+                scheme_code: "CG-PERSONAL".into(),
+                preauth_id: format!("PA-PERSONAL-{key}"),
+                amount_paise: 30_000_00,
+                reason: "test".into(),
+                ..Default::default()
+            })
+            .await
+            .expect("each member's own ₹50,000");
+    }
+    let family = flow.people.family(preauth::SENIOR_FAMILY).await;
+    let personal: Vec<_> = family
+        .wallets
+        .iter()
+        .filter(|w| w.scheme_code == "CG-PERSONAL")
+        .map(|w| (w.kind, w.beneficiary_id.clone(), w.available_paise))
+        .collect();
+    assert_eq!(personal.len(), 2, "{personal:?}");
+    for (kind, holder, available) in personal {
+        assert_eq!(kind, b::WalletKind::Personal as i32);
+        assert!(holder == senior || holder == son, "{holder}");
+        assert_eq!(available, 20_000_00);
+    }
+}

@@ -202,6 +202,7 @@ async fn every_malformed_request_is_refused_naming_the_field_and_nothing_falls_o
         case("card with a wrong Aadhaar check digit", field("aadhaar"), {
             let mut c = people.clone();
             let r = b::IssueCardRequest {
+                kyc_proof: String::new(),
                 idempotency_key: "bad-card-1".into(),
                 beneficiary_id: person.clone(),
                 aadhaar: "234567890125".into(),
@@ -215,6 +216,7 @@ async fn every_malformed_request_is_refused_naming_the_field_and_nothing_falls_o
         case("card without a KYC method", field("kyc_method"), {
             let mut c = people.clone();
             let r = b::IssueCardRequest {
+                kyc_proof: String::new(),
                 idempotency_key: "bad-card-2".into(),
                 beneficiary_id: person.clone(),
                 aadhaar: "234567890124".into(),
@@ -235,6 +237,7 @@ async fn every_malformed_request_is_refused_naming_the_field_and_nothing_falls_o
                 operator: operator.clone(),
                 centre_id: "C-1".into(),
                 campaign_id: String::new(),
+                kyc_proof: String::new(),
             };
             async move { c.issue_card(r).await }
         }),
@@ -248,6 +251,7 @@ async fn every_malformed_request_is_refused_naming_the_field_and_nothing_falls_o
                 operator: None,
                 centre_id: "C-1".into(),
                 campaign_id: String::new(),
+                kyc_proof: String::new(),
             };
             async move { c.issue_card(r).await }
         }),

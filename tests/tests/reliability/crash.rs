@@ -189,7 +189,12 @@ async fn acknowledged_writes_survive(backend: &str, writes: usize) {
     let refused: Vec<_> = blocks.iter().filter_map(|a| a.as_ref().err()).collect();
     assert!(
         refused.is_empty(),
-        "{backend}: every block acknowledged: {refused:?}"
+        "{backend}: every block acknowledged: {refused:?}\nthe registry's errors: {:#?}",
+        registry
+            .log_lines()
+            .into_iter()
+            .filter(|line| line.contains("ERROR") || line.contains("\"level\":\"ERROR\""))
+            .collect::<Vec<_>>()
     );
     registry.kill().await;
     let registry = ServiceProcess::start_in(

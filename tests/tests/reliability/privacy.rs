@@ -195,6 +195,7 @@ async fn no_log_line_or_span_carries_an_aadhaar_number_a_key_or_a_secret() {
         people
             .issue_card(as_user(
                 b::IssueCardRequest {
+                    kyc_proof: String::new(),
                     idempotency_key: format!("privacy-card-{n}"),
                     beneficiary_id: person,
                     aadhaar: spaced,
@@ -328,6 +329,7 @@ async fn no_stored_value_of_any_service_reveals_an_aadhaar_number() {
                 .beneficiaries
                 .remove(0);
             let card = b::IssueCardRequest {
+                kyc_proof: String::new(),
                 idempotency_key: format!("stored-card-{n}"),
                 beneficiary_id: person.beneficiary_id,
                 aadhaar: number.clone(),
