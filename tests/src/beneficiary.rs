@@ -100,6 +100,7 @@ pub fn aadhaar(seed: u64) -> String {
 /// An SECC row of a family in Saran (Bihar), PM-JAY eligible.
 pub fn saran_row(family_id: &str, name: &str, year_of_birth: i32) -> pb::EligibilityRow {
     pb::EligibilityRow {
+        card_issued_on: None,
         source_list: pb::SourceList::Secc as i32,
         family_id: family_id.into(),
         member_name: name.into(),
@@ -181,6 +182,8 @@ impl BeneficiaryRegistry {
         let person = self.family(family_id).await.members.remove(0);
         self.client
             .issue_card(pb::IssueCardRequest {
+                mobiliser_id: String::new(),
+                self_service: false,
                 kyc_proof: String::new(),
                 idempotency_key: format!("card-{family_id}"),
                 beneficiary_id: person.beneficiary_id.clone(),
@@ -219,5 +222,92 @@ impl BeneficiaryRegistry {
             })
             .await
             .map(tonic::Response::into_inner)
+    }
+}
+
+/// An SECC row of a family in block `block_code` of Saran.
+pub fn saran_row_in(
+    block_code: &str,
+    family_id: &str,
+    name: &str,
+    year_of_birth: i32,
+) -> pb::EligibilityRow {
+    let mut row = saran_row(family_id, name, year_of_birth);
+    if let Some(location) = row.location.as_mut() {
+        location.block_code = block_code.into();
+    }
+    row
+}
+
+/// An area of the geography.
+pub fn area(code: &str, level: pb::AreaLevel, name: &str, parent_code: &str) -> pb::Area {
+    pb::Area {
+        code: code.into(),
+        level: level as i32,
+        name: name.into(),
+        parent_code: parent_code.into(),
+    }
+}
+
+/// Saran with two sub-divisions: Sadar (blocks 01 Chapra and 02 Revelganj)
+/// and Sonpur (block 03 Sonpur, with the village Shahpur).
+pub fn saran_areas() -> Vec<pb::Area> {
+    use pb::AreaLevel::{Block, District, SubDivision, Village};
+    vec![
+        area("10-230", District, "Saran", ""),
+        area("10-230-SD1", SubDivision, "Sadar", "10-230"),
+        area("10-230-SD3", SubDivision, "Sonpur", "10-230"),
+        area("10-230-01", Block, "Chapra", "10-230-SD1"),
+        area("10-230-02", Block, "Revelganj", "10-230-SD1"),
+        area("10-230-03", Block, "Sonpur", "10-230-SD3"),
+        area("10-230-03-001", Village, "Shahpur", "10-230-03"),
+    ]
+}
+
+/// A card for `beneficiary_id` made by `operator` at `centre`, e-KYC by OTP.
+pub fn card_request(
+    key: &str,
+    beneficiary_id: &str,
+    aadhaar_seed: u64,
+    operator_id: &str,
+    centre_id: &str,
+) -> pb::IssueCardRequest {
+    pb::IssueCardRequest {
+        idempotency_key: key.into(),
+        beneficiary_id: beneficiary_id.into(),
+        aadhaar: aadhaar(aadhaar_seed),
+        kyc_method: pb::KycMethod::AadhaarOtp as i32,
+        operator: Some(operator(operator_id)),
+        centre_id: centre_id.into(),
+        campaign_id: String::new(),
+        kyc_proof: String::new(),
+        mobiliser_id: String::new(),
+        self_service: false,
+    }
+}
+
+impl BeneficiaryRegistry {
+    /// Stores `areas`; every one must be taken.
+    pub async fn upsert_areas(
+        &mut self,
+        key: &str,
+        areas: Vec<pb::Area>,
+    ) -> pb::UpsertAreasResponse {
+        let reply = self
+            .client
+            .upsert_areas(pb::UpsertAreasRequest {
+                idempotency_key: key.into(),
+                areas,
+            })
+            .await
+            .expect("upsert areas")
+            .into_inner();
+        assert!(reply.rejects.is_empty(), "{:?}", reply.rejects);
+        reply
+    }
+
+    /// The first member of a family.
+    pub async fn first_member(&mut self, family_id: &str) -> pb::Beneficiary {
+        self.family(family_id).await.members.remove(0)
     }
 }

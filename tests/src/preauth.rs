@@ -190,6 +190,7 @@ pub fn row(
     category: &str,
 ) -> b::EligibilityRow {
     b::EligibilityRow {
+        card_issued_on: None,
         source_list: source as i32,
         family_id: family.into(),
         member_name: name.into(),

@@ -244,6 +244,7 @@ async fn mesh_up(data: &Path) -> (Up, BTreeMap<String, String>) {
             key_of("Bihar State Health Society portal"),
         ),
         ("TPA".to_owned(), key_of("Demo TPA")),
+        ("APP".to_owned(), key_of("Ayushman app")),
     ]);
     for user in [
         "PMAM",
@@ -255,6 +256,8 @@ async fn mesh_up(data: &Path) -> (Up, BTreeMap<String, String>) {
         "ACO",
         "SHA_ADMIN",
         "OPERATOR",
+        "DISTRICT_COORDINATOR",
+        "BENEFICIARY",
     ] {
         keys.insert(user.to_owned(), key_of(&format!("user {user} ")));
     }

@@ -9,6 +9,7 @@ mod facility_ids;
 pub mod india_time;
 mod money;
 mod policy_year;
+mod share;
 mod state;
 mod verhoeff;
 
@@ -18,4 +19,5 @@ pub use error::InvalidValue;
 pub use facility_ids::{HfrId, HprId};
 pub use money::{Money, format_count};
 pub use policy_year::{PolicyYear, PolicyYearStart};
+pub use share::share_basis_points;
 pub use state::{ALL_STATES, StateCode};

@@ -27,9 +27,12 @@ const CLAIM_DESK: &[Role] = &[Role::Cpd, Role::Cex];
 const ACO: &[Role] = &[Role::Aco];
 const SHA_ADMIN: &[Role] = &[Role::ShaAdmin];
 /// Registry side.
-const OPERATOR: &[Role] = &[Role::Operator];
+/// A card is made by an operator, or by the person through a beneficiary channel.
+const CARD_MAKERS: &[Role] = &[Role::Operator, Role::Beneficiary];
 const CARD_DESK: &[Role] = &[Role::Operator, Role::Pmam];
 const CAMPAIGNS: &[Role] = &[Role::Operator, Role::DistrictCoordinator];
+/// The areas, logins and mobilisers a drive runs on.
+const DRIVE_MASTERS: &[Role] = &[Role::DistrictCoordinator, Role::ShaAdmin];
 
 /// Every mutating RPC with the roles that may call it.
 pub const ROLES: &[(MeshService, &str, &[Role])] = {
@@ -39,12 +42,15 @@ pub const ROLES: &[(MeshService, &str, &[Role])] = {
         (B, "CreateScheme", SHA_ADMIN),
         (B, "UpdateScheme", SHA_ADMIN),
         (B, "ImportEligibility", SHA_ADMIN),
-        (B, "IssueCard", OPERATOR),
-        (B, "EnrolSeniorCitizen", OPERATOR),
+        (B, "IssueCard", CARD_MAKERS),
+        (B, "EnrolSeniorCitizen", CARD_MAKERS),
         (B, "LinkAbha", CARD_DESK),
         (B, "CreateCampaign", CAMPAIGNS),
         (B, "UpdateCampaign", CAMPAIGNS),
         (B, "CancelCampaign", CAMPAIGNS),
+        (B, "UpsertAreas", DRIVE_MASTERS),
+        (B, "UpsertOperators", DRIVE_MASTERS),
+        (B, "UpsertMobilisers", DRIVE_MASTERS),
         (F, "RegisterFacility", SHA_ADMIN),
         (F, "UpdateFacilityStatus", SHA_ADMIN),
         (F, "RegisterProfessional", SHA_ADMIN),

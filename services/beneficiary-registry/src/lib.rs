@@ -6,7 +6,10 @@
 //! state of their own and serve it on port 0.
 
 pub mod api;
+pub mod areas;
+pub mod campaigns;
 pub mod config;
+pub mod drive_people;
 pub mod kyc;
 pub mod registry;
 pub mod reports;

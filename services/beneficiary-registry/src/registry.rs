@@ -3,16 +3,17 @@
 
 use ayushman_domain::{Aadhaar, AadhaarDigest, AbhaAddress, AbhaNumber};
 use ayushman_platform::{ApiError, convert::today_in_india, db, ids};
-use ayushman_proto::beneficiary::v1::CardStatus;
+use ayushman_proto::beneficiary::v1::{CardChannel, CardStatus};
 use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseConnection, IntoActiveModel};
 use tokio::{sync::mpsc, task::JoinHandle};
 use tracing::Instrument;
 
 use crate::{
+    drive_people,
     kyc::KycOutcome,
     store::{
         entities::{beneficiary, card_issuance, family},
-        queries,
+        queries::{self, drives},
     },
 };
 
@@ -128,22 +129,53 @@ pub async fn family(
     Ok((row, members))
 }
 
-/// Who is carding, where, for which campaign.
+/// Who is carding, where, for which campaign, through which channel, and
+/// who brought the person.
 pub struct Carding<'a> {
+    /// The operator's login; for self-service, the channel's user (or empty).
     pub operator_id: &'a str,
+    /// Empty for self-service.
     pub centre_id: &'a str,
     pub campaign_id: &'a str,
+    pub mobiliser_id: &'a str,
+    pub channel: CardChannel,
+}
+
+/// What the drive's masters say of a card about to be made: an inactive
+/// login or mobiliser, an unknown mobiliser or campaign refuse it; otherwise
+/// the fee the login charges (nothing for self-service).
+pub async fn check_carding(
+    db: &impl ConnectionTrait,
+    carding: &Carding<'_>,
+) -> Result<i64, ApiError> {
+    if !carding.campaign_id.is_empty()
+        && drives::find_campaign(db, carding.campaign_id)
+            .await?
+            .is_none()
+    {
+        return Err(ApiError::invalid(
+            "campaign_id",
+            format!("no campaign with id {}", carding.campaign_id),
+        ));
+    }
+    if !carding.mobiliser_id.is_empty() {
+        drive_people::ensure_mobiliser(db, carding.mobiliser_id).await?;
+    }
+    if carding.channel == CardChannel::SelfService {
+        return Ok(0);
+    }
+    drive_people::fee_for_card(db, carding.operator_id).await
 }
 
 /// What can refuse a card without asking e-KYC: a suspended card, another
-/// Aadhaar on the list, this Aadhaar on someone else, an unknown campaign.
-/// Returns the person.
+/// Aadhaar on the list, this Aadhaar on someone else, and what
+/// [`check_carding`] checks. Returns the person and the fee.
 pub async fn check_card(
     db: &impl ConnectionTrait,
     beneficiary_id: &str,
     digest: &AadhaarDigest,
     carding: &Carding<'_>,
-) -> Result<beneficiary::Model, ApiError> {
+) -> Result<(beneficiary::Model, i64), ApiError> {
     let person = get(db, beneficiary_id).await?;
     if person.card_status == CardStatus::Suspended.as_str_name() {
         return Err(ApiError::FailedPrecondition(format!(
@@ -158,17 +190,8 @@ pub async fn check_card(
         ));
     }
     ensure_aadhaar_free(db, digest, &person.beneficiary_id).await?;
-    if !carding.campaign_id.is_empty()
-        && queries::find_campaign(db, carding.campaign_id)
-            .await?
-            .is_none()
-    {
-        return Err(ApiError::invalid(
-            "campaign_id",
-            format!("no campaign with id {}", carding.campaign_id),
-        ));
-    }
-    Ok(person)
+    let fee = check_carding(db, carding).await?;
+    Ok((person, fee))
 }
 
 /// ALREADY_EXISTS when the Aadhaar is registered to anyone but `owner`.
@@ -188,12 +211,13 @@ async fn ensure_aadhaar_free(
     }
 }
 
-/// The card record of `person`, carded now.
+/// The card record of `person`, carded now for `fee_paise`.
 fn issuance(
     person: &beneficiary::Model,
     card_number: &str,
     reference: &str,
     carding: &Carding<'_>,
+    fee_paise: i64,
 ) -> card_issuance::Model {
     card_issuance::Model {
         card_number: card_number.to_owned(),
@@ -207,6 +231,9 @@ fn issuance(
         block_code: person.block_code.clone(),
         issued_on: today_in_india(),
         issued_at: db::now(),
+        channel: carding.channel.as_str_name().to_owned(),
+        mobiliser_id: carding.mobiliser_id.to_owned(),
+        fee_paise,
     }
 }
 
@@ -221,13 +248,15 @@ pub async fn record_card(
     verified: &KycOutcome,
     carding: &Carding<'_>,
 ) -> Result<beneficiary::Model, ApiError> {
-    let person = check_card(db, beneficiary_id, digest, carding).await?;
+    let (person, fee) = check_card(db, beneficiary_id, digest, carding).await?;
     if person.card_status == CardStatus::Issued.as_str_name() {
         return Ok(person);
     }
     let card_number = ids::new_id(&format!("C{}", person.state_code));
-    let issued = issuance(&person, &card_number, &verified.reference, carding);
+    let issued = issuance(&person, &card_number, &verified.reference, carding, fee);
     let mut row = person.into_active_model();
+    row.card_channel = Set(carding.channel.as_str_name().to_owned());
+    row.card_mobiliser_id = Set(carding.mobiliser_id.to_owned());
     row.aadhaar_digest = Set(Some(digest.as_str().to_owned()));
     row.aadhaar_last4 = Set(aadhaar.last4());
     row.card_number = Set(Some(card_number));
@@ -249,8 +278,9 @@ pub async fn enrol_senior(
     carding: &Carding<'_>,
 ) -> Result<beneficiary::Model, ApiError> {
     ensure_aadhaar_free(db, digest, "").await?;
+    let fee = check_carding(db, carding).await?;
     let card_number = ids::new_id(&format!("C{}", person.state_code));
-    let issued = issuance(&person, &card_number, &verified.reference, carding);
+    let issued = issuance(&person, &card_number, &verified.reference, carding, fee);
     let family = family::Model {
         family_id: person.family_id.clone(),
         source_list: person.source_list.clone(),
@@ -266,6 +296,8 @@ pub async fn enrol_senior(
         card_number: Some(card_number),
         card_status: CardStatus::Issued.as_str_name().to_owned(),
         card_issued_at: Some(issued.issued_at),
+        card_channel: carding.channel.as_str_name().to_owned(),
+        card_mobiliser_id: carding.mobiliser_id.to_owned(),
         ..person
     };
     queries::insert_new_families(db, vec![family]).await?;

@@ -46,14 +46,7 @@ pub struct MonthSpend {
 impl MonthSpend {
     /// The out-of-state part as a share of the total, in basis points.
     pub fn basis_points(&self) -> i32 {
-        if self.total_paid_paise <= 0 {
-            return 0;
-        }
-        i32::try_from(
-            (i128::from(self.out_of_state_paid_paise) * 20_000 + i128::from(self.total_paid_paise))
-                / (i128::from(self.total_paid_paise) * 2),
-        )
-        .unwrap_or(i32::MAX)
+        ayushman_domain::share_basis_points(self.out_of_state_paid_paise, self.total_paid_paise)
     }
 }
 

@@ -129,15 +129,6 @@ pub fn active_link(
         .find(|link| within(date, link.linked_from, link.linked_until))
 }
 
-/// `part / whole` in basis points (5393 = 53.93 %), rounded half up; 0 when `whole` is 0.
-pub fn share_basis_points(part: i64, whole: i64) -> i32 {
-    if whole <= 0 {
-        return 0;
-    }
-    let bps = (i128::from(part) * 10_000 * 2 + i128::from(whole)) / (i128::from(whole) * 2);
-    i32::try_from(bps).unwrap_or(i32::MAX)
-}
-
 #[cfg(test)]
 mod tests {
     use ayushman_proto::facility::v1::AccreditationLevel;
@@ -308,14 +299,5 @@ mod tests {
             Some(day(2025, 1, 31))
         ));
         assert!(within(day(2099, 1, 1), day(2025, 1, 1), None));
-    }
-
-    #[test]
-    fn shares_are_basis_points_rounded_half_up() {
-        assert_eq!(share_basis_points(32_379, 60_045), 5392);
-        assert_eq!(share_basis_points(13_729, 33_895), 4050);
-        assert_eq!(share_basis_points(1, 3), 3333);
-        assert_eq!(share_basis_points(2, 3), 6667);
-        assert_eq!(share_basis_points(5, 0), 0);
     }
 }

@@ -6,7 +6,7 @@
 use ayushman_platform::MeshService;
 
 /// Every scope a partner can be granted, with what it allows.
-pub const SCOPES: [(&str, &str); 15] = [
+pub const SCOPES: [(&str, &str); 16] = [
     (
         "beneficiary.read",
         "find beneficiaries, verify eligibility, read balances and coverage reports",
@@ -16,6 +16,10 @@ pub const SCOPES: [(&str, &str); 15] = [
         "issue cards, enrol citizens aged 70+, link ABHA, run card campaigns",
     ),
     ("beneficiary.import", "import eligibility lists"),
+    (
+        "beneficiary.drives",
+        "manage the areas, card logins and mobilisers of card drives",
+    ),
     (
         "beneficiary.schemes",
         "create and change the state's own schemes",
@@ -76,6 +80,12 @@ pub const METHODS: &[(MeshService, &str, &str)] = {
         (B, "UpdateCampaign", "beneficiary.write"),
         (B, "CancelCampaign", "beneficiary.write"),
         (B, "CampaignProgress", "beneficiary.read"),
+        (B, "UpsertAreas", "beneficiary.drives"),
+        (B, "ListAreas", "beneficiary.read"),
+        (B, "UpsertOperators", "beneficiary.drives"),
+        (B, "ListOperators", "beneficiary.read"),
+        (B, "UpsertMobilisers", "beneficiary.drives"),
+        (B, "ListMobilisers", "beneficiary.read"),
         (F, "RegisterFacility", "facility.write"),
         (F, "GetFacility", "facility.read"),
         (F, "ListFacilities", "facility.read"),

@@ -9,7 +9,10 @@ use ayushman_platform::{
     caller::{UserIdentity, parse_roles, role_names},
     db, ids,
 };
-use ayushman_proto::{common::v1::Role, gateway::v1::UserStatus};
+use ayushman_proto::{
+    common::v1::Role,
+    gateway::v1::{PartnerKind, UserStatus},
+};
 use sea_orm::ConnectionTrait;
 
 use crate::store::{
@@ -46,9 +49,32 @@ fn active(user: &user::Model) -> bool {
     user.status == UserStatus::Active.as_str_name()
 }
 
+/// INVALID_ARGUMENT unless `roles` suit a user of `partner`: a beneficiary
+/// app's users act only for themselves (the BENEFICIARY role), and nobody
+/// else may hold that role.
+fn ensure_roles_fit(partner: &partner::Model, roles: &[Role], field: &str) -> Result<(), ApiError> {
+    let app = partner.kind == PartnerKind::BeneficiaryApp.as_str_name();
+    let beneficiary = roles.contains(&Role::Beneficiary);
+    match (app, beneficiary, roles.len()) {
+        (true, true, 1) | (false, false, _) => Ok(()),
+        (true, _, _) => Err(ApiError::invalid(
+            field,
+            format!(
+                "{} is a beneficiary app: its users hold ROLE_BENEFICIARY and nothing else",
+                partner.partner_id
+            ),
+        )),
+        (false, true, _) => Err(ApiError::invalid(
+            field,
+            "ROLE_BENEFICIARY is only for users of a beneficiary app partner",
+        )),
+    }
+}
+
 /// Stores a new active user of an existing partner.
 pub async fn create(db: &impl ConnectionTrait, new: NewUser) -> Result<user::Model, ApiError> {
     let partner = crate::partners::get(db, &new.partner_id).await?;
+    ensure_roles_fit(&partner, &new.roles, "user.roles")?;
     if let Some(subject) = &new.subject
         && let Some(other) = queries::user_by_subject(db, &partner.partner_id, subject).await?
     {
@@ -84,6 +110,8 @@ pub async fn set_roles(
     roles: &[Role],
 ) -> Result<user::Model, ApiError> {
     let user = get(db, user_id).await?;
+    let partner = crate::partners::get(db, &user.partner_id).await?;
+    ensure_roles_fit(&partner, roles, "roles")?;
     Ok(queries::save_user(
         db,
         user::Model {

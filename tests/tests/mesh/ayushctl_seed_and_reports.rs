@@ -59,7 +59,8 @@ async fn the_demo_seed_reproduces_the_published_figures_and_is_safe_to_repeat() 
             "facility registry: 200 facilities, 222 professionals, 180 empanelments, 93,940 OPD registrations (93,940 new)",
             "portability: 3 agreements",
             "schemes: PMJAY, PMJAY-70PLUS, RJ-MAA, BR-MJAY, CG-MVSSY",
-            "beneficiary registry: 37,454 people (37,454 new), 7,491 new families; Saran 8,882 of 28,954 carded (30.68 %); Durg card drive: 60 cards today",
+            "beneficiary registry: 37,454 people (37,454 new), 7,491 new families",
+            "card drives: 44 areas; Saran began with 8,882 of 28,954 carded (30.68 %) in 3 sub-divisions, 105 cards today; Durg 100 cards today, logins active: 641 at choice centres, 93 others",
             "preauth: 102 packages in the catalogue",
             "claims: 15,878 paid claims (15,878 new, a tenth of Durg's and Bihar's): Durg ₹19,79,00,600 over 36 months; its government hospitals 4,678 patients and ₹1,58,40,000 in the last year, ₹17,00,000 last month; Bihar paid 32.9 % to other states",
         ]
@@ -222,19 +223,23 @@ async fn the_demo_seed_reproduces_the_published_figures_and_is_safe_to_repeat() 
 
     let people_endpoint = ["--beneficiary-url", beneficiary_url.as_str()];
     let (code, coverage, stderr) = ayushctl_with(
-        &["report", "coverage", "--district", "10-230"],
+        &[
+            "report",
+            "coverage",
+            "--district",
+            "10-230",
+            "--level",
+            "sub-division",
+        ],
         &people_endpoint,
     )
     .await;
     assert_eq!(code, Some(0), "{stderr}");
-    let saran = coverage
+    let sonpur = coverage
         .lines()
-        .find(|l| l.contains("10-230"))
+        .find(|l| l.contains("Sonpur (10-230-SD3)"))
         .unwrap_or_default();
-    assert!(
-        saran.contains("28,954") && saran.contains("8,882") && saran.contains("30.68 %"),
-        "{coverage}"
-    );
+    assert!(sonpur.contains("7,225"), "{coverage}");
     let (code, campaign, _) = ayushctl_with(&["report", "campaign"], &people_endpoint).await;
     assert_eq!(code, Some(0));
     assert!(
@@ -242,8 +247,38 @@ async fn the_demo_seed_reproduces_the_published_figures_and_is_safe_to_repeat() 
         "{campaign}"
     );
     assert!(
-        campaign.contains("60 cards made of a target of 1,000"),
+        campaign.contains("60 cards made for the campaign of a target of 1,000"),
         "{campaign}"
+    );
+    let csv = std::env::temp_dir().join(format!("durg-daily-{}.csv", std::process::id()));
+    let (code, daily, stderr) = ayushctl_with(
+        &[
+            "report",
+            "campaign",
+            "--daily",
+            "--csv",
+            csv.to_str().expect("path"),
+        ],
+        &people_endpoint,
+    )
+    .await;
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        daily.contains("Cards today: 100 (self-service 0)")
+            && daily.contains("Dhamdha (22-387-SD3)"),
+        "{daily}"
+    );
+    let written = std::fs::read_to_string(&csv).expect("the CSV");
+    let lines: Vec<_> = written.lines().collect();
+    assert!(
+        lines[0].starts_with("date,level,sub_division,code,name"),
+        "{written}"
+    );
+    assert!(lines[1].contains(",district,,22-387,"), "{written}");
+    assert_eq!(
+        lines.len(),
+        1 + 1 + 3 + 3,
+        "district, 3 sub-divisions, 3 blocks"
     );
     let (code, operators, _) = ayushctl_with(
         &["report", "operators", "--district", "22-387"],
@@ -251,11 +286,38 @@ async fn the_demo_seed_reproduces_the_published_figures_and_is_safe_to_repeat() 
     )
     .await;
     assert_eq!(code, Some(0));
+    let choice_centres = operators
+        .lines()
+        .find(|l| l.contains("Choice centres"))
+        .unwrap_or_default();
+    let others = operators
+        .lines()
+        .find(|l| l.contains("Others"))
+        .unwrap_or_default();
     assert!(
-        operators
-            .trim_end()
-            .ends_with("60 cards by 6 active operators"),
+        choice_centres.contains(" 641 ") && choice_centres.contains("₹1,200"),
         "{operators}"
+    );
+    assert!(
+        others.contains(" 93 ") && others.contains(" 10.0 "),
+        "ten cards a day at each special camp\n{operators}"
+    );
+    let (code, durg_years, _) = ayushctl_with(
+        &[
+            "report",
+            "coverage",
+            "--district",
+            "22-387",
+            "--compare-years",
+            "2021,2022",
+        ],
+        &people_endpoint,
+    )
+    .await;
+    assert_eq!(code, Some(0));
+    assert!(
+        durg_years.contains("1,969") && durg_years.contains("+131"),
+        "Durg's proportions: 10,37,043 then 11,05,885\n{durg_years}"
     );
 }
 

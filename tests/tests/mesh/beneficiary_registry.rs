@@ -275,6 +275,8 @@ async fn a_card_is_issued_after_e_kyc_once_and_failures_say_why() {
     let reprint = registry
         .client
         .issue_card(pb::IssueCardRequest {
+            mobiliser_id: String::new(),
+            self_service: false,
             kyc_proof: String::new(),
             idempotency_key: "reprint".into(),
             beneficiary_id: person.beneficiary_id.clone(),
@@ -298,6 +300,8 @@ async fn a_card_is_issued_after_e_kyc_once_and_failures_say_why() {
         .expect("import");
     let kamla = registry.family("RC-3001").await.members.remove(0);
     let card = |aadhaar: String, method: pb::KycMethod| pb::IssueCardRequest {
+        mobiliser_id: String::new(),
+        self_service: false,
         kyc_proof: String::new(),
         idempotency_key: format!("card-{aadhaar}-{}", method as i32),
         beneficiary_id: kamla.beneficiary_id.clone(),
@@ -785,6 +789,8 @@ async fn coverage_operator_activity_and_campaign_progress_count_cards() {
             registry
                 .client
                 .issue_card(pb::IssueCardRequest {
+                    mobiliser_id: String::new(),
+                    self_service: false,
                     kyc_proof: String::new(),
                     idempotency_key: format!("camp-card-{i}"),
                     beneficiary_id: person.beneficiary_id.clone(),
@@ -829,6 +835,7 @@ async fn coverage_operator_activity_and_campaign_progress_count_cards() {
         let progress = registry
             .client
             .campaign_progress(pb::CampaignProgressRequest {
+                date: None,
                 campaign_id: campaign.campaign_id.clone(),
             })
             .await

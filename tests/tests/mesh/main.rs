@@ -5,6 +5,7 @@
 mod ayushctl_seed_and_reports;
 mod ayushctl_up;
 mod beneficiary_registry;
+mod card_drives;
 mod claims;
 mod duties;
 mod facility_registry;

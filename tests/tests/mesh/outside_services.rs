@@ -274,6 +274,8 @@ async fn carding_with_the_real_provider_needs_the_otp_and_says_why_it_failed() {
         .beneficiary_id
         .clone();
     let card = |key: &str, aadhaar: &str, proof: &str| b::IssueCardRequest {
+        mobiliser_id: String::new(),
+        self_service: false,
         idempotency_key: key.into(),
         beneficiary_id: person.clone(),
         aadhaar: aadhaar.into(),

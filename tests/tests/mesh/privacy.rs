@@ -71,6 +71,8 @@ async fn no_log_line_contains_a_full_aadhaar_number() {
             .expect("index");
         let _ = client
             .issue_card(pb::IssueCardRequest {
+                mobiliser_id: String::new(),
+                self_service: false,
                 kyc_proof: String::new(),
                 idempotency_key: format!("card-{index}"),
                 beneficiary_id: person.beneficiary_id.clone(),

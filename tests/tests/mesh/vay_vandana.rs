@@ -213,6 +213,8 @@ async fn a_citizen_of_seventy_on_no_list_is_enrolled_by_e_kyc_and_covered_on_a_f
             .await;
         let year = today_in_india().year();
         let enrol = |key: &str, seed: u64, born: i32| b::EnrolSeniorCitizenRequest {
+            mobiliser_id: String::new(),
+            self_service: false,
             kyc_proof: String::new(),
             idempotency_key: key.into(),
             aadhaar: aadhaar(seed),

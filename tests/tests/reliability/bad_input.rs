@@ -202,6 +202,8 @@ async fn every_malformed_request_is_refused_naming_the_field_and_nothing_falls_o
         case("card with a wrong Aadhaar check digit", field("aadhaar"), {
             let mut c = people.clone();
             let r = b::IssueCardRequest {
+                mobiliser_id: String::new(),
+                self_service: false,
                 kyc_proof: String::new(),
                 idempotency_key: "bad-card-1".into(),
                 beneficiary_id: person.clone(),
@@ -216,6 +218,8 @@ async fn every_malformed_request_is_refused_naming_the_field_and_nothing_falls_o
         case("card without a KYC method", field("kyc_method"), {
             let mut c = people.clone();
             let r = b::IssueCardRequest {
+                mobiliser_id: String::new(),
+                self_service: false,
                 kyc_proof: String::new(),
                 idempotency_key: "bad-card-2".into(),
                 beneficiary_id: person.clone(),
@@ -230,6 +234,8 @@ async fn every_malformed_request_is_refused_naming_the_field_and_nothing_falls_o
         case("card with an unknown KYC method", field("kyc_method"), {
             let mut c = people.clone();
             let r = b::IssueCardRequest {
+                mobiliser_id: String::new(),
+                self_service: false,
                 idempotency_key: "bad-card-3".into(),
                 beneficiary_id: person.clone(),
                 aadhaar: "234567890124".into(),
@@ -244,6 +250,8 @@ async fn every_malformed_request_is_refused_naming_the_field_and_nothing_falls_o
         case("card without an operator", field("operator.actor_id"), {
             let mut c = people.clone();
             let r = b::IssueCardRequest {
+                mobiliser_id: String::new(),
+                self_service: false,
                 idempotency_key: "bad-card-4".into(),
                 beneficiary_id: person.clone(),
                 aadhaar: "234567890124".into(),

@@ -195,6 +195,8 @@ async fn no_log_line_or_span_carries_an_aadhaar_number_a_key_or_a_secret() {
         people
             .issue_card(as_user(
                 b::IssueCardRequest {
+                    mobiliser_id: String::new(),
+                    self_service: false,
                     kyc_proof: String::new(),
                     idempotency_key: format!("privacy-card-{n}"),
                     beneficiary_id: person,
@@ -329,6 +331,8 @@ async fn no_stored_value_of_any_service_reveals_an_aadhaar_number() {
                 .beneficiaries
                 .remove(0);
             let card = b::IssueCardRequest {
+                mobiliser_id: String::new(),
+                self_service: false,
                 kyc_proof: String::new(),
                 idempotency_key: format!("stored-card-{n}"),
                 beneficiary_id: person.beneficiary_id,

@@ -90,6 +90,32 @@ enum Command {
         #[command(flatten)]
         endpoints: Endpoints,
     },
+    /// Create or replace areas from a CSV, parents first (header: code,level,name,parent_code;
+    /// level is DISTRICT, SUB_DIVISION, BLOCK or VILLAGE), e.g. docs/examples/locations.csv.
+    ImportLocations {
+        /// The CSV file.
+        file: PathBuf,
+        #[command(flatten)]
+        endpoints: Endpoints,
+    },
+    /// Create or replace card logins from a CSV (header: login_id,name,kind,centre_id,
+    /// district_code,block_code,status,fee_per_card_rupees; kind is CHOICE_CENTRE, CSC or
+    /// OTHER; status ACTIVE or INACTIVE), e.g. docs/examples/operators.csv.
+    ImportOperators {
+        /// The CSV file.
+        file: PathBuf,
+        #[command(flatten)]
+        endpoints: Endpoints,
+    },
+    /// Create or replace mobilisers (self-help-group workers) from a CSV (header:
+    /// mobiliser_id,name,group_name,district_code,block_code,active), e.g.
+    /// docs/examples/mobilisers.csv.
+    ImportMobilisers {
+        /// The CSV file.
+        file: PathBuf,
+        #[command(flatten)]
+        endpoints: Endpoints,
+    },
     /// Print a report as a table.
     Report {
         #[command(subcommand)]
@@ -114,7 +140,8 @@ enum Command {
 
 #[derive(Subcommand)]
 enum Report {
-    /// Eligible, carded and ABHA-linked people by state, district or block.
+    /// Eligible, carded, self-carded and ABHA-linked people by state, district,
+    /// sub-division, block or village.
     Coverage {
         /// Only this state (census code, e.g. 10).
         #[arg(long)]
@@ -122,13 +149,19 @@ enum Report {
         /// Only this district (e.g. 10-230 for Saran).
         #[arg(long)]
         district: Option<String>,
-        /// Rows per state, district or block.
+        /// Rows per state, district, sub-division, block or village.
         #[arg(long, value_enum, default_value = "district")]
         level: Level,
+        /// Only people this scheme covers (its policy year then decides the comparison).
+        #[arg(long)]
+        scheme: Option<String>,
+        /// Compare cards held at the end of two policy years, e.g. 2021,2022 for 2021-22 and 2022-23.
+        #[arg(long, value_parser = parse_years)]
+        compare_years: Option<(i32, i32)>,
         #[command(flatten)]
         endpoints: Endpoints,
     },
-    /// Cards made per operator and centre per day.
+    /// Card logins by kind (active logins, cards per login per day, fees).
     Operators {
         /// Only this district.
         #[arg(long)]
@@ -139,14 +172,28 @@ enum Report {
         /// Last day, YYYY-MM-DD.
         #[arg(long)]
         to: Option<chrono::NaiveDate>,
+        /// Also list every login's cards per centre and day.
+        #[arg(long)]
+        by_login: bool,
         #[command(flatten)]
         endpoints: Endpoints,
     },
-    /// A card drive's progress by day and block (the newest campaign if no id is given).
+    /// A card drive's progress (the newest campaign if no id is given): by day, or with
+    /// --daily the district's daily report by sub-division and block.
     Campaign {
         /// The campaign.
         #[arg(long)]
         campaign_id: Option<String>,
+        /// The district's daily report: cards today and to date by sub-division and block,
+        /// camps whose operator did not come, best and weakest blocks, mobilisers.
+        #[arg(long)]
+        daily: bool,
+        /// The day to report, YYYY-MM-DD [default: today].
+        #[arg(long)]
+        date: Option<chrono::NaiveDate>,
+        /// Also write the daily report's sub-divisions and blocks to this CSV file.
+        #[arg(long)]
+        csv: Option<PathBuf>,
         #[command(flatten)]
         endpoints: Endpoints,
     },
@@ -210,7 +257,9 @@ enum Report {
 enum Level {
     State,
     District,
+    SubDivision,
     Block,
+    Village,
 }
 
 impl From<Level> for CoverageLevel {
@@ -218,9 +267,22 @@ impl From<Level> for CoverageLevel {
         match level {
             Level::State => Self::State,
             Level::District => Self::District,
+            Level::SubDivision => Self::SubDivision,
             Level::Block => Self::Block,
+            Level::Village => Self::Village,
         }
     }
+}
+
+/// `2021,2022` into the two years.
+fn parse_years(text: &str) -> anyhow::Result<(i32, i32)> {
+    let (first, second) = text
+        .split_once(',')
+        .context("give two years, e.g. 2021,2022")?;
+    Ok((
+        first.trim().parse().context("first year")?,
+        second.trim().parse().context("second year")?,
+    ))
 }
 
 /// Where the services are: on localhost at their default ports shifted by
@@ -368,6 +430,10 @@ impl Endpoints {
             .await
             .context("seeding the beneficiary registry")?;
         println!("  {people}");
+        let drives = seed::drives::seed(&mut self.beneficiary().await?, scale)
+            .await
+            .context("seeding the card drives")?;
+        println!("  {drives}");
         let packages = seed::packages::seed(&mut self.preauth().await?)
             .await
             .context("seeding the package catalogue")?;
@@ -450,19 +516,37 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let outcome = import::packages(endpoints.preauth().await?, &file).await?;
             outcome.print("stored")
         }
+        Command::ImportLocations { file, endpoints } => {
+            let outcome = import::areas(endpoints.beneficiary().await?, &file).await?;
+            outcome.print("stored")
+        }
+        Command::ImportOperators { file, endpoints } => {
+            let outcome = import::operators(endpoints.beneficiary().await?, &file).await?;
+            outcome.print("stored")
+        }
+        Command::ImportMobilisers { file, endpoints } => {
+            let outcome = import::mobilisers(endpoints.beneficiary().await?, &file).await?;
+            outcome.print("stored")
+        }
         Command::Report { report } => {
             let table = match report {
                 Report::Coverage {
                     state,
                     district,
                     level,
+                    scheme,
+                    compare_years,
                     endpoints,
                 } => {
                     report::coverage(
                         endpoints.beneficiary().await?,
-                        state,
-                        district,
-                        level.into(),
+                        report::CoverageArgs {
+                            state_code: state,
+                            district_code: district,
+                            level: level.into(),
+                            scheme_code: scheme,
+                            compare_years,
+                        },
                     )
                     .await?
                 }
@@ -470,12 +554,30 @@ async fn run(command: Command) -> anyhow::Result<()> {
                     district,
                     from,
                     to,
+                    by_login,
                     endpoints,
-                } => report::operators(endpoints.beneficiary().await?, district, from, to).await?,
+                } => {
+                    report::operators(endpoints.beneficiary().await?, district, from, to, by_login)
+                        .await?
+                }
                 Report::Campaign {
                     campaign_id,
+                    daily,
+                    date,
+                    csv,
                     endpoints,
-                } => report::campaign(endpoints.beneficiary().await?, campaign_id).await?,
+                } => {
+                    report::campaign(
+                        endpoints.beneficiary().await?,
+                        report::CampaignArgs {
+                            campaign_id,
+                            date,
+                            daily,
+                            csv,
+                        },
+                    )
+                    .await?
+                }
                 Report::Opd {
                     district,
                     hfr_id,

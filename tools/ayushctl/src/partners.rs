@@ -1,6 +1,6 @@
 //! The demo's partners at the gateway: a state portal (Bihar), a hospital's
-//! information system and a claims-processing TPA, each with users in the
-//! roles their work needs. `ayushctl up` creates them with the mesh
+//! information system, a claims-processing TPA and a card app people use
+//! for themselves, each with users in the roles their work needs. `ayushctl up` creates them with the mesh
 //! operator's key and issues each a fresh key on every start (revoking the
 //! previous ones), so the keys it prints always work.
 
@@ -43,7 +43,7 @@ struct Spec {
     users: &'static [UserSpec],
 }
 
-const PARTNERS: [Spec; 3] = [
+const PARTNERS: [Spec; 4] = [
     Spec {
         name: "Bihar State Health Society portal",
         kind: PartnerKind::StatePortal,
@@ -53,6 +53,7 @@ const PARTNERS: [Spec; 3] = [
             "beneficiary.read",
             "beneficiary.write",
             "beneficiary.import",
+            "beneficiary.drives",
             "facility.read",
             "preauth.read",
             "claims.read",
@@ -113,6 +114,20 @@ const PARTNERS: [Spec; 3] = [
             ("CEX", "Claim executive", &[Role::Cex]),
             ("ACO", "Accounts officer", &[Role::Aco]),
         ],
+    },
+    // People make their own card on a phone: the app's one user stands for
+    // whoever signs in, and e-KYC proves who that is on every card.
+    Spec {
+        name: "Ayushman app (self-service cards)",
+        kind: PartnerKind::BeneficiaryApp,
+        state: "10",
+        hfr_ids: &[],
+        scopes: &["beneficiary.read", "beneficiary.write"],
+        users: &[(
+            "BENEFICIARY",
+            "The app's signed-in person",
+            &[Role::Beneficiary],
+        )],
     },
 ];
 

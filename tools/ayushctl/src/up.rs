@@ -342,12 +342,12 @@ fn print_banner(offset: u16, log_dir: &Path) {
     println!(
         "  .tools/bin/grpcurl -plaintext localhost:{facility} describe ayushman.facility.v1.CheckEmpanelmentRequest"
     );
-    println!("  # Saran's coverage and the Durg card drive");
+    println!("  # Saran's coverage by sub-division, and the Durg drive's daily report");
     println!(
-        "  ./target/release/ayushctl report coverage --state 10 --beneficiary-url http://127.0.0.1:{beneficiary}"
+        "  ./target/release/ayushctl report coverage --district 10-230 --level sub-division --beneficiary-url http://127.0.0.1:{beneficiary}"
     );
     println!(
-        "  ./target/release/ayushctl report campaign --beneficiary-url http://127.0.0.1:{beneficiary}"
+        "  ./target/release/ayushctl report campaign --daily --beneficiary-url http://127.0.0.1:{beneficiary}"
     );
     println!("  # hospitals in Bastar, Chhattisgarh");
     println!(

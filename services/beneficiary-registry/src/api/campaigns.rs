@@ -1,12 +1,8 @@
-//! Coverage reports and card drives: CoverageReport, OperatorActivityReport,
-//! campaign CRUD and CampaignProgress.
+//! Card drives: campaign CRUD and CampaignProgress, the daily report.
 
-use std::collections::BTreeSet;
-
-use ayushman_domain::StateCode;
+use ayushman_domain::{StateCode, share_basis_points};
 use ayushman_platform::{
     ApiError, Caller, FieldViolations,
-    caller::state_of_district,
     convert::{self, PageRequest, today_in_india},
     db, ids,
 };
@@ -17,21 +13,31 @@ use ayushman_proto::{
 use chrono::NaiveDate;
 use tonic::{Request, Response};
 
-use super::{Reply, district};
+use super::Reply;
 use crate::{
-    AppState,
-    reports::{self, FullCampaign},
+    AppState, areas,
+    campaigns::{self, FullCampaign},
+    reports::daily::{self, AreaProgress},
     store::{
-        entities::{camp, campaign},
-        queries::{self, ActivityFilter},
+        entities::{camp, campaign, campaign_block},
+        queries::drives,
     },
 };
 
-fn campaign_to_proto((row, camps): FullCampaign) -> pb::Campaign {
+fn officer_to_proto(row: &campaign_block::Model) -> Option<pb::NodalOfficer> {
+    (!row.nodal_officer_name.is_empty()).then(|| pb::NodalOfficer {
+        name: row.nodal_officer_name.clone(),
+        designation: row.nodal_officer_designation.clone(),
+        mobile: row.nodal_officer_mobile.clone(),
+    })
+}
+
+fn campaign_to_proto(full: FullCampaign) -> pb::Campaign {
     let range = |from: NaiveDate, until: NaiveDate| DateRange {
         start_date: Some(convert::date_to_proto(from)),
         end_date: Some(convert::date_to_proto(until)),
     };
+    let row = full.campaign;
     pb::Campaign {
         campaign_id: row.campaign_id,
         name: row.name,
@@ -40,7 +46,8 @@ fn campaign_to_proto((row, camps): FullCampaign) -> pb::Campaign {
         dates: Some(range(row.start_date, row.end_date)),
         status: pb::CampaignStatus::from_str_name(&row.status).unwrap_or_default() as i32,
         target_cards: row.target_cards,
-        camps: camps
+        camps: full
+            .camps
             .into_iter()
             .map(|c| pb::Camp {
                 camp_id: c.camp_id,
@@ -57,7 +64,64 @@ fn campaign_to_proto((row, camps): FullCampaign) -> pb::Campaign {
             })
             .collect(),
         created_at: Some(convert::timestamp_to_proto(row.created_at)),
+        blocks: full
+            .blocks
+            .iter()
+            .map(|b| pb::CampaignBlock {
+                block_code: b.block_code.clone(),
+                nodal_officer: officer_to_proto(b),
+                target_cards: b.target_cards,
+            })
+            .collect(),
     }
+}
+
+/// The campaign's blocks with their officers and targets; problems into `v`.
+fn block_rows(
+    v: &mut FieldViolations,
+    c: &pb::Campaign,
+    id: &str,
+    district: &str,
+) -> Vec<campaign_block::Model> {
+    let mut rows: Vec<campaign_block::Model> = Vec::new();
+    for (i, block) in c.blocks.iter().enumerate() {
+        let field = |name: &str| format!("campaign.blocks[{i}].{name}");
+        let code = block.block_code.trim();
+        if code.is_empty() {
+            v.add(field("block_code"), "is required");
+        } else if let Err(reason) = areas::check_within(district, code) {
+            v.add(field("block_code"), reason);
+        } else if rows.iter().any(|r| r.block_code == code) {
+            v.add(field("block_code"), format!("{code} is listed twice"));
+        }
+        if block.target_cards < 0 {
+            v.add(field("target_cards"), "cannot be negative");
+        }
+        let officer = block.nodal_officer.clone().unwrap_or_default();
+        if block.nodal_officer.is_some() {
+            v.require(&field("nodal_officer.name"), &officer.name);
+            v.max_chars(&field("nodal_officer.name"), &officer.name, 120);
+            v.max_chars(
+                &field("nodal_officer.designation"),
+                &officer.designation,
+                120,
+            );
+        }
+        let mobile = officer.mobile.trim();
+        let ten_digits = mobile.len() == 10 && mobile.bytes().all(|b| b.is_ascii_digit());
+        if !mobile.is_empty() && !ten_digits {
+            v.add(field("nodal_officer.mobile"), "must be 10 digits");
+        }
+        rows.push(campaign_block::Model {
+            campaign_id: id.to_owned(),
+            block_code: code.to_owned(),
+            nodal_officer_name: officer.name.trim().to_owned(),
+            nodal_officer_designation: officer.designation.trim().to_owned(),
+            nodal_officer_mobile: mobile.to_owned(),
+            target_cards: block.target_cards,
+        });
+    }
+    rows
 }
 
 fn campaign_rows(
@@ -68,10 +132,11 @@ fn campaign_rows(
     let mut v = FieldViolations::new();
     v.require("campaign.name", &c.name);
     let state = v.check("campaign.state_code", StateCode::parse(&c.state_code));
+    let district = c.district_code.trim();
     if let Some(state) = state {
         v.check(
             "campaign.district_code",
-            district(&state.code(), c.district_code.trim()),
+            areas::check_district(&state.code(), district),
         );
     }
     let dates = c.dates.unwrap_or_default();
@@ -113,11 +178,18 @@ fn campaign_rows(
         let until =
             convert::date_from_proto(&field("dates.end_date"), camp_dates.end_date.as_ref());
         let location = camp.location.clone().unwrap_or_default();
+        let block_code = location.block_code.trim();
+        if !block_code.is_empty() {
+            v.check(
+                &field("location.block_code"),
+                areas::check_within(district, block_code),
+            );
+        }
         camps.push(camp::Model {
             camp_id: convert::optional_text(&camp.camp_id).unwrap_or_else(|| ids::new_id("CAMP")),
             campaign_id: id.clone(),
             venue: camp.venue.trim().to_owned(),
-            block_code: location.block_code.trim().to_owned(),
+            block_code: block_code.to_owned(),
             village_code: location.village_code.trim().to_owned(),
             operator_id: camp.operator_id.trim().to_owned(),
             standby_operator_id: camp.standby_operator_id.trim().to_owned(),
@@ -139,133 +211,24 @@ fn campaign_rows(
                 .unwrap_or_default(),
         });
     }
+    let blocks = block_rows(&mut v, c, &id, district);
     v.into_result()?;
-    let row = campaign::Model {
+    let campaign = campaign::Model {
         campaign_id: id,
         name: c.name.trim().to_owned(),
         state_code: state.map(|s| s.code()).unwrap_or_default(),
-        district_code: c.district_code.trim().to_owned(),
+        district_code: district.to_owned(),
         start_date: start.unwrap_or_default(),
         end_date: end.unwrap_or_default(),
         status: status.as_str_name().to_owned(),
         target_cards: c.target_cards,
         created_at,
     };
-    Ok((row, camps))
-}
-
-fn basis_points(part: i64, whole: i64) -> i32 {
-    if whole <= 0 {
-        return 0;
-    }
-    i32::try_from((i128::from(part) * 20_000 + i128::from(whole)) / (i128::from(whole) * 2))
-        .unwrap_or(i32::MAX)
-}
-
-fn coverage_row(line: &reports::CoverageLine) -> pb::CoverageRow {
-    pb::CoverageRow {
-        state_code: line.state_code.clone(),
-        district_code: line.district_code.clone(),
-        block_code: line.block_code.clone(),
-        eligible: line.eligible,
-        carded: line.carded,
-        carded_basis_points: basis_points(line.carded, line.eligible),
-        abha_linked: line.abha_linked,
-    }
-}
-
-pub(super) async fn coverage_report(
-    state: &AppState,
-    request: Request<pb::CoverageReportRequest>,
-) -> Reply<pb::CoverageReportResponse> {
-    let caller = Caller::of(&request);
-    let r = request.into_inner();
-    let state_code =
-        caller.scoped_state_filter(convert::optional_text(&r.state_code), "state_code")?;
-    if let Some(code) = &state_code {
-        StateCode::parse(code)
-            .map_err(|e| ApiError::invalid("state_code", e.reason().to_owned()))?;
-    }
-    let district = convert::optional_text(&r.district_code);
-    if let Some(code) = &district {
-        caller.ensure_district(code, "district_code")?;
-    }
-    let scheme = convert::optional_text(&r.scheme_code).map(|s| s.to_ascii_uppercase());
-    if let Some(code) = &scheme
-        && state
-            .schemes
-            .catalogue(&state.db)
-            .await?
-            .get(code)
-            .is_none()
-    {
-        return Err(ApiError::invalid("scheme_code", format!("unknown scheme {code}")).into());
-    }
-    let lines = reports::coverage(
-        &state.db,
-        r.level(),
-        state_code.as_deref(),
-        district.as_deref(),
-        scheme.as_deref(),
-    )
-    .await?;
-    let total = lines.iter().fold(reports::CoverageLine::default(), |t, l| {
-        reports::CoverageLine {
-            eligible: t.eligible + l.eligible,
-            carded: t.carded + l.carded,
-            abha_linked: t.abha_linked + l.abha_linked,
-            ..t
-        }
-    });
-    Ok(Response::new(pb::CoverageReportResponse {
-        rows: lines.iter().map(coverage_row).collect(),
-        total: Some(coverage_row(&total)),
-    }))
-}
-
-pub(super) async fn operator_activity_report(
-    state: &AppState,
-    request: Request<pb::OperatorActivityReportRequest>,
-) -> Reply<pb::OperatorActivityReportResponse> {
-    let caller = Caller::of(&request);
-    let r = request.into_inner();
-    if let Some(code) = convert::optional_text(&r.district_code) {
-        caller.ensure_district(&code, "district_code")?;
-    }
-    let dates = r.dates.unwrap_or_default();
-    let filter = ActivityFilter {
-        district_code: convert::optional_text(&r.district_code),
-        centre_id: convert::optional_text(&r.centre_id),
-        operator_id: convert::optional_text(&r.operator_id),
-        campaign_id: convert::optional_text(&r.campaign_id),
-        from: convert::date_from_proto("dates.start_date", dates.start_date.as_ref())?,
-        until: convert::date_from_proto("dates.end_date", dates.end_date.as_ref())?,
-    };
-    let mut lines = reports::operator_activity(&state.db, &filter).await?;
-    if let Some(own) = caller.state_scope() {
-        lines.retain(|l| state_of_district(&l.district_code) == own);
-    }
-    let active_operators = lines
-        .iter()
-        .map(|l| l.operator_id.as_str())
-        .collect::<BTreeSet<_>>()
-        .len() as i64;
-    let total_cards = lines.iter().map(|l| l.cards).sum();
-    let rows = lines
-        .into_iter()
-        .map(|l| pb::OperatorActivityRow {
-            date: Some(convert::date_to_proto(l.date)),
-            operator_id: l.operator_id,
-            centre_id: l.centre_id,
-            district_code: l.district_code,
-            cards_issued: l.cards,
-        })
-        .collect();
-    Ok(Response::new(pb::OperatorActivityReportResponse {
-        rows,
-        active_operators,
-        total_cards,
-    }))
+    Ok(FullCampaign {
+        campaign,
+        camps,
+        blocks,
+    })
 }
 
 pub(super) async fn create_campaign(
@@ -285,7 +248,7 @@ pub(super) async fn create_campaign(
         .keyed_by(&caller, &request)?
         .once(&state.db, |txn| {
             Box::pin(async move {
-                let full = reports::save_campaign(txn, full, false).await?;
+                let full = campaigns::save(txn, full, false).await?;
                 Ok(pb::CreateCampaignResponse {
                     campaign: Some(campaign_to_proto(full)),
                 })
@@ -300,8 +263,8 @@ pub(super) async fn get_campaign(
     request: Request<pb::GetCampaignRequest>,
 ) -> Reply<pb::GetCampaignResponse> {
     let id = convert::required_text("campaign_id", &request.get_ref().campaign_id)?;
-    let campaign = reports::get_campaign(&state.db, &id).await?;
-    Caller::of(&request).ensure_state(&campaign.0.state_code, &format!("campaign {id}"))?;
+    let campaign = campaigns::get(&state.db, &id).await?;
+    Caller::of(&request).ensure_state(&campaign.campaign.state_code, &format!("campaign {id}"))?;
     Ok(Response::new(pb::GetCampaignResponse {
         campaign: Some(campaign_to_proto(campaign)),
     }))
@@ -323,7 +286,7 @@ pub(super) async fn list_campaigns(
     if let Some(code) = &district {
         caller.ensure_district(code, "district_code")?;
     }
-    let rows = queries::list_campaigns(
+    let rows = drives::list_campaigns(
         &state.db,
         state_code.as_deref(),
         district.as_deref(),
@@ -334,12 +297,11 @@ pub(super) async fn list_campaigns(
     .await
     .map_err(ApiError::from)?;
     let (rows, next_page_token) = page.finish(rows, |c| c.campaign_id.clone());
-    let mut campaigns = Vec::with_capacity(rows.len());
-    for row in rows {
-        campaigns.push(campaign_to_proto(
-            reports::get_campaign(&state.db, &row.campaign_id).await?,
-        ));
-    }
+    let campaigns = campaigns::complete(&state.db, rows)
+        .await?
+        .into_iter()
+        .map(campaign_to_proto)
+        .collect();
     Ok(Response::new(pb::ListCampaignsResponse {
         campaigns,
         next_page_token,
@@ -350,7 +312,7 @@ pub(super) async fn update_campaign(
     state: &AppState,
     request: Request<pb::UpdateCampaignRequest>,
 ) -> Reply<pb::UpdateCampaignResponse> {
-    const PATHS: [&str; 5] = ["name", "dates", "status", "target_cards", "camps"];
+    const PATHS: [&str; 6] = ["name", "dates", "status", "target_cards", "camps", "blocks"];
     let caller = Caller::of(&request);
     let request = request.into_inner();
     let changes = request
@@ -380,25 +342,27 @@ pub(super) async fn update_campaign(
         )
         .into());
     }
-    let (stored, camps) = reports::get_campaign(&state.db, &id).await?;
-    caller.ensure_state(&stored.state_code, &format!("campaign {id}"))?;
-    let mut merged = campaign_to_proto((stored.clone(), camps));
+    let stored = campaigns::get(&state.db, &id).await?;
+    caller.ensure_state(&stored.campaign.state_code, &format!("campaign {id}"))?;
+    let created_at = stored.campaign.created_at;
+    let mut merged = campaign_to_proto(stored);
     for path in &paths {
         match path.as_str() {
             "name" => merged.name = changes.name.clone(),
             "dates" => merged.dates = changes.dates,
             "status" => merged.status = changes.status,
             "target_cards" => merged.target_cards = changes.target_cards,
+            "blocks" => merged.blocks = changes.blocks.clone(),
             _ => merged.camps = changes.camps.clone(),
         }
     }
-    let full = campaign_rows(&merged, id, stored.created_at)?;
+    let full = campaign_rows(&merged, id, created_at)?;
     let reply = state
         .idempotency
         .keyed_by(&caller, &request)?
         .once(&state.db, |txn| {
             Box::pin(async move {
-                let full = reports::save_campaign(txn, full, true).await?;
+                let full = campaigns::save(txn, full, true).await?;
                 Ok(pb::UpdateCampaignResponse {
                     campaign: Some(campaign_to_proto(full)),
                 })
@@ -415,15 +379,15 @@ pub(super) async fn cancel_campaign(
     let caller = Caller::of(&request);
     let request = request.into_inner();
     let id = convert::required_text("campaign_id", &request.campaign_id)?;
-    let (stored, _) = reports::get_campaign(&state.db, &id).await?;
-    caller.ensure_state(&stored.state_code, &format!("campaign {id}"))?;
+    let stored = campaigns::get(&state.db, &id).await?;
+    caller.ensure_state(&stored.campaign.state_code, &format!("campaign {id}"))?;
     let reply = state
         .idempotency
         .keyed_by(&caller, &request)?
         .once(&state.db, |txn| {
             Box::pin(async move {
                 Ok(pb::CancelCampaignResponse {
-                    campaign: Some(campaign_to_proto(reports::cancel_campaign(txn, &id).await?)),
+                    campaign: Some(campaign_to_proto(campaigns::cancel(txn, &id).await?)),
                 })
             })
         })
@@ -431,26 +395,59 @@ pub(super) async fn cancel_campaign(
     Ok(Response::new(reply))
 }
 
+fn block_progress(
+    (b, officer): (AreaProgress, Option<campaign_block::Model>),
+) -> pb::CampaignBlockProgress {
+    pb::CampaignBlockProgress {
+        carded_basis_points: b.coverage(),
+        block_code: b.code,
+        eligible: b.eligible,
+        carded_at_start: b.carded_at_start,
+        carded_now: b.carded_now,
+        name: b.name,
+        sub_division_code: b.sub_division_code,
+        cards_today: b.cards_today,
+        cards_to_date: b.cards_to_date,
+        target_cards: b.target_cards,
+        self_service_to_date: b.self_service_to_date,
+        nodal_officer: officer.as_ref().and_then(officer_to_proto),
+    }
+}
+
+fn sub_division_progress(s: AreaProgress) -> pb::SubDivisionProgress {
+    pb::SubDivisionProgress {
+        carded_basis_points: s.coverage(),
+        sub_division_code: s.code,
+        name: s.name,
+        eligible: s.eligible,
+        carded_at_start: s.carded_at_start,
+        carded_now: s.carded_now,
+        cards_today: s.cards_today,
+        cards_to_date: s.cards_to_date,
+        target_cards: s.target_cards,
+        self_service_to_date: s.self_service_to_date,
+    }
+}
+
 pub(super) async fn campaign_progress(
     state: &AppState,
     request: Request<pb::CampaignProgressRequest>,
 ) -> Reply<pb::CampaignProgressResponse> {
     let id = convert::required_text("campaign_id", &request.get_ref().campaign_id)?;
-    let progress = reports::progress(&state.db, &id).await?;
-    Caller::of(&request)
-        .ensure_state(&progress.campaign.0.state_code, &format!("campaign {id}"))?;
-    let (eligible, carded_at_start, carded_now) =
-        progress.blocks.iter().fold((0, 0, 0), |(e, s, n), b| {
-            (e + b.eligible, s + b.carded_at_start, n + b.carded_now)
-        });
+    let asked = convert::date_from_proto("date", request.get_ref().date.as_ref())?;
+    let campaign = campaigns::get(&state.db, &id).await?;
+    Caller::of(&request).ensure_state(&campaign.campaign.state_code, &format!("campaign {id}"))?;
+    let day = daily::report_day(&campaign, asked)
+        .map_err(|e| ApiError::invalid("date", e.to_string()))?;
+    let report = daily::report(&state.db, campaign, day).await?;
+    let district = &report.district;
     Ok(Response::new(pb::CampaignProgressResponse {
-        campaign: Some(campaign_to_proto(progress.campaign)),
-        eligible,
-        carded_at_start,
-        carded_now,
-        cards_issued: progress.cards_issued,
-        carded_basis_points: basis_points(carded_now, eligible),
-        days: progress
+        eligible: district.eligible,
+        carded_at_start: district.carded_at_start,
+        carded_now: district.carded_now,
+        cards_issued: report.cards_issued,
+        carded_basis_points: share_basis_points(district.carded_now, district.eligible),
+        days: report
             .days
             .into_iter()
             .map(|d| pb::CampaignDay {
@@ -460,15 +457,42 @@ pub(super) async fn campaign_progress(
                 camps_run_by_standby: d.camps_run_by_standby,
             })
             .collect(),
-        blocks: progress
-            .blocks
+        date: Some(convert::date_to_proto(report.date)),
+        cards_today: district.cards_today,
+        cards_to_date: district.cards_to_date,
+        self_service_today: district.self_service_today,
+        self_service_to_date: district.self_service_to_date,
+        sub_divisions: report
+            .sub_divisions
             .into_iter()
-            .map(|b| pb::CampaignBlockProgress {
-                block_code: b.block_code,
-                eligible: b.eligible,
-                carded_at_start: b.carded_at_start,
-                carded_now: b.carded_now,
+            .map(sub_division_progress)
+            .collect(),
+        blocks: report.blocks.into_iter().map(block_progress).collect(),
+        camps_without_operator: report
+            .camps_without_operator
+            .into_iter()
+            .map(|g| pb::CampWithoutOperator {
+                camp_id: g.camp_id,
+                venue: g.venue,
+                block_code: g.block_code,
+                assigned_operator_id: g.assigned_operator_id,
+                stood_in: g.stood_in,
+                cards_today: g.cards_today,
             })
             .collect(),
+        top_blocks: report.top_blocks,
+        bottom_blocks: report.bottom_blocks,
+        mobilisers: report
+            .mobilisers
+            .into_iter()
+            .map(|m| pb::MobiliserCredit {
+                mobiliser_id: m.mobiliser_id,
+                name: m.name,
+                group_name: m.group_name,
+                families: m.families,
+                cards: m.cards,
+            })
+            .collect(),
+        campaign: Some(campaign_to_proto(report.campaign)),
     }))
 }

@@ -1,11 +1,15 @@
 //! gRPC handlers of `BeneficiaryRegistryService`, one file per area: the
 //! scheme master (`schemes`), people and cards (`people`), eligibility and
-//! wallets (`wallet`), coverage reports and card drives (`campaigns`). Each
+//! wallets (`wallet`), coverage and operator reports (`reports`), card drives
+//! (`campaigns`) and their masters of areas, operators and mobilisers
+//! (`drives`). Each
 //! handler validates and translates the request, calls a use case, and
 //! translates the answer back; this file holds what they share.
 
 mod campaigns;
+mod drives;
 mod people;
+mod reports;
 mod schemes;
 mod wallet;
 
@@ -37,21 +41,6 @@ pub struct BeneficiaryRegistryApi {
 }
 
 type Reply<T> = Result<Response<T>, Status>;
-
-/// A district code of `state_code`: `10-230` for Saran in Bihar (`10`).
-fn district(state_code: &str, district_code: &str) -> Result<(), String> {
-    let well_formed = district_code.len() == 6
-        && district_code.starts_with(state_code)
-        && district_code.as_bytes()[2] == b'-'
-        && district_code[3..].bytes().all(|b| b.is_ascii_digit());
-    if well_formed {
-        Ok(())
-    } else {
-        Err(format!(
-            "unknown district {district_code:?}: district codes look like {state_code}-230 and start with the state code"
-        ))
-    }
-}
 
 fn date_or_today(field: &str, date: Option<&Date>) -> Result<NaiveDate, ApiError> {
     Ok(convert::date_from_proto(field, date)?.unwrap_or_else(convert::today_in_india))
@@ -98,6 +87,8 @@ fn beneficiary_to_proto(row: beneficiary::Model, catalogue: &Catalogue) -> pb::B
         card_status: pb::CardStatus::from_str_name(&row.card_status).unwrap_or_default() as i32,
         card_issued_at: row.card_issued_at.map(convert::timestamp_to_proto),
         created_at: Some(convert::timestamp_to_proto(row.created_at)),
+        card_channel: pb::CardChannel::from_str_name(&row.card_channel).unwrap_or_default() as i32,
+        card_mobiliser_id: row.card_mobiliser_id,
     }
 }
 
@@ -307,14 +298,14 @@ impl BeneficiaryRegistryService for BeneficiaryRegistryApi {
         &self,
         request: Request<pb::CoverageReportRequest>,
     ) -> Reply<pb::CoverageReportResponse> {
-        campaigns::coverage_report(&self.state, request).await
+        reports::coverage_report(&self.state, request).await
     }
 
     async fn operator_activity_report(
         &self,
         request: Request<pb::OperatorActivityReportRequest>,
     ) -> Reply<pb::OperatorActivityReportResponse> {
-        campaigns::operator_activity_report(&self.state, request).await
+        reports::operator_activity_report(&self.state, request).await
     }
 
     async fn create_campaign(
@@ -357,5 +348,47 @@ impl BeneficiaryRegistryService for BeneficiaryRegistryApi {
         request: Request<pb::CampaignProgressRequest>,
     ) -> Reply<pb::CampaignProgressResponse> {
         campaigns::campaign_progress(&self.state, request).await
+    }
+
+    async fn upsert_areas(
+        &self,
+        request: Request<pb::UpsertAreasRequest>,
+    ) -> Reply<pb::UpsertAreasResponse> {
+        drives::upsert_areas(&self.state, request).await
+    }
+
+    async fn list_areas(
+        &self,
+        request: Request<pb::ListAreasRequest>,
+    ) -> Reply<pb::ListAreasResponse> {
+        drives::list_areas(&self.state, request).await
+    }
+
+    async fn upsert_operators(
+        &self,
+        request: Request<pb::UpsertOperatorsRequest>,
+    ) -> Reply<pb::UpsertOperatorsResponse> {
+        drives::upsert_operators(&self.state, request).await
+    }
+
+    async fn list_operators(
+        &self,
+        request: Request<pb::ListOperatorsRequest>,
+    ) -> Reply<pb::ListOperatorsResponse> {
+        drives::list_operators(&self.state, request).await
+    }
+
+    async fn upsert_mobilisers(
+        &self,
+        request: Request<pb::UpsertMobilisersRequest>,
+    ) -> Reply<pb::UpsertMobilisersResponse> {
+        drives::upsert_mobilisers(&self.state, request).await
+    }
+
+    async fn list_mobilisers(
+        &self,
+        request: Request<pb::ListMobilisersRequest>,
+    ) -> Reply<pb::ListMobilisersResponse> {
+        drives::list_mobilisers(&self.state, request).await
     }
 }

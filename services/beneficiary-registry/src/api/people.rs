@@ -1,7 +1,7 @@
 //! People and cards: ImportEligibility, SearchBeneficiaries, GetBeneficiary,
 //! GetFamily, IssueCard, LinkAbha, EnrolSeniorCitizen.
 
-use ayushman_domain::{Aadhaar, AbhaAddress, AbhaNumber, StateCode};
+use ayushman_domain::{Aadhaar, AbhaAddress, AbhaNumber, StateCode, india_time::start_of_day};
 use ayushman_platform::{
     ApiError, Caller, FieldViolations,
     convert::{self, PageRequest, today_in_india},
@@ -9,16 +9,14 @@ use ayushman_platform::{
 };
 use ayushman_proto::{
     beneficiary::v1 as pb,
-    common::v1::{Gender, Location, RowReject},
+    common::v1::{Actor, Gender, Location, Role, RowReject},
 };
 use secrecy::SecretString;
 use tonic::{Request, Response, Streaming};
 
-use super::{
-    Reply, beneficiary_to_proto, district, ensure_person_in_scope, wallet::family_wallets,
-};
+use super::{Reply, beneficiary_to_proto, ensure_person_in_scope, wallet::family_wallets};
 use crate::{
-    AppState,
+    AppState, areas,
     kyc::{KycOutcome, KycRequest},
     registry::{self, Carding},
     schemes::Catalogue,
@@ -28,19 +26,67 @@ use crate::{
     },
 };
 
-/// Who makes a card: the operator the gateway authenticated for a partner's
-/// call, else the operator the request names (required then).
-fn operator_of(
+/// Who makes a card, where and how.
+struct CardMaker {
+    operator_id: String,
+    centre_id: String,
+    channel: pb::CardChannel,
+}
+
+/// Who makes a card: the user the gateway authenticated for a partner's
+/// call, else the operator the request names. A beneficiary channel's user
+/// always makes their own card (self-service), and only they may: no centre,
+/// e-KYC by OTP or face. Inside the mesh, `self_service` says so. An
+/// operator's card needs a centre. Problems go into `v`.
+fn card_maker(
     v: &mut FieldViolations,
     caller: &Caller,
-    named: Option<&ayushman_proto::common::v1::Actor>,
-) -> String {
-    if let Some(user) = caller.user() {
-        return user.user_id.clone();
-    }
+    request: (Option<&Actor>, &str, bool),
+    method: Option<pb::KycMethod>,
+) -> CardMaker {
+    let (named, centre_id, self_service) = request;
     let named = named.map(|a| a.actor_id.trim()).unwrap_or_default();
-    v.require("operator.actor_id", named);
-    named.to_owned()
+    let centre_id = centre_id.trim().to_owned();
+    let (operator_id, channel) = match caller.user() {
+        Some(user) if user.roles.contains(&Role::Beneficiary) => {
+            (user.user_id.clone(), pb::CardChannel::SelfService)
+        }
+        Some(user) => {
+            if self_service {
+                v.add(
+                    "self_service",
+                    "only a beneficiary channel's user makes self-service cards; operators card people at a centre",
+                );
+            }
+            (user.user_id.clone(), pb::CardChannel::Operator)
+        }
+        None if self_service => (named.to_owned(), pb::CardChannel::SelfService),
+        None => {
+            v.require("operator.actor_id", named);
+            (named.to_owned(), pb::CardChannel::Operator)
+        }
+    };
+    if channel == pb::CardChannel::Operator {
+        v.require("centre_id", &centre_id);
+    } else {
+        if !centre_id.is_empty() {
+            v.add(
+                "centre_id",
+                "a self-service card is made at no centre; leave it empty",
+            );
+        }
+        if method == Some(pb::KycMethod::AadhaarBiometric) {
+            v.add(
+                "kyc_method",
+                "a self-service card is verified by Aadhaar OTP or face authentication",
+            );
+        }
+    }
+    CardMaker {
+        operator_id,
+        centre_id,
+        channel,
+    }
 }
 
 /// The state of `location`, checking its state and district codes and that
@@ -57,7 +103,7 @@ fn home_of(
     )?;
     v.check(
         "location.district_code",
-        district(&state.code(), location.district_code.trim()),
+        areas::check_district(&state.code(), location.district_code.trim()),
     );
     v.check(
         "location.state_code",
@@ -112,6 +158,19 @@ fn eligibility_row(
         ),
         _ => None,
     };
+    let card = convert::optional_text(&row.existing_card_number);
+    let card_issued_at =
+        match convert::date_from_proto("card_issued_on", row.card_issued_on.as_ref()) {
+            Ok(Some(day)) if day > today_in_india() => {
+                v.add("card_issued_on", "is in the future");
+                None
+            }
+            Ok(day) => day.filter(|_| card.is_some()).map(start_of_day),
+            Err(_) => {
+                v.add("card_issued_on", "must be a real date");
+                None
+            }
+        };
     if !v.is_empty() {
         return Err(v);
     }
@@ -129,7 +188,6 @@ fn eligibility_row(
         village_code: location.village_code.trim().to_owned(),
         created_at: now,
     };
-    let card = convert::optional_text(&row.existing_card_number);
     let person = beneficiary::Model {
         beneficiary_id: ids::new_id("BEN"),
         family_id: family.family_id.clone(),
@@ -158,8 +216,14 @@ fn eligibility_row(
         }
         .as_str_name()
         .to_owned(),
+        card_channel: if card.is_some() {
+            pb::CardChannel::Imported.as_str_name().to_owned()
+        } else {
+            String::new()
+        },
         card_number: card,
-        card_issued_at: None,
+        card_issued_at,
+        card_mobiliser_id: String::new(),
         created_at: now,
     };
     Ok((family, person))
@@ -369,8 +433,16 @@ pub(super) async fn issue_card(
         convert::required_enum::<pb::KycMethod>("kyc_method", request.kyc_method)
             .map_err(|_| "is required: OTP, biometric or face"),
     );
-    let operator_id = operator_of(&mut v, &caller, request.operator.as_ref());
-    v.require("centre_id", &request.centre_id);
+    let maker = card_maker(
+        &mut v,
+        &caller,
+        (
+            request.operator.as_ref(),
+            &request.centre_id,
+            request.self_service,
+        ),
+        method,
+    );
     proof_of_kyc(&mut v, state, &request.kyc_proof);
     v.into_result()?;
     let (Some(aadhaar), Some(method)) = (aadhaar, method) else {
@@ -379,9 +451,9 @@ pub(super) async fn issue_card(
     let id = request.beneficiary_id.trim().to_owned();
     ensure_person_in_scope(state, &caller, &id).await?;
     let digest = aadhaar.digest(state.hmac_key());
-    let (centre_id, campaign_id) = (
-        request.centre_id.trim().to_owned(),
+    let (campaign_id, mobiliser_id) = (
         request.campaign_id.trim().to_owned(),
+        request.mobiliser_id.trim().to_owned(),
     );
     let keyed = state.idempotency.keyed_by(&caller, &request)?;
     if let Some(reply) = keyed.recall(&state.db).await? {
@@ -390,20 +462,24 @@ pub(super) async fn issue_card(
     // e-KYC is asked before any write transaction opens: a slow provider
     // never holds the database.
     let carding = Carding {
-        operator_id: &operator_id,
-        centre_id: &centre_id,
+        operator_id: &maker.operator_id,
+        centre_id: &maker.centre_id,
         campaign_id: &campaign_id,
+        mobiliser_id: &mobiliser_id,
+        channel: maker.channel,
     };
-    let person = registry::check_card(&state.db, &id, &digest, &carding).await?;
+    let (person, _) = registry::check_card(&state.db, &id, &digest, &carding).await?;
     let outcome = verified(state, &aadhaar, method, &request.kyc_proof, &person.name, 0).await?;
     let catalogue = state.schemes.catalogue(&state.db).await?;
     let reply = keyed
         .once(&state.db, |txn| {
             Box::pin(async move {
                 let carding = Carding {
-                    operator_id: &operator_id,
-                    centre_id: &centre_id,
+                    operator_id: &maker.operator_id,
+                    centre_id: &maker.centre_id,
                     campaign_id: &campaign_id,
+                    mobiliser_id: &mobiliser_id,
+                    channel: maker.channel,
                 };
                 let person =
                     registry::record_card(txn, &id, &aadhaar, &digest, &outcome, &carding).await?;
@@ -569,8 +645,16 @@ pub(super) async fn enrol_senior_citizen(
     }
     let location = request.location.clone().unwrap_or_default();
     let home = home_of(&mut v, &caller, &location, "this person");
-    let operator_id = operator_of(&mut v, &caller, request.operator.as_ref());
-    v.require("centre_id", &request.centre_id);
+    let maker = card_maker(
+        &mut v,
+        &caller,
+        (
+            request.operator.as_ref(),
+            &request.centre_id,
+            request.self_service,
+        ),
+        method,
+    );
     proof_of_kyc(&mut v, state, &request.kyc_proof);
     v.into_result()?;
     let (Some(aadhaar), Some(method), Some(gender), Some(home)) = (aadhaar, method, gender, home)
@@ -609,6 +693,18 @@ pub(super) async fn enrol_senior_citizen(
     if let Some(reply) = keyed.recall(&state.db).await? {
         return Ok(Response::new(reply));
     }
+    let mobiliser_id = request.mobiliser_id.trim().to_owned();
+    registry::check_carding(
+        &state.db,
+        &Carding {
+            operator_id: &maker.operator_id,
+            centre_id: &maker.centre_id,
+            campaign_id: "",
+            mobiliser_id: &mobiliser_id,
+            channel: maker.channel,
+        },
+    )
+    .await?;
     let digest = aadhaar.digest(state.hmac_key());
     if let Some(known) = queries::find_beneficiary_by(
         &state.db,
@@ -664,16 +760,19 @@ pub(super) async fn enrol_senior_citizen(
         card_number: None,
         card_status: pb::CardStatus::NotIssued.as_str_name().to_owned(),
         card_issued_at: None,
+        card_channel: String::new(),
+        card_mobiliser_id: String::new(),
         created_at: now,
     };
-    let centre_id = request.centre_id.trim().to_owned();
     let reply = keyed
         .once(&state.db, |txn| {
             Box::pin(async move {
                 let carding = Carding {
-                    operator_id: &operator_id,
-                    centre_id: &centre_id,
+                    operator_id: &maker.operator_id,
+                    centre_id: &maker.centre_id,
                     campaign_id: "",
+                    mobiliser_id: &mobiliser_id,
+                    channel: maker.channel,
                 };
                 let person =
                     registry::enrol_senior(txn, person, &aadhaar, &digest, &outcome, &carding)

@@ -58,6 +58,10 @@ pub mod beneficiary {
         pub card_status: String,
         pub card_issued_at: Option<DateTimeUtc>,
         pub created_at: DateTimeUtc,
+        /// How the card was made (a `CardChannel` name); empty without a card.
+        pub card_channel: String,
+        /// The mobiliser credited with bringing the person; empty if none.
+        pub card_mobiliser_id: String,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -86,6 +90,11 @@ pub mod card_issuance {
         /// The day in India.
         pub issued_on: Date,
         pub issued_at: DateTimeUtc,
+        /// A `CardChannel` name: made by an operator or by the person.
+        pub channel: String,
+        pub mobiliser_id: String,
+        /// The fee the operator charged, from the operator master.
+        pub fee_paise: i64,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -260,6 +269,105 @@ pub mod camp {
         pub standby_operator_id: String,
         pub start_date: Date,
         pub end_date: Date,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// A block of a campaign: its nodal officer and target.
+pub mod campaign_block {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "campaign_blocks")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub campaign_id: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub block_code: String,
+        pub nodal_officer_name: String,
+        pub nodal_officer_designation: String,
+        pub nodal_officer_mobile: String,
+        pub target_cards: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// An area of the geography: district, sub-division, block or village.
+pub mod area {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "areas")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub code: String,
+        /// An `AreaLevel` name.
+        pub level: String,
+        pub name: String,
+        pub parent_code: String,
+        pub state_code: String,
+        pub district_code: String,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// A card login of the operator master.
+pub mod operator {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "operators")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub login_id: String,
+        pub name: String,
+        /// An `OperatorKind` name.
+        pub kind: String,
+        pub centre_id: String,
+        pub state_code: String,
+        pub district_code: String,
+        pub block_code: String,
+        /// An `OperatorStatus` name.
+        pub status: String,
+        pub fee_per_card_paise: i64,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// A mobiliser: a self-help-group worker who brings families to be carded.
+pub mod mobiliser {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "mobilisers")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub mobiliser_id: String,
+        pub name: String,
+        pub group_name: String,
+        pub state_code: String,
+        pub district_code: String,
+        pub block_code: String,
+        pub active: bool,
+        pub updated_at: DateTimeUtc,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

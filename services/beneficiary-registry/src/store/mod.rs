@@ -17,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(migrations::m0002_name_search::Migration),
             Box::new(migrations::m0003_schemes_and_holds::Migration),
             Box::new(migrations::m0004_wallet_per_holder::Migration),
+            Box::new(migrations::m0005_card_drives::Migration),
         ]
     }
 }

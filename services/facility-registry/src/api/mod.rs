@@ -22,7 +22,7 @@ use chrono::{Datelike, NaiveDate};
 use tonic::{Request, Response, Status};
 
 use crate::{
-    AppState, registry, rules,
+    AppState, registry,
     store::{
         entities::{
             empanelled_specialty, empanelment, facility, opd_registration, professional,

@@ -227,7 +227,7 @@ pub(super) async fn opd_registration_report(
     let rows = lines
         .into_iter()
         .map(|line| pb::OpdReportRow {
-            abha_share_basis_points: rules::share_basis_points(line.via_abha, line.total),
+            abha_share_basis_points: ayushman_domain::share_basis_points(line.via_abha, line.total),
             hfr_id: line.hfr_id,
             facility_name: line.facility_name,
             month: Some(YearMonth {
@@ -243,7 +243,7 @@ pub(super) async fn opd_registration_report(
         total: Some(pb::OpdReportRow {
             total,
             via_abha,
-            abha_share_basis_points: rules::share_basis_points(via_abha, total),
+            abha_share_basis_points: ayushman_domain::share_basis_points(via_abha, total),
             ..Default::default()
         }),
     }))

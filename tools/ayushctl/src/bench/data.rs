@@ -30,6 +30,7 @@ pub fn card(i: u64) -> String {
 pub fn row(i: u64) -> pb::EligibilityRow {
     let family = i / 5;
     pb::EligibilityRow {
+        card_issued_on: None,
         source_list: pb::SourceList::Secc as i32,
         family_id: format!("BENCH-{family:08}"),
         member_name: format!(

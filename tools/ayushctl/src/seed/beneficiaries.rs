@@ -1,20 +1,22 @@
 //! The beneficiary registry's demo data: synthetic families in Saran (Bihar),
 //! Durg, Bastar, Dantewada (Chhattisgarh) and Jaipur (Rajasthan). Saran's
-//! coverage reproduces the ratio of the July 2024 drive's start, 8,88,228
+//! list reproduces the ratio at the start of the July 2024 drive, 8,88,228
 //! carded of 28,95,434 eligible (30.68 %): exactly at full scale, to the
-//! basis point at the default 1 % scale. A card drive runs in Durg now, so
-//! Saran's figures stay those of the drive's start.
+//! basis point at the default 1 % scale. Durg's cards carry their issue
+//! dates in the proportions of its published years: 10,37,043 held by March
+//! 2022 and 11,05,885 by March 2023 (68,842 more).
 
 use anyhow::Context;
 use ayushman_domain::{Aadhaar, format_count};
-use ayushman_platform::convert::{date_to_proto, today_in_india};
+use ayushman_platform::convert::date_to_proto;
 use ayushman_proto::{
     beneficiary::v1::{
         self as pb, beneficiary_registry_service_client::BeneficiaryRegistryServiceClient,
         import_eligibility_request::Item,
     },
-    common::v1::{Actor, ActorKind, DateRange, Gender, Location},
+    common::v1::{Gender, Location},
 };
+use chrono::NaiveDate;
 use tonic::transport::Channel;
 
 /// How much of the districts to load.
@@ -31,78 +33,101 @@ pub const SARAN_ELIGIBLE: u64 = 28_95_434;
 /// Carded in Saran then.
 pub const SARAN_CARDED: u64 = 8_88_228;
 
-/// A district to populate: (state, district, name, prefix, source, category, eligible, carded).
-struct Population {
-    state: &'static str,
-    district: &'static str,
-    prefix: &'static str,
+/// A district to populate.
+pub struct Population {
+    pub state: &'static str,
+    pub district: &'static str,
+    /// Family ids are `<prefix>-0000042`.
+    pub prefix: &'static str,
     source: pb::SourceList,
     category: &'static str,
-    eligible: u64,
-    carded: u64,
+    pub eligible: u64,
+    pub carded: u64,
+    /// Blocks `<district>-01` to `<district>-<blocks>`; family `f` lives in block `1 + f % blocks`.
+    pub blocks: u64,
+    /// Of the carded, how many had their card by 31 March 2022, the rest
+    /// in 2022-23; `None` when the earlier system kept no issue dates.
+    carded_by_march_2022: Option<u64>,
 }
 
-fn populations(scale: Scale) -> Vec<Population> {
+/// Durg's cards held at the end of 2021-22 and 2022-23, as published.
+const DURG_CARDED: (u64, u64) = (10_37_043, 11_05_885);
+
+pub fn populations(scale: Scale) -> Vec<Population> {
     let saran = match scale {
         Scale::Full => (SARAN_ELIGIBLE, SARAN_CARDED),
         Scale::Small => (28_954, 8_882),
     };
-    let row = |state, district, prefix, source, category, eligible, carded| Population {
-        state,
-        district,
-        prefix,
-        source,
-        category,
-        eligible,
-        carded,
-    };
+    let row =
+        |(state, district, prefix), (source, category), (eligible, carded), blocks| Population {
+            state,
+            district,
+            prefix,
+            source,
+            category,
+            eligible,
+            carded,
+            blocks,
+            carded_by_march_2022: None,
+        };
+    let durg = row(
+        ("22", "22-387", "DRG"),
+        (pb::SourceList::Nfsa, "NFSA-PHH"),
+        (3_000, 2_100),
+        3,
+    );
     vec![
         row(
-            "10",
-            "10-230",
-            "SRN",
-            pb::SourceList::Secc,
-            "SECC-D1",
-            saran.0,
-            saran.1,
+            ("10", "10-230", "SRN"),
+            (pb::SourceList::Secc, "SECC-D1"),
+            saran,
+            20,
+        ),
+        Population {
+            // Durg's proportion of cards held by March 2022, to the nearest card.
+            carded_by_march_2022: Some(
+                (durg.carded * DURG_CARDED.0 * 2 + DURG_CARDED.1) / (DURG_CARDED.1 * 2),
+            ),
+            ..durg
+        },
+        row(
+            ("22", "22-414", "BST"),
+            (pb::SourceList::Secc, "SECC-D3"),
+            (2_000, 1_150),
+            7,
         ),
         row(
-            "22",
-            "22-387",
-            "DRG",
-            pb::SourceList::Nfsa,
-            "NFSA-PHH",
-            3_000,
-            2_100,
+            ("22", "22-415", "DTW"),
+            (pb::SourceList::Secc, "SECC-D5"),
+            (1_500, 700),
+            4,
         ),
         row(
-            "22",
-            "22-414",
-            "BST",
-            pb::SourceList::Secc,
-            "SECC-D3",
-            2_000,
-            1_150,
-        ),
-        row(
-            "22",
-            "22-415",
-            "DTW",
-            pb::SourceList::Secc,
-            "SECC-D5",
-            1_500,
-            700,
-        ),
-        row(
-            "08",
-            "08-110",
-            "JPR",
-            pb::SourceList::Nfsa,
-            "NFSA-AAY",
-            2_000,
-            1_300,
+            ("08", "08-110", "JPR"),
+            (pb::SourceList::Nfsa, "NFSA-AAY"),
+            (2_000, 1_300),
+            20,
         ),
     ]
+}
+
+/// The day the `ordinal`-th card (counting from 0) of `p` was issued: spread
+/// evenly from PM-JAY's launch to March 2022, then over 2022-23.
+fn card_issued_on(p: &Population, ordinal: u64) -> Option<NaiveDate> {
+    let early = p.carded_by_march_2022?;
+    let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default();
+    let (from, until, index, count) = if ordinal < early {
+        (day(2018, 9, 23), day(2022, 3, 31), ordinal, early)
+    } else {
+        (
+            day(2022, 4, 1),
+            day(2023, 3, 31),
+            ordinal - early,
+            p.carded - early,
+        )
+    };
+    let span = (until - from).num_days() as u64;
+    Some(from + chrono::Duration::days((index * span / count.max(1)) as i64))
 }
 
 const FIRST: [&str; 12] = [
@@ -115,7 +140,7 @@ const LAST: [&str; 8] = [
 
 /// Member `i` of a population: families of five (head, spouse, two children, and a
 /// grandparent aged 70+ in every third family); the `carded` people are spread evenly.
-fn member(p: &Population, i: u64) -> pb::EligibilityRow {
+pub fn member(p: &Population, i: u64) -> pb::EligibilityRow {
     let family = i / 5;
     let position = i % 5;
     let (relation, year_of_birth, gender) = match position {
@@ -163,7 +188,7 @@ fn member(p: &Population, i: u64) -> pb::EligibilityRow {
         location: Some(Location {
             state_code: p.state.into(),
             district_code: p.district.into(),
-            block_code: format!("{}-{:02}", p.district, 1 + family % 20),
+            block_code: format!("{}-{:02}", p.district, 1 + family % p.blocks),
             village_code: String::new(),
         }),
         eligibility_category: p.category.into(),
@@ -172,6 +197,11 @@ fn member(p: &Population, i: u64) -> pb::EligibilityRow {
             format!("BIS-{}-{i:08}", p.prefix)
         } else {
             String::new()
+        },
+        card_issued_on: if carded {
+            card_issued_on(p, (i + 1) * p.carded / p.eligible - 1).map(date_to_proto)
+        } else {
+            None
         },
     }
 }
@@ -197,29 +227,23 @@ pub struct Summary {
     pub people: i64,
     pub new_people: i64,
     pub families: i64,
-    pub campaign_cards: i64,
-    pub saran: (i64, i64, i32),
 }
 
 impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let (eligible, carded, bps) = self.saran;
         write!(
             f,
-            "beneficiary registry: {} people ({} new), {} new families; Saran {} of {} carded ({}.{:02} %); Durg card drive: {} cards today",
+            "beneficiary registry: {} people ({} new), {} new families",
             format_count(self.people),
             format_count(self.new_people),
             format_count(self.families),
-            format_count(carded),
-            format_count(eligible),
-            bps / 100,
-            bps % 100,
-            self.campaign_cards
         )
     }
 }
 
-fn synthetic_aadhaar(seed: u64) -> String {
+/// A valid Aadhaar number made from `seed`, never a real person's (real
+/// numbers do not start 51).
+pub fn synthetic_aadhaar(seed: u64) -> String {
     let mut digits = [0u8; 11];
     let mut rest = seed;
     for digit in digits.iter_mut().rev() {
@@ -233,7 +257,7 @@ fn synthetic_aadhaar(seed: u64) -> String {
         .unwrap_or_default()
 }
 
-/// Seeds the registry at `client`.
+/// Imports every population's eligibility list into the registry at `client`.
 pub async fn seed(
     client: &mut BeneficiaryRegistryServiceClient<Channel>,
     scale: Scale,
@@ -272,126 +296,13 @@ pub async fn seed(
         summary.new_people += reply.accepted;
         summary.families += reply.families_created;
     }
-    summary.campaign_cards = card_drive(client).await?;
-    let coverage = client
-        .coverage_report(pb::CoverageReportRequest {
-            district_code: "10-230".into(),
-            level: pb::CoverageLevel::District as i32,
-            ..Default::default()
-        })
-        .await
-        .context("coverage report")?
-        .into_inner()
-        .total
-        .context("coverage total")?;
-    summary.saran = (
-        coverage.eligible,
-        coverage.carded,
-        coverage.carded_basis_points,
-    );
     Ok(summary)
-}
-
-/// Six ration-shop camps in Durg this fortnight; ten cards at each today, the
-/// sixth camp run by its stand-in operator.
-async fn card_drive(client: &mut BeneficiaryRegistryServiceClient<Channel>) -> anyhow::Result<i64> {
-    let today = today_in_india();
-    let dates = DateRange {
-        start_date: Some(date_to_proto(today - chrono::Duration::days(6))),
-        end_date: Some(date_to_proto(today + chrono::Duration::days(7))),
-    };
-    let camps = (1..=6)
-        .map(|n| pb::Camp {
-            camp_id: format!("CAMP-DURG-{n:04}"),
-            venue: format!("Fair price shop {}, Durg block {n}", 100 + n),
-            location: Some(Location {
-                state_code: "22".into(),
-                district_code: "22-387".into(),
-                block_code: format!("22-387-{n:02}"),
-                village_code: String::new(),
-            }),
-            operator_id: format!("CSC-DURG-{n:03}"),
-            standby_operator_id: format!("CSC-DURG-{:03}", 100 + n),
-            dates: Some(dates),
-        })
-        .collect();
-    let campaign = pb::Campaign {
-        name: "Durg Ayushman card drive".into(),
-        state_code: "22".into(),
-        district_code: "22-387".into(),
-        dates: Some(dates),
-        target_cards: 1_000,
-        camps,
-        ..Default::default()
-    };
-    let campaign = client
-        .create_campaign(pb::CreateCampaignRequest {
-            idempotency_key: format!("seed-campaign-durg-{today}"),
-            campaign: Some(campaign),
-        })
-        .await
-        .context("create the Durg campaign")?
-        .into_inner()
-        .campaign
-        .context("campaign in reply")?;
-    let mut cards = 0;
-    for (n, camp) in campaign.camps.iter().enumerate() {
-        let operator = if n == 5 {
-            &camp.standby_operator_id
-        } else {
-            &camp.operator_id
-        };
-        for k in 0..10u64 {
-            // Families of the camp's block (block = 1 + family % 20) with someone not yet carded.
-            let family = format!("DRG-{:07}", n as u64 + 20 * (1 + 2 * k));
-            let members = client
-                .get_family(pb::GetFamilyRequest {
-                    family_id: family.clone(),
-                })
-                .await
-                .with_context(|| format!("family {family}"))?
-                .into_inner()
-                .family
-                .map(|f| f.members)
-                .unwrap_or_default();
-            // The family's first member who had no card before the drive, as generated.
-            let durg = &populations(Scale::Small)[1];
-            let family_number: u64 = family[4..].parse().context("family number")?;
-            let Some(index) = (family_number * 5..family_number * 5 + 5)
-                .find(|i| member(durg, *i).existing_card_number.is_empty())
-            else {
-                continue;
-            };
-            let name = member(durg, index).member_name;
-            let Some(person) = members.into_iter().find(|m| m.name == name) else {
-                continue;
-            };
-            client
-                .issue_card(pb::IssueCardRequest {
-                    kyc_proof: String::new(),
-                    idempotency_key: format!("seed-card-{}", person.beneficiary_id),
-                    beneficiary_id: person.beneficiary_id.clone(),
-                    // Stable per person, so seeding again offers the same number.
-                    aadhaar: synthetic_aadhaar(index),
-                    kyc_method: pb::KycMethod::AadhaarOtp as i32,
-                    operator: Some(Actor {
-                        actor_id: operator.clone(),
-                        kind: ActorKind::Operator as i32,
-                        display_name: String::new(),
-                    }),
-                    centre_id: camp.camp_id.clone(),
-                    campaign_id: campaign.campaign_id.clone(),
-                })
-                .await
-                .with_context(|| format!("card for {}", person.beneficiary_id))?;
-            cards += 1;
-        }
-    }
-    Ok(cards)
 }
 
 #[cfg(test)]
 mod tests {
+    use chrono::Datelike;
+
     use super::*;
 
     #[test]
@@ -399,6 +310,20 @@ mod tests {
         let bps = |carded: u64, eligible: u64| (carded * 20_000 + eligible) / (eligible * 2);
         assert_eq!(bps(SARAN_CARDED, SARAN_ELIGIBLE), 3068);
         assert_eq!(bps(8_882, 28_954), 3068);
+    }
+
+    #[test]
+    fn durg_s_cards_by_march_2022_keep_its_published_proportion() {
+        let durg = &populations(Scale::Small)[1];
+        let march_2022 = NaiveDate::from_ymd_opt(2022, 3, 31).expect("date");
+        let dates: Vec<NaiveDate> = (0..durg.eligible)
+            .filter_map(|i| member(durg, i).card_issued_on)
+            .map(|d| NaiveDate::from_ymd_opt(d.year, d.month as u32, d.day as u32).expect("date"))
+            .collect();
+        assert_eq!(dates.len() as u64, durg.carded);
+        let early = dates.iter().filter(|d| **d <= march_2022).count();
+        assert_eq!(early, 1_969, "2,100 x 10,37,043 / 11,05,885");
+        assert!(dates.iter().all(|d| d.year() < 2024));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 pub mod beneficiaries;
 pub mod claims;
+pub mod drives;
 pub mod facilities;
 pub mod packages;
 pub mod portability;
