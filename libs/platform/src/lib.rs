@@ -5,6 +5,7 @@
 //! channels ([`client`]), error-to-Status mapping ([`error`]) and the database
 //! ([`db`]).
 
+mod allocator;
 pub mod authority;
 pub mod caller;
 pub mod client;
@@ -21,6 +22,7 @@ pub mod mesh;
 pub mod metrics;
 pub mod outbound;
 pub mod propagation;
+pub mod refreshing;
 pub mod server;
 pub mod telemetry;
 #[cfg(feature = "testing")]

@@ -6,13 +6,10 @@
 //! [`Catalogue`] that a change made here replaces at once and that other
 //! replicas reload within `service.scheme_refresh_seconds`.
 
-use std::{
-    sync::{Arc, RwLock},
-    time::{Duration, Instant},
-};
+use std::{sync::Arc, time::Duration};
 
 use ayushman_domain::{Money, PolicyYear, PolicyYearStart};
-use ayushman_platform::ApiError;
+use ayushman_platform::{ApiError, refreshing::Refreshing};
 use ayushman_proto::beneficiary::v1::{CoverKind, SchemeSponsor, SchemeStatus, SourceList};
 use chrono::{Datelike, NaiveDate};
 use sea_orm::ConnectionTrait;
@@ -289,41 +286,27 @@ impl<'a> Member<'a> {
 /// The catalogue a replica serves from: replaced at once by its own changes,
 /// reloaded from the database when older than `refresh` (other replicas' changes).
 #[derive(Clone)]
-pub struct SchemeBook {
-    current: Arc<RwLock<(Arc<Catalogue>, Instant)>>,
-    refresh: Duration,
-}
+pub struct SchemeBook(Refreshing<Catalogue>);
 
 impl SchemeBook {
     /// A book that reloads after `refresh`; empty until first read.
     pub fn new(refresh: Duration) -> Self {
-        Self {
-            current: Arc::new(RwLock::new((
-                Arc::new(Catalogue::default()),
-                Instant::now() - refresh - Duration::from_secs(1),
-            ))),
-            refresh,
-        }
+        Self(Refreshing::new(refresh))
     }
 
     /// The catalogue, reloaded first when stale.
     pub async fn catalogue(&self, db: &impl ConnectionTrait) -> Result<Arc<Catalogue>, ApiError> {
-        {
-            let (catalogue, loaded) = &*self.current.read().expect("scheme book lock");
-            if loaded.elapsed() < self.refresh {
-                return Ok(catalogue.clone());
-            }
-        }
-        self.reload(db).await
+        self.0.get(|| load(db)).await
     }
 
-    /// Reads every scheme again (after a change, or when stale).
+    /// Reads every scheme again (after a change).
     pub async fn reload(&self, db: &impl ConnectionTrait) -> Result<Arc<Catalogue>, ApiError> {
-        let rows = queries::all_schemes(db).await?;
-        let catalogue = Arc::new(Catalogue::from_rows(&rows));
-        *self.current.write().expect("scheme book lock") = (catalogue.clone(), Instant::now());
-        Ok(catalogue)
+        Ok(self.0.replace(load(db).await?))
     }
+}
+
+async fn load(db: &impl ConnectionTrait) -> Result<Catalogue, ApiError> {
+    Ok(Catalogue::from_rows(&queries::all_schemes(db).await?))
 }
 
 #[cfg(test)]

@@ -106,7 +106,8 @@ impl HistoryTable {
         })
     }
 
-    /// Appends that the record `key` entered `status`, why and by whom.
+    /// Appends that the record `key` entered `status`, why and by whom;
+    /// returns the change as written (a reply can show it without reading it back).
     pub async fn append(
         &self,
         db: &impl ConnectionTrait,
@@ -114,8 +115,9 @@ impl HistoryTable {
         status: &str,
         reason: &str,
         actor: &Actor,
-    ) -> Result<(), DbErr> {
+    ) -> Result<HistoryRow, DbErr> {
         debug_assert_eq!(key.len(), self.key.len(), "{} key", self.table);
+        let changed_at = crate::db::now();
         let mut columns: Vec<&'static str> = self.key.to_vec();
         columns.extend([STATUS, REASON, ACTOR_ID, ACTOR_KIND, TRACE_ID, CHANGED_AT]);
         let mut values: Vec<Expr> = key.iter().map(|v| Expr::val(*v)).collect();
@@ -125,7 +127,7 @@ impl HistoryTable {
             Expr::val(actor.id.as_str()),
             Expr::val(actor.kind.as_str_name()),
             Expr::val(actor.trace_id.as_str()),
-            Expr::val(crate::db::now()),
+            Expr::val(changed_at),
         ]);
         let insert = Query::insert()
             .into_table(self.table)
@@ -133,7 +135,14 @@ impl HistoryTable {
             .values(values)
             .map_err(|error| DbErr::Custom(error.to_string()))?
             .to_owned();
-        db.execute(&insert).await.map(|_| ())
+        db.execute(&insert).await?;
+        Ok(HistoryRow {
+            key: key.iter().map(|k| (*k).to_owned()).collect(),
+            status: status.to_owned(),
+            reason: reason.to_owned(),
+            actor: actor.clone(),
+            changed_at,
+        })
     }
 
     /// The history of the record `key`, oldest first.
