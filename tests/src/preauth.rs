@@ -119,6 +119,9 @@ pub async fn spawn_with_claims(
             channel(&facilities.server.url()),
             channel(&portability_server.url()),
         ),
+        packages: preauth::catalogue::PackageBook::new(std::time::Duration::from_secs(
+            settings.package_refresh_seconds,
+        )),
         settings: Arc::new(settings),
         max_message_bytes: 4 << 20,
     };

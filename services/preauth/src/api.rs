@@ -7,11 +7,7 @@ use std::collections::BTreeMap;
 use ayushman_platform::{
     ApiError, Caller, FieldViolations,
     convert::{self, PageRequest},
-    db::{
-        self,
-        idempotency::{KeepReply, Keyed, Work},
-    },
-    ids,
+    db::idempotency::{KeepReply, Keyed, Work},
     lifecycle::{Actor, HistoryRow, Stored},
 };
 use ayushman_proto::{
@@ -28,9 +24,7 @@ use crate::{
     store::{
         PREAUTH_HISTORY,
         entities::{
-            enhancement, package, package_add_on, package_rate,
-            preauth::{self, SagaState},
-            preauth_flag, preauth_line,
+            enhancement, package, package_add_on, package_rate, preauth, preauth_flag, preauth_line,
         },
         queries::{self, FullPackage, PreauthFilter},
     },
@@ -363,19 +357,15 @@ fn new_package(package: Option<&pb::Package>) -> Result<FullPackage, ApiError> {
 }
 
 /// Answers a preauth: FAILED ones as FAILED_PRECONDITION with the reason and id.
-async fn answer(
-    context: &Context,
-    row: preauth::Model,
-) -> Result<pb::RaisePreauthResponse, ApiError> {
+/// FAILED_PRECONDITION with the reason when the saga failed the preauth.
+fn ensure_not_failed(row: &preauth::Model) -> Result<(), ApiError> {
     if row.status == pb::PreauthStatus::Failed {
         return Err(ApiError::FailedPrecondition(format!(
             "preauth {} failed: {}",
             row.preauth_id, row.failure_reason
         )));
     }
-    Ok(pb::RaisePreauthResponse {
-        preauth: Some(full_preauth(&context.db, row).await?),
-    })
+    Ok(())
 }
 
 #[tonic::async_trait]
@@ -396,18 +386,9 @@ impl PreauthService for PreauthApi {
         )
         .await
         .map_err(ApiError::from)?;
-        let (rows, next_page_token) = page.finish(rows, |p| p.package_code.clone());
-        let mut packages = Vec::with_capacity(rows.len());
-        for row in rows {
-            if let Some(full) = queries::find_package(&self.context.db, &row.package_code)
-                .await
-                .map_err(ApiError::from)?
-            {
-                packages.push(package_to_proto(full));
-            }
-        }
+        let (rows, next_page_token) = page.finish(rows, |p| p.0.package_code.clone());
         Ok(Response::new(pb::ListPackagesResponse {
-            packages,
+            packages: rows.into_iter().map(package_to_proto).collect(),
             next_page_token,
         }))
     }
@@ -451,6 +432,9 @@ impl PreauthService for PreauthApi {
                 })
             })
             .await?;
+        // Requests here see the change at once; other replicas within
+        // service.package_refresh_seconds.
+        self.context.packages.reload(&self.context.db).await?;
         Ok(Response::new(reply))
     }
 
@@ -478,48 +462,26 @@ impl PreauthService for PreauthApi {
         if request.packages.is_empty() {
             v.add("packages", "ask for at least one package");
         }
-        let mut lines = Vec::new();
-        for (i, choice) in request.packages.iter().enumerate() {
-            let code = choice.package_code.trim().to_ascii_uppercase();
-            match queries::find_package(&self.context.db, &code)
-                .await
-                .map_err(ApiError::from)?
-            {
-                Some(package) if package.0.active => {
-                    for add_on in &choice.add_on_codes {
-                        if !package
-                            .2
-                            .iter()
-                            .any(|a| a.add_on_code.eq_ignore_ascii_case(add_on))
-                        {
-                            v.add(
-                                format!("packages[{i}].add_on_codes"),
-                                format!("package {code} has no add-on {add_on}"),
-                            );
-                        }
-                    }
-                    lines.push(preauth_line::Model {
-                        preauth_id: String::new(),
-                        line_no: i as i32 + 1,
-                        package_code: code,
-                        specialty_code: package.0.specialty_code,
-                        add_on_codes: choice
-                            .add_on_codes
-                            .iter()
-                            .map(|a| a.trim().to_ascii_uppercase())
-                            .collect::<Vec<_>>()
-                            .join(","),
-                        rate_paise: 0,
-                        add_ons_paise: 0,
-                        amount_paise: 0,
-                        rate_source: pb::RateSource::Unspecified.as_str_name().to_owned(),
-                    });
-                }
-                _ => v.add(
-                    format!("packages[{i}].package_code"),
-                    format!("no package {code} is offered"),
-                ),
-            }
+        let packages: Vec<(String, Vec<String>)> = request
+            .packages
+            .iter()
+            .map(|choice| {
+                (
+                    choice.package_code.trim().to_ascii_uppercase(),
+                    choice
+                        .add_on_codes
+                        .iter()
+                        .map(|a| a.trim().to_ascii_uppercase())
+                        .collect(),
+                )
+            })
+            .collect();
+        // A bad request hears of every field at once; a well-formed one has its
+        // packages checked after its key, so a retry is answered as the first
+        // call was even after a package left the catalogue.
+        if !v.is_empty() {
+            let catalogue = self.context.packages.catalogue(&self.context.db).await?;
+            saga::check_packages(&mut v, &catalogue, &packages);
         }
         v.into_result()?;
         if let (Some(hfr), Some(admission)) = (hfr, admission) {
@@ -531,105 +493,39 @@ impl PreauthService for PreauthApi {
         // The preauth row keeps its request's key and fingerprint: it is the
         // record of the key, written in the transaction that persists it.
         let keyed = self.context.idempotency.keyed_by(&caller, &request)?;
-        let (key, fingerprint) = (keyed.key().to_owned(), keyed.fingerprint().to_owned());
-        let existing = queries::find_by_key(&self.context.db, &key)
-            .await
-            .map_err(ApiError::from)?;
-        let preauth_id = match existing {
-            Some(row) if row.request_fingerprint != fingerprint => {
-                return Err(ApiError::AlreadyExists(
-                    "idempotency_key was already used for a different preauth".into(),
-                )
-                .into());
+        let (Some(hfr), Some(admission)) = (hfr, admission) else {
+            return Err(ApiError::internal("validated fields missing").into());
+        };
+        let draft = saga::Draft {
+            key: keyed.key().to_owned(),
+            fingerprint: keyed.fingerprint().to_owned(),
+            beneficiary_id: request.beneficiary_id.trim().to_owned(),
+            card_number: request.card_number.trim().to_owned(),
+            scheme_code: request.scheme_code.trim().to_ascii_uppercase(),
+            hfr_id: hfr.to_string(),
+            treating_hpr_id: hpr.map(|h| h.to_string()).unwrap_or_default(),
+            admission_date: admission,
+            provisional_diagnosis: request.provisional_diagnosis.trim().to_owned(),
+            packages,
+        };
+        let preauth = match saga::start(&self.context, draft, &actor).await? {
+            saga::Raised::New {
+                row,
+                lines,
+                flags,
+                history,
+            } => {
+                ensure_not_failed(&row)?;
+                preauth_to_proto(row, lines, &history, flags, Vec::new())
             }
-            Some(row) => row.preauth_id,
-            None => {
-                let now = db::now();
-                let id = ids::ordered_id("PA");
-                let row = preauth::Model {
-                    preauth_id: id.clone(),
-                    idempotency_key: key.clone(),
-                    request_fingerprint: fingerprint,
-                    beneficiary_id: request.beneficiary_id.trim().to_owned(),
-                    card_number: request.card_number.trim().to_owned(),
-                    family_id: String::new(),
-                    home_state_code: String::new(),
-                    scheme_code: request.scheme_code.trim().to_ascii_uppercase(),
-                    hfr_id: hfr.map(|h| h.to_string()).unwrap_or_default(),
-                    facility_state_code: String::new(),
-                    facility_district_code: String::new(),
-                    facility_ownership: String::new(),
-                    treating_hpr_id: hpr.map(|h| h.to_string()).unwrap_or_default(),
-                    admission_date: admission.unwrap_or_default(),
-                    discharge_date: None,
-                    status: Stored(pb::PreauthStatus::Pending),
-                    requested_amount_paise: 0,
-                    approved_amount_paise: 0,
-                    blocked_amount_paise: 0,
-                    enhancements: 0,
-                    portability_case: false,
-                    agreement_id: String::new(),
-                    payer_scheme_code: String::new(),
-                    payer_state_code: String::new(),
-                    failure_reason: String::new(),
-                    provisional_diagnosis: request.provisional_diagnosis.trim().to_owned(),
-                    deemed_approval: false,
-                    saga_state: SagaState::Running,
-                    created_at: now,
-                    raised_at: None,
-                    updated_at: now,
-                    drawn_scheme_codes: String::new(),
-                    schemes_to_draw: String::new(),
-                    review_clock_from: None,
-                };
-                let lines = lines
-                    .into_iter()
-                    .map(|l| preauth_line::Model {
-                        preauth_id: id.clone(),
-                        ..l
-                    })
-                    .collect();
-                let txn = db::begin_write(&self.context.db)
-                    .await
-                    .map_err(ApiError::from)?;
-                let inserted = queries::insert_preauth(&txn, row, lines)
-                    .await
-                    .map_err(ApiError::from)?;
-                if inserted {
-                    PREAUTH_HISTORY
-                        .append(
-                            &txn,
-                            &[&id],
-                            pb::PreauthStatus::Pending.as_str_name(),
-                            "received",
-                            &actor,
-                        )
-                        .await
-                        .map_err(ApiError::from)?;
-                }
-                txn.commit().await.map_err(ApiError::from)?;
-                if inserted {
-                    id
-                } else {
-                    queries::find_by_key(&self.context.db, &key)
-                        .await
-                        .map_err(ApiError::from)?
-                        .map(|r| r.preauth_id)
-                        .ok_or_else(|| ApiError::internal("preauth vanished"))?
-                }
+            saga::Raised::Stored(row) => {
+                ensure_not_failed(&row)?;
+                full_preauth(&self.context.db, row).await?
             }
         };
-        let row = match saga::run(&self.context, &preauth_id, &actor).await {
-            Ok(row) => row,
-            Err(ApiError::Unavailable(why)) => {
-                return Err(ApiError::Unavailable(format!(
-                    "preauth {preauth_id} is pending: {why}; retry with the same idempotency_key"
-                ))
-                .into());
-            }
-            Err(error) => return Err(error.into()),
-        };
-        Ok(Response::new(answer(&self.context, row).await?))
+        Ok(Response::new(pb::RaisePreauthResponse {
+            preauth: Some(preauth),
+        }))
     }
 
     async fn get_preauth(

@@ -23,6 +23,9 @@ pub struct PreauthSettings {
     pub volume_multiple: i64,
     /// ...when there are at least this many that day.
     pub volume_minimum: i64,
+    /// How old a replica's copy of the package catalogue may grow before it
+    /// reads it again (another replica's UpsertPackage takes this long to show).
+    pub package_refresh_seconds: u64,
 }
 
 impl Default for PreauthSettings {
@@ -34,6 +37,7 @@ impl Default for PreauthSettings {
             duplicate_package_days: 30,
             volume_multiple: 3,
             volume_minimum: 10,
+            package_refresh_seconds: 10,
         }
     }
 }
@@ -56,6 +60,12 @@ impl Validate for PreauthSettings {
             return Err(ConfigError::invalid(
                 "service.duplicate_package_days",
                 "cannot be negative",
+            ));
+        }
+        if self.package_refresh_seconds == 0 {
+            return Err(ConfigError::invalid(
+                "service.package_refresh_seconds",
+                "must be at least 1",
             ));
         }
         if self.volume_multiple < 1 || self.volume_minimum < 1 {

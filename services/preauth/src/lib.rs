@@ -5,6 +5,7 @@
 //! [`start_background`] with a context of their own and serve it on port 0.
 
 pub mod api;
+pub mod catalogue;
 pub mod config;
 pub mod enhancements;
 pub mod fraud;
@@ -33,6 +34,8 @@ pub struct Context {
     pub idempotency: Idempotency,
     /// The beneficiary registry, facility registry and portability service.
     pub peers: peers::Peers,
+    /// The package catalogue, served from memory.
+    pub packages: catalogue::PackageBook,
     /// Turnaround, fraud and background settings.
     pub settings: Arc<config::PreauthSettings>,
     /// Largest message accepted or sent, in bytes.
@@ -63,6 +66,9 @@ pub async fn build(settings: Settings<config::PreauthSettings>) -> Result<Routes
         db,
         idempotency: settings.database.idempotency(),
         peers,
+        packages: catalogue::PackageBook::new(Duration::from_secs(
+            settings.service.package_refresh_seconds,
+        )),
         settings: Arc::new(settings.service.clone()),
         max_message_bytes: settings.server.max_message_bytes,
     };

@@ -7,8 +7,8 @@ use ayushman_platform::lifecycle::Stored;
 use ayushman_proto::preauth::v1::PreauthStatus;
 use chrono::NaiveDate;
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 
 use super::entities::{
@@ -24,24 +24,67 @@ pub type FullPackage = (
     Vec<package_add_on::Model>,
 );
 
+/// The rates and add-ons of `rows`, in two statements whatever their number.
+async fn complete_packages(
+    db: &impl ConnectionTrait,
+    rows: Vec<package::Model>,
+) -> Result<Vec<FullPackage>, DbErr> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let codes: Vec<String> = rows.iter().map(|r| r.package_code.clone()).collect();
+    let mut rates: BTreeMap<String, Vec<package_rate::Model>> = BTreeMap::new();
+    for rate in package_rate::Entity::find()
+        .filter(package_rate::Column::PackageCode.is_in(codes.clone()))
+        .order_by_asc(package_rate::Column::StateCode)
+        .all(db)
+        .await?
+    {
+        rates
+            .entry(rate.package_code.clone())
+            .or_default()
+            .push(rate);
+    }
+    let mut add_ons: BTreeMap<String, Vec<package_add_on::Model>> = BTreeMap::new();
+    for add_on in package_add_on::Entity::find()
+        .filter(package_add_on::Column::PackageCode.is_in(codes))
+        .order_by_asc(package_add_on::Column::AddOnCode)
+        .all(db)
+        .await?
+    {
+        add_ons
+            .entry(add_on.package_code.clone())
+            .or_default()
+            .push(add_on);
+    }
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let code = row.package_code.clone();
+            (
+                row,
+                rates.remove(&code).unwrap_or_default(),
+                add_ons.remove(&code).unwrap_or_default(),
+            )
+        })
+        .collect())
+}
+
 pub async fn find_package(
     db: &impl ConnectionTrait,
     code: &str,
 ) -> Result<Option<FullPackage>, DbErr> {
-    let Some(row) = package::Entity::find_by_id(code.to_owned()).one(db).await? else {
-        return Ok(None);
-    };
-    let rates = package_rate::Entity::find()
-        .filter(package_rate::Column::PackageCode.eq(code))
-        .order_by_asc(package_rate::Column::StateCode)
+    let rows = package::Entity::find_by_id(code.to_owned()).all(db).await?;
+    Ok(complete_packages(db, rows).await?.pop())
+}
+
+/// The whole catalogue, inactive packages too (three statements).
+pub async fn all_packages(db: &impl ConnectionTrait) -> Result<Vec<FullPackage>, DbErr> {
+    let rows = package::Entity::find()
+        .order_by_asc(package::Column::PackageCode)
         .all(db)
         .await?;
-    let add_ons = package_add_on::Entity::find()
-        .filter(package_add_on::Column::PackageCode.eq(code))
-        .order_by_asc(package_add_on::Column::AddOnCode)
-        .all(db)
-        .await?;
-    Ok(Some((row, rates, add_ons)))
+    complete_packages(db, rows).await
 }
 
 /// Replaces a package with its rates and add-ons.
@@ -79,14 +122,15 @@ pub async fn save_package(
     Ok(())
 }
 
-/// Packages by code after `after`, optionally of one specialty; one more than `size`.
+/// Packages by code after `after`, optionally of one specialty; one more
+/// than `size`; with their rates and add-ons (three statements).
 pub async fn list_packages(
     db: &impl ConnectionTrait,
     specialty: Option<&str>,
     include_inactive: bool,
     after: Option<&str>,
     size: u64,
-) -> Result<Vec<package::Model>, DbErr> {
+) -> Result<Vec<FullPackage>, DbErr> {
     let mut query = package::Entity::find()
         .order_by_asc(package::Column::PackageCode)
         .limit(size + 1);
@@ -99,7 +143,7 @@ pub async fn list_packages(
     if let Some(after) = after {
         query = query.filter(package::Column::PackageCode.gt(after));
     }
-    query.all(db).await
+    complete_packages(db, query.all(db).await?).await
 }
 
 pub async fn find_preauth(
@@ -228,18 +272,35 @@ pub async fn packages_of(
         .await
 }
 
-/// How many preauths a facility has with admission in `[from, until]`.
+/// How many preauths a facility has with admission on `day`, and in the
+/// `previous_days` before it, in one statement.
 pub async fn facility_volume(
     db: &impl ConnectionTrait,
     hfr_id: &str,
-    from: NaiveDate,
-    until: NaiveDate,
-) -> Result<u64, DbErr> {
-    preauth::Entity::find()
+    day: NaiveDate,
+    previous_days: i64,
+) -> Result<(i64, i64), DbErr> {
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    let on_day = Expr::case(Expr::col(preauth::Column::AdmissionDate).eq(day), 1)
+        .finally(0)
+        .sum();
+    let before = Expr::case(Expr::col(preauth::Column::AdmissionDate).lt(day), 1)
+        .finally(0)
+        .sum();
+    let counts: Option<(Option<i64>, Option<i64>)> = preauth::Entity::find()
+        .select_only()
+        .column_as(on_day, "on_day")
+        .column_as(before, "before")
         .filter(preauth::Column::HfrId.eq(hfr_id))
-        .filter(preauth::Column::AdmissionDate.between(from, until))
-        .count(db)
-        .await
+        .filter(
+            preauth::Column::AdmissionDate
+                .between(day - chrono::Duration::days(previous_days), day),
+        )
+        .into_tuple()
+        .one(db)
+        .await?;
+    let (on_day, before) = counts.unwrap_or_default();
+    Ok((on_day.unwrap_or(0), before.unwrap_or(0)))
 }
 
 /// Records that what the saga owed (`owed`) is done and the preauth now

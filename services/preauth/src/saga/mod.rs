@@ -1,26 +1,30 @@
-//! The preauth saga (DESIGN §4): persist PENDING, verify eligibility, check the
-//! doctor's link, route each specialty (which checks empanelment, in state or
-//! through a portability agreement), price at the route's rates, block the
-//! amount, mark RAISED. `saga_state` records what is still owed to other
-//! services: RUNNING (steps to run, all repeatable), COMPENSATING (a block may
-//! exist and must be released), DONE. The background worker finishes whatever
-//! a crash or an unreachable peer left behind.
+//! The preauth saga (DESIGN §4): plan (eligibility, the doctor's link and
+//! the route of each specialty, which checks empanelment in state or through
+//! a portability agreement; pricing at the route's rates), persist PENDING
+//! with the priced lines, block the amount, mark RAISED. `saga_state` records
+//! what is still owed to other services: RUNNING (steps to run, all
+//! repeatable), COMPENSATING (a block may exist and must be released), DONE.
+//! A new request starts in [`start`]; the background worker resumes, with
+//! [`run`], whatever a crash or an unreachable peer left behind.
 
-use std::collections::{BTreeMap, BTreeSet};
+mod plan;
+mod start;
+
+pub use plan::{Plan, Planned};
+pub use start::{Draft, Raised, check_packages, start};
 
 use ayushman_domain::Money;
 use ayushman_platform::{
     ApiError, db,
     db::idempotency::{Nothing, OnCommit},
-    lifecycle::{self, Actor, Lifecycle},
+    lifecycle::{self, Actor, HistoryRow, Lifecycle},
 };
-use ayushman_proto::{common::v1::Ownership, preauth::v1::PreauthStatus};
+use ayushman_proto::preauth::v1::PreauthStatus;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel};
 
 use crate::{
     Context, fraud,
-    peers::{Hold, Move, Route, SchemeCover},
-    pricing,
+    peers::{Hold, Move},
     store::{
         PREAUTH_HISTORY,
         entities::{
@@ -96,6 +100,19 @@ pub async fn record_with(
     also: Also,
     on_commit: &dyn OnCommit<preauth::Model>,
 ) -> Result<preauth::Model, ApiError> {
+    commit_change(context, row, (to, reason, actor), also, on_commit)
+        .await
+        .map(|(row, _)| row)
+}
+
+/// [`record_with`], answering with the history row written too.
+async fn commit_change(
+    context: &Context,
+    row: preauth::Model,
+    (to, reason, actor): (PreauthStatus, &str, &Actor),
+    also: Also,
+    on_commit: &dyn OnCommit<preauth::Model>,
+) -> Result<(preauth::Model, HistoryRow), ApiError> {
     let transition = if *row.status == to {
         Preauths::unchanged(to)
     } else {
@@ -113,12 +130,12 @@ pub async fn record_with(
     if let Some((decided, transition)) = also.decision {
         crate::enhancements::save_decision(&txn, decided, transition).await?;
     }
-    PREAUTH_HISTORY
+    let change = PREAUTH_HISTORY
         .append(&txn, &[&saved.preauth_id], to.as_str_name(), reason, actor)
         .await?;
     on_commit.run(&txn, &saved).await?;
     txn.commit().await?;
-    Ok(saved)
+    Ok((saved, change))
 }
 
 /// Ends the saga as FAILED with `reason`, releasing any block it may have made.
@@ -218,190 +235,30 @@ pub async fn release_if_ended(context: &Context, id: &str) -> Result<(), ApiErro
     Ok(())
 }
 
-/// Runs (or resumes) the saga of a PENDING preauth. Refusals end it FAILED with
-/// the reason; an unreachable peer leaves it RUNNING and answers UNAVAILABLE.
+/// Resumes the saga of a stored PENDING preauth (a request retried, or the
+/// background worker): plans it again, persists the plan, then finishes it.
+/// Refusals end it FAILED with the reason; an unreachable peer leaves it
+/// RUNNING and answers UNAVAILABLE.
 pub async fn run(
     context: &Context,
     preauth_id: &str,
     actor: &Actor,
 ) -> Result<preauth::Model, ApiError> {
-    let mut row = queries::find_preauth(&context.db, preauth_id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no preauth {preauth_id}")))?;
+    let mut row = stored(context, preauth_id).await?;
     if row.saga_state != SagaState::Running {
         return Ok(row);
     }
-    let date = row.admission_date;
-
-    // Resumed after its schemes were fixed: the same schemes, whatever its
-    // own first block did to their balances.
-    let fixed = row.schemes_to_draw();
-    let named = if fixed.is_empty() {
-        row.scheme_code.clone()
-    } else {
-        String::new()
+    let lines = queries::lines_of(&context.db, preauth_id).await?;
+    let catalogue = context.packages.catalogue(&context.db).await?;
+    let plan = match plan::plan(context, &catalogue, &row, &lines).await? {
+        Planned::Go(plan) => plan,
+        Planned::Refused(reason) => return fail(context, row, reason, actor).await,
     };
-    let eligibility = context
-        .peers
-        .eligibility(&row.beneficiary_id, &row.card_number, &named, date)
-        .await?;
-    row.beneficiary_id = eligibility.beneficiary_id.clone();
-    row.card_number = eligibility.card_number.clone();
-    row.family_id = eligibility.family_id.clone();
-    row.home_state_code = eligibility.home_state.clone();
-    let usable: Vec<SchemeCover> = if fixed.is_empty() {
-        eligibility.usable().cloned().collect()
-    } else {
-        fixed
-            .iter()
-            .filter_map(|code| eligibility.schemes.iter().find(|s| &s.code == code))
-            .cloned()
-            .collect()
-    };
-    if usable.is_empty() {
-        let reason = eligibility.refusal();
-        return fail(context, row, reason, actor).await;
-    }
-
-    let mut lines = queries::lines_of(&context.db, preauth_id).await?;
-    let mut packages = Vec::with_capacity(lines.len());
-    for line in &lines {
-        match queries::find_package(&context.db, &line.package_code).await? {
-            Some(package) if package.0.active => packages.push(package),
-            _ => {
-                return fail(
-                    context,
-                    row,
-                    format!("package {} is not offered", line.package_code),
-                    actor,
-                )
-                .await;
-            }
-        }
-    }
-    if !context
-        .peers
-        .doctor_linked(&row.treating_hpr_id, &row.hfr_id, date)
-        .await?
-    {
-        let reason = format!(
-            "doctor {} is not linked to facility {} on {date}",
-            row.treating_hpr_id, row.hfr_id
-        );
-        return fail(context, row, reason, actor).await;
-    }
-    let specialties: BTreeSet<&str> = packages
-        .iter()
-        .map(|p| p.0.specialty_code.as_str())
-        .collect();
-    if specialties.is_empty() {
-        return fail(context, row, "no package asked for".into(), actor).await;
-    }
-    // A scheme is drawn on only where its network (its own hospitals and
-    // agreements, PM-JAY's for the senior cover) takes every specialty here.
-    let mut by_network: BTreeMap<String, Result<Route, String>> = BTreeMap::new();
-    let mut drawn = Vec::new();
-    for scheme in &usable {
-        if !by_network.contains_key(&scheme.network) {
-            let routed = route_all(context, &row, &scheme.network, &specialties).await?;
-            by_network.insert(scheme.network.clone(), routed);
-        }
-        if let Some(Ok(_)) = by_network.get(&scheme.network) {
-            drawn.push(scheme);
-        }
-    }
-    let Some(Ok(route)) = drawn
-        .first()
-        .and_then(|s| by_network.get(&s.network))
-        .cloned()
-    else {
-        let reason = by_network
-            .into_values()
-            .find_map(Result::err)
-            .unwrap_or_else(|| "no scheme may be drawn on here".into());
-        return fail(context, row, reason, actor).await;
-    };
-    row.schemes_to_draw = drawn
-        .iter()
-        .map(|s| s.code.as_str())
-        .collect::<Vec<_>>()
-        .join(",");
-    row.facility_state_code = route.treating_state.clone();
-    row.facility_district_code = route.treating_district.clone();
-    row.facility_ownership = route.treating_ownership.as_str_name().to_owned();
-    row.portability_case = route.portability_case;
-    row.agreement_id = route.agreement_id.clone();
-    row.payer_scheme_code = route.payer_scheme.clone();
-    row.payer_state_code = route.payer_state.clone();
-    if route.treating_ownership != Ownership::Public {
-        if let Some(reserved) = packages.iter().find(|p| p.0.reserved_for_public) {
-            let reason = format!(
-                "package {} is reserved for public hospitals; {} is not public",
-                reserved.0.package_code, row.hfr_id
-            );
-            return fail(context, row, reason, actor).await;
-        }
-        // A home state's own reserved list hides those packages at private
-        // hospitals outside it.
-        if route.portability_case
-            && let Some((scheme, package)) = drawn.iter().find_map(|scheme| {
-                packages
-                    .iter()
-                    .find(|p| scheme.reserved_packages.contains(&p.0.package_code))
-                    .map(|p| (scheme.code.clone(), p.0.package_code.clone()))
-            })
-        {
-            let reason = format!(
-                "package {package} is reserved by {scheme} for public hospitals; it is not offered at private hospitals outside state {}",
-                row.home_state_code
-            );
-            return fail(context, row, reason, actor).await;
-        }
-    }
-
-    let mut total = Money::ZERO;
-    for (line, package) in lines.iter_mut().zip(&packages) {
-        let add_ons: Vec<String> = line
-            .add_on_codes
-            .split(',')
-            .filter(|c| !c.is_empty())
-            .map(str::to_owned)
-            .collect();
-        let priced = match pricing::price(
-            package,
-            &add_ons,
-            route.rate_rule,
-            &route.treating_state,
-            &eligibility.home_state,
-        ) {
-            Ok(priced) => priced,
-            Err(pricing::PricingError::UnknownAddOn(code)) => {
-                return fail(
-                    context,
-                    row,
-                    format!("package {} has no add-on {code}", line.package_code),
-                    actor,
-                )
-                .await;
-            }
-            Err(pricing::PricingError::Overflow) => {
-                return Err(ApiError::internal("package price overflows"));
-            }
-        };
-        line.specialty_code = package.0.specialty_code.clone();
-        line.rate_paise = priced.rate.paise();
-        line.add_ons_paise = priced.add_ons.paise();
-        line.amount_paise = priced.amount.paise();
-        line.rate_source = priced.source.as_str_name().to_owned();
-        total = total
-            .checked_add(priced.amount)
-            .ok_or_else(|| ApiError::internal("preauth total overflows"))?;
-    }
-    row.requested_amount_paise = total.paise();
+    plan.apply(&mut row);
     row.updated_at = db::now();
     {
         let txn = db::begin_write(&context.db).await?;
-        queries::save_lines(&txn, preauth_id, lines.clone()).await?;
+        queries::save_lines(&txn, preauth_id, plan.lines.clone()).await?;
         let pending = Preauths::unchanged(PreauthStatus::Pending);
         match lifecycle::save(
             &txn,
@@ -422,16 +279,33 @@ pub async fn run(
         }
         txn.commit().await?;
     }
+    Ok(finish(context, row, &plan, actor).await?.row)
+}
 
+/// How a saga ended: the preauth, and when it was raised now, its flags and
+/// the history row of the raise.
+pub struct Finished {
+    pub row: preauth::Model,
+    pub raised: Option<(Vec<preauth_flag::Model>, HistoryRow)>,
+}
+
+/// Blocks the planned amount on the planned schemes and marks the (stored,
+/// PENDING) preauth RAISED with its fraud flags; a refused block fails it.
+async fn finish(
+    context: &Context,
+    mut row: preauth::Model,
+    plan: &Plan,
+    actor: &Actor,
+) -> Result<Finished, ApiError> {
+    let preauth_id = row.preauth_id.clone();
     let key = format!("{preauth_id}/block");
-    let schemes: Vec<String> = drawn.iter().map(|s| s.code.clone()).collect();
     let hold = Hold {
         key: &key,
         beneficiary_id: &row.beneficiary_id,
-        schemes: &schemes,
-        preauth_id,
-        amount: total,
-        date,
+        schemes: &plan.schemes,
+        preauth_id: &preauth_id,
+        amount: plan.total,
+        date: row.admission_date,
         reason: "preauth raised",
     };
     match context.peers.block(&hold).await? {
@@ -440,81 +314,85 @@ pub async fn run(
             row.drawn_scheme_codes = held.join(",");
         }
         Move::Refused(why) => {
-            return fail(
+            let row = fail(
                 context,
                 row,
                 format!("cover could not be blocked: {why}"),
                 actor,
             )
-            .await;
+            .await?;
+            return Ok(Finished { row, raised: None });
         }
     }
-
-    let flags = flags_for(
-        context,
-        &row,
-        &lines
-            .iter()
-            .map(|l| l.package_code.clone())
-            .collect::<Vec<_>>(),
-    )
-    .await?;
-    let flags = flags
+    let codes: Vec<String> = plan.lines.iter().map(|l| l.package_code.clone()).collect();
+    let flags: Vec<preauth_flag::Model> = flags_for(context, &row, &codes)
+        .await?
         .into_iter()
-        .map(|flag| preauth_flag::ActiveModel {
-            preauth_id: Set(preauth_id.to_owned()),
-            kind: Set(flag.kind.as_str_name().to_owned()),
-            reason: Set(flag.reason),
-            related_preauth_id: Set(flag.related),
-            ..Default::default()
+        .map(|flag| preauth_flag::Model {
+            id: 0,
+            preauth_id: preauth_id.clone(),
+            kind: flag.kind.as_str_name().to_owned(),
+            reason: flag.reason,
+            related_preauth_id: flag.related,
         })
         .collect();
-    row.blocked_amount_paise = total.paise();
+    let also = Also {
+        flags: flags
+            .iter()
+            .map(|flag| preauth_flag::ActiveModel {
+                preauth_id: Set(flag.preauth_id.clone()),
+                kind: Set(flag.kind.clone()),
+                reason: Set(flag.reason.clone()),
+                related_preauth_id: Set(flag.related_preauth_id.clone()),
+                ..Default::default()
+            })
+            .collect(),
+        ..Also::default()
+    };
+    row.blocked_amount_paise = plan.total.paise();
     row.raised_at = Some(db::now());
     row.saga_state = SagaState::Done;
     row.review_clock_from = row.raised_at;
     let reason = format!(
-        "{total} blocked on the wallets of {}",
+        "{} blocked on the wallets of {}",
+        plan.total,
         row.drawn_scheme_codes.replace(',', " then ")
     );
-    let also = Also {
-        flags,
-        ..Also::default()
-    };
-    match record_with(
-        context,
-        row,
-        PreauthStatus::Raised,
-        &reason,
-        actor,
-        also,
-        &Nothing,
-    )
-    .await
-    {
+    let raise = (PreauthStatus::Raised, reason.as_str(), actor);
+    match commit_change(context, row, raise, also, &Nothing).await {
+        Ok((row, change)) => Ok(Finished {
+            row,
+            raised: Some((flags, change)),
+        }),
         Err(ApiError::Aborted(_)) => {
             // Another runner concluded first. The block is keyed by the preauth,
             // so if that runner raised it, both made the same block; if it
             // failed (and released before this block landed), this block must go.
-            let other = stored(context, preauth_id).await?;
+            let other = stored(context, &preauth_id).await?;
             if other.status == PreauthStatus::Failed {
                 let key = format!("{preauth_id}/release-after-concurrent-failure");
                 context
                     .peers
                     .release(
                         &key,
-                        preauth_id,
+                        &preauth_id,
                         None,
                         "preauth failed; late block released",
                     )
                     .await?;
             }
-            Ok(other)
+            Ok(Finished {
+                row: other,
+                raised: None,
+            })
         }
-        outcome => outcome,
+        Err(error) => Err(error),
     }
 }
 
+/// The fraud signals of a preauth about to be raised (DESIGN §4): its
+/// beneficiary's other live admissions and packages, and its hospital's
+/// volume today against the month before.
 async fn flags_for(
     context: &Context,
     row: &preauth::Model,
@@ -529,11 +407,15 @@ async fn flags_for(
     let others =
         queries::live_preauths_of(&context.db, &row.beneficiary_id, &row.preauth_id, &dead).await?;
     let mut flags = fraud::overlapping(row.admission_date, &others);
-    let codes = queries::packages_of(
-        &context.db,
-        others.iter().map(|o| o.preauth_id.clone()).collect(),
-    )
-    .await?;
+    let codes = if others.is_empty() {
+        Vec::new()
+    } else {
+        queries::packages_of(
+            &context.db,
+            others.iter().map(|o| o.preauth_id.clone()).collect(),
+        )
+        .await?
+    };
     let with_codes: Vec<_> = others
         .iter()
         .map(|o| {
@@ -553,49 +435,14 @@ async fn flags_for(
         &with_codes,
         context.settings.duplicate_package_days,
     ));
-    let day = row.admission_date;
-    let today = queries::facility_volume(&context.db, &row.hfr_id, day, day).await?;
-    let previous = queries::facility_volume(
-        &context.db,
-        &row.hfr_id,
-        day - chrono::Duration::days(30),
-        day - chrono::Duration::days(1),
-    )
-    .await?;
+    let (today, previous) =
+        queries::facility_volume(&context.db, &row.hfr_id, row.admission_date, 30).await?;
     flags.extend(fraud::high_volume(
         &row.hfr_id,
-        today,
-        previous,
+        today.max(0) as u64,
+        previous.max(0) as u64,
         context.settings.volume_multiple,
         context.settings.volume_minimum,
     ));
     Ok(flags)
-}
-
-/// Routes a case's specialties at its hospital under `network`: the first
-/// specialty's route when every one may be treated there, else why not.
-async fn route_all(
-    context: &Context,
-    row: &preauth::Model,
-    network: &str,
-    specialties: &BTreeSet<&str>,
-) -> Result<Result<Route, String>, ApiError> {
-    let mut first = None;
-    for specialty in specialties {
-        let answer = context
-            .peers
-            .route(
-                &row.home_state_code,
-                network,
-                &row.hfr_id,
-                specialty,
-                row.admission_date,
-            )
-            .await?;
-        if let Some(why) = &answer.refusal {
-            return Ok(Err(format!("{specialty} at {}: {why}", row.hfr_id)));
-        }
-        first.get_or_insert(answer);
-    }
-    Ok(first.ok_or_else(|| "no package asked for".to_owned()))
 }
