@@ -136,6 +136,24 @@ enum Command {
     /// The benchmark's baseline server: bare tonic, health only. Prints its address.
     #[command(hide = true)]
     BenchEcho,
+    /// B1 alone, for profiling: VerifyEligibility at its peak, and the registry's
+    /// health check through the same server stack for comparison.
+    #[command(hide = true)]
+    BenchVerify {
+        /// Seconds of each measured run.
+        #[arg(long, default_value_t = 10)]
+        secs: u64,
+    },
+    /// B2 alone, for profiling: RaisePreauth end to end on SQLite, or on PostgreSQL when given.
+    #[command(hide = true)]
+    BenchPreauth {
+        /// PostgreSQL server to run on instead of SQLite.
+        #[arg(long)]
+        postgres: Option<String>,
+        /// Seconds of the measured run.
+        #[arg(long, default_value_t = 10)]
+        secs: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -480,6 +498,10 @@ async fn run(command: Command) -> anyhow::Result<()> {
             .await
         }
         Command::BenchEcho => bench::serve_echo().await,
+        Command::BenchVerify { secs } => bench::verify_only(secs).await,
+        Command::BenchPreauth { postgres, secs } => {
+            bench::preauth_only(postgres.as_deref(), secs).await
+        }
         Command::Import { file, endpoints } => {
             let summary = import::eligibility(endpoints.beneficiary().await?, &file).await?;
             println!(

@@ -57,6 +57,17 @@ pub struct Options {
     pub report: PathBuf,
 }
 
+/// Runs B1 alone, and a health check through the registry's stack, and
+/// prints their lines (for profiling a change).
+pub async fn verify_only(secs: u64) -> anyhow::Result<()> {
+    scenarios::verify_alone(std::time::Duration::from_secs(secs)).await
+}
+
+/// Runs B2 alone and prints its line (for profiling a change).
+pub async fn preauth_only(postgres: Option<&str>, secs: u64) -> anyhow::Result<()> {
+    scenarios::raise_preauths_alone(postgres, std::time::Duration::from_secs(secs)).await
+}
+
 /// Runs every scenario and writes the report.
 pub async fn run(options: Options) -> anyhow::Result<()> {
     let results = scenarios::run_all(&options).await?;

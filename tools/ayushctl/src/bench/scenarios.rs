@@ -310,6 +310,39 @@ pub async fn run_all(options: &Options) -> anyhow::Result<Results> {
     })
 }
 
+/// B1's peak on a registry of the quick size, and the same server's health
+/// check (its whole stack, no database).
+pub async fn verify_alone(run: Duration) -> anyhow::Result<()> {
+    let scratch = Scratch::new("verify")?;
+    let registry =
+        processes::start(MeshService::BeneficiaryRegistry, &scratch.0, None, &[]).await?;
+    let clients = Clients::connect(&registry.url(), BeneficiaryRegistryServiceClient::new).await?;
+    let people = Sizes::QUICK.b1_people;
+    data::import(&mut clients.pick(0), 0, people, "bench-verify").await?;
+    let health = load::closed_loop(
+        HealthCall(Clients::connect(&registry.url(), HealthClient::new).await?),
+        CONCURRENCY,
+        WARMUP,
+        run,
+    )
+    .await;
+    println!("health {}", line(&health));
+    let verify = VerifyCall { clients, people };
+    let peak = load::closed_loop(verify, CONCURRENCY, WARMUP, run).await;
+    println!("verify {}", line(&peak));
+    Ok(())
+}
+
+/// B2 on one backend, nothing else.
+pub async fn raise_preauths_alone(postgres: Option<&str>, run: Duration) -> anyhow::Result<()> {
+    let backend = if postgres.is_some() {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
+    raise_preauths(backend, postgres, run).await.map(drop)
+}
+
 type Lookups = (Stats, Stats, Vec<(u64, Stats, Stats)>, (String, u64, u64));
 
 /// B1 at the first size, then B4 at every size of one growing registry.
