@@ -264,6 +264,19 @@ async fn mesh_up(data: &Path) -> (Up, BTreeMap<String, String>) {
     (Up(up), keys)
 }
 
+/// A folder that shows the checkout's top level through symbolic links, so
+/// the docs' relative paths (docs/examples/..., proto/...) resolve while the
+/// files their commands write (reports, exports) land outside the checkout.
+fn checkout_view(root: &Path) -> tempfile::TempDir {
+    let view = tempfile::tempdir().expect("checkout view");
+    for entry in std::fs::read_dir(root).expect("workspace root lists") {
+        let entry = entry.expect("workspace entry");
+        std::os::unix::fs::symlink(entry.path(), view.path().join(entry.file_name()))
+            .expect("links into the checkout view");
+    }
+    view
+}
+
 #[tokio::test]
 async fn every_command_in_api_md_runs_as_documented() {
     grpcurl();
@@ -279,6 +292,7 @@ async fn every_command_in_api_md_runs_as_documented() {
     let data = tempfile::tempdir().expect("data folder");
     let (up, keys) = mesh_up(data.path()).await;
     let outputs = tempfile::tempdir().expect("output folder");
+    let checkout = checkout_view(&root);
     let ayushctl = service_binary(MeshService::Gateway).with_file_name("ayushctl");
     let mut script = format!(
         "ayushctl_here() {{ {} \"$@\" --port-offset {OFFSET}; }}\n",
@@ -297,7 +311,7 @@ async fn every_command_in_api_md_runs_as_documented() {
         tokio::process::Command::new("bash")
             .arg("-c")
             .arg(&script)
-            .current_dir(&root)
+            .current_dir(checkout.path())
             .stdin(Stdio::null())
             .output(),
     )
