@@ -23,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(migrations::m0001_preauth::Migration),
             Box::new(migrations::m0002_record_indexes::Migration),
             Box::new(migrations::m0003_payer_rules::Migration),
+            Box::new(migrations::m0004_saga_index::Migration),
         ]
     }
 }
