@@ -3,6 +3,7 @@
 //! crash), PostgreSQL when a `postgres://` URL is configured. Migrations run at
 //! start, before the service reports SERVING.
 
+pub mod copy;
 pub mod idempotency;
 
 use std::{

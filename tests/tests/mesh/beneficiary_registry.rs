@@ -99,6 +99,71 @@ async fn an_import_accepts_valid_rows_reports_each_reject_and_is_idempotent() {
     }
 }
 
+/// PostgreSQL takes imports through COPY as CSV: quotes, commas, empty and
+/// missing values, and card dates must read back as they were sent.
+#[tokio::test]
+async fn an_imported_person_reads_back_exactly_as_sent() {
+    for database in testing::all_databases().await {
+        let mut registry = beneficiary::spawn(&database).await;
+        let mut row = saran_row("RC-3000", "Rani \"Munni\" D'Souza, Devi", 1961);
+        row.aadhaar = aadhaar(3000);
+        row.existing_card_number = "PMJAY-10-3000".into();
+        row.card_issued_on = Some(date(2024, 2, 29));
+        let summary = registry
+            .import("quoted", vec![row.clone()])
+            .await
+            .expect("import");
+        assert_eq!(summary.accepted, 1, "{}", database.backend);
+        let family = registry
+            .client
+            .get_family(pb::GetFamilyRequest {
+                family_id: "RC-3000".into(),
+            })
+            .await
+            .expect("family")
+            .into_inner()
+            .family
+            .expect("a family");
+        let [person] = family.members.as_slice() else {
+            panic!("one member on {}: {:?}", database.backend, family.members);
+        };
+        assert_eq!(
+            (
+                person.name.as_str(),
+                person.year_of_birth,
+                person.aadhaar_last4.as_str(),
+                person.abha_number.as_str(),
+                person.card_number.as_str(),
+                person.card_status,
+                person.location.as_ref().map(|l| l.village_code.as_str()),
+                person.scheme_codes.as_slice(),
+            ),
+            (
+                "Rani \"Munni\" D'Souza, Devi",
+                1961,
+                &row.aadhaar[8..],
+                "",
+                "PMJAY-10-3000",
+                pb::CardStatus::Issued as i32,
+                Some(""),
+                ["PMJAY".to_owned()].as_slice(),
+            ),
+            "{}",
+            database.backend
+        );
+        let again = registry
+            .import("quoted-again", vec![row])
+            .await
+            .expect("re-import");
+        assert_eq!(
+            (again.accepted, again.duplicates),
+            (0, 1),
+            "{}",
+            database.backend
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_hundred_thousand_row_import_reports_exactly_its_bad_rows() {
     let database = testing::sqlite();

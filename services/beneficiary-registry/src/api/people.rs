@@ -11,6 +11,7 @@ use ayushman_proto::{
     beneficiary::v1 as pb,
     common::v1::{Actor, Gender, Location, Role, RowReject},
 };
+use sea_orm::DatabaseBackend;
 use secrecy::SecretString;
 use tonic::{Request, Response, Streaming};
 
@@ -112,8 +113,16 @@ fn home_of(
     Some(state)
 }
 
-/// Rows written per transaction by ImportEligibility.
-const IMPORT_BATCH: usize = 1000;
+/// Rows written per transaction by ImportEligibility: SQLite binds every
+/// value of a multi-row INSERT (at most 32,766 parameters, 25 a row);
+/// PostgreSQL streams them through COPY, where a larger batch spreads the
+/// staging table's cost over more rows.
+fn import_batch_rows(backend: DatabaseBackend) -> usize {
+    match backend {
+        DatabaseBackend::Postgres => 10_000,
+        _ => 1_000,
+    }
+}
 
 /// Validates one eligibility row into the family and person to store.
 fn eligibility_row(
@@ -261,7 +270,8 @@ pub(super) async fn import_eligibility(
     let catalogue = state.schemes.catalogue(&state.db).await?;
     let mut summary = pb::ImportEligibilityResponse::default();
     let writer = registry::ImportWriter::start(state.db.clone());
-    let mut batch = Vec::with_capacity(IMPORT_BATCH);
+    let batch_rows = import_batch_rows(state.db.get_database_backend());
+    let mut batch = Vec::with_capacity(batch_rows);
     while let Some(message) = stream.message().await? {
         let Some(Item::Row(row)) = message.item else {
             return Err(
@@ -283,8 +293,8 @@ pub(super) async fn import_eligibility(
                     }));
             }
         }
-        if batch.len() == IMPORT_BATCH {
-            let full = std::mem::replace(&mut batch, Vec::with_capacity(IMPORT_BATCH));
+        if batch.len() == batch_rows {
+            let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_rows));
             if !writer.write(full).await {
                 break;
             }

@@ -100,8 +100,7 @@ pub async fn import(
     Ok(seconds)
 }
 
-/// The same people as CSV in the columns of the registry's `beneficiaries`
-/// table, for `psql \copy`.
+/// The same people as CSV in [`CSV_COLUMNS`], for `psql \copy`.
 pub fn write_csv(path: &Path, rows: u64) -> anyhow::Result<()> {
     let file = std::fs::File::create(path).with_context(|| format!("create {}", path.display()))?;
     let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
@@ -130,22 +129,8 @@ pub fn write_csv(path: &Path, rows: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A table like the registry's `beneficiaries`, with the same indexes.
-pub const COPY_TABLE: &str = "
-CREATE TABLE bench_copy (
-    beneficiary_id text PRIMARY KEY, family_id text NOT NULL, name text NOT NULL,
-    name_key text NOT NULL, gender text NOT NULL, year_of_birth integer NOT NULL,
-    relation text NOT NULL, state_code text NOT NULL, district_code text NOT NULL,
-    block_code text NOT NULL, village_code text NOT NULL, source_list text NOT NULL,
-    eligibility_category text NOT NULL, scheme_codes text NOT NULL, aadhaar_digest text,
-    aadhaar_last4 text NOT NULL DEFAULT '', abha_number text, abha_address text,
-    card_number text, card_status text NOT NULL, card_issued_at timestamptz,
-    created_at timestamptz NOT NULL);
-CREATE UNIQUE INDEX bench_copy_natural_key ON bench_copy (family_id, name_key, year_of_birth);
-CREATE UNIQUE INDEX bench_copy_by_aadhaar ON bench_copy (aadhaar_digest);
-CREATE UNIQUE INDEX bench_copy_by_abha_number ON bench_copy (abha_number);
-CREATE UNIQUE INDEX bench_copy_by_abha_address ON bench_copy (abha_address);
-CREATE UNIQUE INDEX bench_copy_by_card ON bench_copy (card_number);
-CREATE INDEX bench_copy_by_district_name ON bench_copy (district_code, name_key);
-CREATE INDEX bench_copy_by_family ON bench_copy (family_id);
-";
+/// The columns of [`write_csv`]'s lines, as `beneficiaries` names them.
+pub const CSV_COLUMNS: &str = "beneficiary_id, family_id, name, name_key, gender, year_of_birth, \
+    relation, state_code, district_code, block_code, village_code, source_list, \
+    eligibility_category, scheme_codes, aadhaar_digest, aadhaar_last4, abha_number, \
+    abha_address, card_number, card_status, card_issued_at, created_at";

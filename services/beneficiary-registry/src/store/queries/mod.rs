@@ -46,6 +46,22 @@ pub async fn insert_new_beneficiaries(
         .await
 }
 
+/// [`insert_new_families`] then [`insert_new_beneficiaries`] in one
+/// PostgreSQL transaction, through COPY; returns (families, people) inserted.
+pub async fn copy_new_people(
+    pool: &sea_orm::sqlx::PgPool,
+    families: &[family::Model],
+    people: &[beneficiary::Model],
+) -> Result<(u64, u64), DbErr> {
+    use ayushman_platform::db::copy;
+    let failed = |e: sea_orm::sqlx::Error| DbErr::Custom(format!("import transaction: {e}"));
+    let mut txn = pool.begin().await.map_err(failed)?;
+    let families_created = copy::insert_new::<family::Entity>(&mut txn, families).await?;
+    let accepted = copy::insert_new::<beneficiary::Entity>(&mut txn, people).await?;
+    txn.commit().await.map_err(failed)?;
+    Ok((families_created, accepted))
+}
+
 pub async fn find_beneficiary(
     db: &impl ConnectionTrait,
     id: &str,
