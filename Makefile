@@ -23,11 +23,15 @@ run: tools
 	$(CARGO) build --release --workspace --bins
 	./target/release/ayushctl up
 
-## test: build the service binaries, then run every test (PostgreSQL too when TEST_DATABASE_URL is set);
-## the k8s-validate crate's tests render and check both Kubernetes overlays
+## test: build the service binaries, then run every test, on SQLite and on PostgreSQL:
+## TEST_DATABASE_URL names the server (the local one when it answers on 127.0.0.1:5432;
+## `make test TEST_DATABASE_URL=` skips PostgreSQL). The k8s-validate crate's tests
+## render and check both Kubernetes overlays.
+LOCAL_POSTGRES := postgres://postgres@127.0.0.1:5432/test
+TEST_DATABASE_URL ?= $(shell (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null && echo $(LOCAL_POSTGRES))
 test: tools
 	$(CARGO) build --workspace --bins
-	$(CARGO) test --workspace
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(CARGO) test --workspace
 
 ## lint: formatting, clippy with warnings as errors, buf lint of the contracts
 lint: fmt-check clippy proto-lint
@@ -47,7 +51,7 @@ k8s-validate: $(KUSTOMIZE)
 
 ## bench: every benchmark scenario on the release binaries; rewrites the figures in
 ## docs/BENCHMARKS.md. The PostgreSQL variants run when BENCH_DATABASE_URL answers.
-BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
+BENCH_DATABASE_URL ?= $(LOCAL_POSTGRES)
 BENCH_POSTGRES = $(shell (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null && echo --postgres $(BENCH_DATABASE_URL))
 
 bench: tools psql
