@@ -102,9 +102,6 @@ pub async fn write_import_batch(
         queries::copy_new_people(db.get_postgres_connection_pool(), &families, &people).await?
     } else {
         let txn = db::begin_write(db).await?;
-        // Eight B-trees take each row; a 64 MiB page cache (2 MiB by default)
-        // keeps their upper levels in memory for the rest of the import.
-        txn.execute_unprepared("PRAGMA cache_size = -65536").await?;
         let families_created = queries::insert_new_families(&txn, families).await?;
         let accepted = queries::insert_new_beneficiaries(&txn, people).await?;
         txn.commit().await?;
