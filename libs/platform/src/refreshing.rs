@@ -10,7 +10,43 @@ use std::{
     time::{Duration, Instant},
 };
 
+use sea_orm::ConnectionTrait;
+
 use crate::ApiError;
+
+/// Reference data a service reads whole from its database.
+pub trait Reference: Default + Send + Sync + Sized + 'static {
+    /// Reads all of it.
+    fn load(db: &impl ConnectionTrait) -> impl Future<Output = Result<Self, ApiError>> + Send;
+}
+
+/// Reference data served from memory: read again when older than the
+/// book's refresh, replaced at once by [`Book::reload`] after this replica's
+/// own change.
+pub struct Book<T>(Refreshing<T>);
+
+impl<T> Clone for Book<T> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
+
+impl<T: Reference> Book<T> {
+    /// A book that reads its data again after `refresh`; empty until first read.
+    pub fn new(refresh: Duration) -> Self {
+        Self(Refreshing::new(refresh))
+    }
+
+    /// The data, read again first when stale.
+    pub async fn catalogue(&self, db: &impl ConnectionTrait) -> Result<Arc<T>, ApiError> {
+        self.0.get(|| T::load(db)).await
+    }
+
+    /// Reads the data again (after this replica changed it).
+    pub async fn reload(&self, db: &impl ConnectionTrait) -> Result<Arc<T>, ApiError> {
+        Ok(self.0.replace(T::load(db).await?))
+    }
+}
 
 /// A value kept in memory and refreshed from its source.
 pub struct Refreshing<T> {

@@ -6,10 +6,11 @@
 //! [`Catalogue`] that a change made here replaces at once and that other
 //! replicas reload within `service.scheme_refresh_seconds`.
 
-use std::{sync::Arc, time::Duration};
-
 use ayushman_domain::{Money, PolicyYear, PolicyYearStart};
-use ayushman_platform::{ApiError, refreshing::Refreshing};
+use ayushman_platform::{
+    ApiError,
+    refreshing::{Book, Reference},
+};
 use ayushman_proto::beneficiary::v1::{CoverKind, SchemeSponsor, SchemeStatus, SourceList};
 use chrono::{Datelike, NaiveDate};
 use sea_orm::ConnectionTrait;
@@ -285,28 +286,12 @@ impl<'a> Member<'a> {
 
 /// The catalogue a replica serves from: replaced at once by its own changes,
 /// reloaded from the database when older than `refresh` (other replicas' changes).
-#[derive(Clone)]
-pub struct SchemeBook(Refreshing<Catalogue>);
+pub type SchemeBook = Book<Catalogue>;
 
-impl SchemeBook {
-    /// A book that reloads after `refresh`; empty until first read.
-    pub fn new(refresh: Duration) -> Self {
-        Self(Refreshing::new(refresh))
+impl Reference for Catalogue {
+    async fn load(db: &impl ConnectionTrait) -> Result<Self, ApiError> {
+        Ok(Catalogue::from_rows(&queries::all_schemes(db).await?))
     }
-
-    /// The catalogue, reloaded first when stale.
-    pub async fn catalogue(&self, db: &impl ConnectionTrait) -> Result<Arc<Catalogue>, ApiError> {
-        self.0.get(|| load(db)).await
-    }
-
-    /// Reads every scheme again (after a change).
-    pub async fn reload(&self, db: &impl ConnectionTrait) -> Result<Arc<Catalogue>, ApiError> {
-        Ok(self.0.replace(load(db).await?))
-    }
-}
-
-async fn load(db: &impl ConnectionTrait) -> Result<Catalogue, ApiError> {
-    Ok(Catalogue::from_rows(&queries::all_schemes(db).await?))
 }
 
 #[cfg(test)]

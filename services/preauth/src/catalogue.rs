@@ -3,9 +3,12 @@
 //! package this replica stores replaces the catalogue at once; another
 //! replica's change arrives within `service.package_refresh_seconds`.
 
-use std::{collections::HashMap, sync::Arc, time::Duration};
+use std::collections::HashMap;
 
-use ayushman_platform::{ApiError, refreshing::Refreshing};
+use ayushman_platform::{
+    ApiError,
+    refreshing::{Book, Reference},
+};
 use sea_orm::ConnectionTrait;
 
 use crate::store::queries::{self, FullPackage};
@@ -24,32 +27,16 @@ impl Catalogue {
 }
 
 /// The catalogue a replica serves from.
-#[derive(Clone)]
-pub struct PackageBook(Refreshing<Catalogue>);
+pub type PackageBook = Book<Catalogue>;
 
-impl PackageBook {
-    /// A book that reads the catalogue again after `refresh`; empty until first read.
-    pub fn new(refresh: Duration) -> Self {
-        Self(Refreshing::new(refresh))
+impl Reference for Catalogue {
+    async fn load(db: &impl ConnectionTrait) -> Result<Self, ApiError> {
+        Ok(Self {
+            packages: queries::all_packages(db)
+                .await?
+                .into_iter()
+                .map(|p| (p.0.package_code.clone(), p))
+                .collect(),
+        })
     }
-
-    /// The catalogue, read again first when stale.
-    pub async fn catalogue(&self, db: &impl ConnectionTrait) -> Result<Arc<Catalogue>, ApiError> {
-        self.0.get(|| load(db)).await
-    }
-
-    /// Reads the catalogue again (after this replica changed a package).
-    pub async fn reload(&self, db: &impl ConnectionTrait) -> Result<Arc<Catalogue>, ApiError> {
-        Ok(self.0.replace(load(db).await?))
-    }
-}
-
-async fn load(db: &impl ConnectionTrait) -> Result<Catalogue, ApiError> {
-    Ok(Catalogue {
-        packages: queries::all_packages(db)
-            .await?
-            .into_iter()
-            .map(|p| (p.0.package_code.clone(), p))
-            .collect(),
-    })
 }
