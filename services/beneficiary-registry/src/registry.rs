@@ -86,14 +86,11 @@ pub async fn write_import_batch(
     rows: ImportRows,
 ) -> Result<BatchOutcome, ApiError> {
     let size = rows.len() as u64;
+    let mut seen = std::collections::HashSet::new();
     let mut families: Vec<family::Model> = Vec::new();
     let mut people = Vec::with_capacity(rows.len());
     for (family, person) in rows {
-        if families
-            .last()
-            .is_none_or(|f| f.family_id != family.family_id)
-            && !families.iter().any(|f| f.family_id == family.family_id)
-        {
+        if seen.insert(family.family_id.clone()) {
             families.push(family);
         }
         people.push(person);

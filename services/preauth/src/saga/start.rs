@@ -106,12 +106,7 @@ pub async fn start(context: &Context, draft: Draft, actor: &Actor) -> Result<Rai
             if persist(context, &row, &lines, actor, None).await?.is_none() {
                 return taken(context, &draft, actor).await;
             }
-            Err(match error {
-                ApiError::Unavailable(why) => ApiError::Unavailable(format!(
-                    "preauth {id} is pending: {why}; retry with the same idempotency_key"
-                )),
-                other => other,
-            })
+            Err(kept_pending(&id, error))
         }
     }
 }
@@ -132,13 +127,18 @@ async fn again(
     run(context, &row.preauth_id, actor)
         .await
         .map(Raised::Stored)
-        .map_err(|error| match error {
-            ApiError::Unavailable(why) => ApiError::Unavailable(format!(
-                "preauth {} is pending: {why}; retry with the same idempotency_key",
-                row.preauth_id
-            )),
-            other => other,
-        })
+        .map_err(|error| kept_pending(&row.preauth_id, error))
+}
+
+/// An unreachable peer's error, saying the preauth is kept PENDING and how
+/// to get its answer; other errors as they are.
+fn kept_pending(preauth_id: &str, error: ApiError) -> ApiError {
+    match error {
+        ApiError::Unavailable(why) => ApiError::Unavailable(format!(
+            "preauth {preauth_id} is pending: {why}; retry with the same idempotency_key"
+        )),
+        other => other,
+    }
 }
 
 /// A concurrent request with the same key stored its preauth first.
