@@ -135,22 +135,7 @@ impl BeneficiaryRegistry {
         key: &str,
         rows: Vec<pb::EligibilityRow>,
     ) -> Result<pb::ImportEligibilityResponse, tonic::Status> {
-        let header = pb::ImportEligibilityRequest {
-            item: Some(Item::Header(pb::ImportHeader {
-                idempotency_key: key.into(),
-                file_name: format!("{key}.csv"),
-                actor: None,
-            })),
-        };
-        let messages = std::iter::once(header).chain(rows.into_iter().map(|row| {
-            pb::ImportEligibilityRequest {
-                item: Some(Item::Row(row)),
-            }
-        }));
-        self.client
-            .import_eligibility(tokio_stream::iter(messages))
-            .await
-            .map(tonic::Response::into_inner)
+        import_through(&mut self.client, key, rows).await
     }
 
     /// The people of a family, by beneficiary id.
@@ -310,4 +295,28 @@ impl BeneficiaryRegistry {
     pub async fn first_member(&mut self, family_id: &str) -> pb::Beneficiary {
         self.family(family_id).await.members.remove(0)
     }
+}
+
+/// Streams `rows` after a header with `key` through `client` (so several
+/// imports can run at once on clones of one client).
+pub async fn import_through(
+    client: &mut BeneficiaryRegistryServiceClient<Channel>,
+    key: &str,
+    rows: Vec<pb::EligibilityRow>,
+) -> Result<pb::ImportEligibilityResponse, tonic::Status> {
+    let header = pb::ImportEligibilityRequest {
+        item: Some(Item::Header(pb::ImportHeader {
+            idempotency_key: key.into(),
+            file_name: format!("{key}.csv"),
+            actor: None,
+        })),
+    };
+    let messages =
+        std::iter::once(header).chain(rows.into_iter().map(|row| pb::ImportEligibilityRequest {
+            item: Some(Item::Row(row)),
+        }));
+    client
+        .import_eligibility(tokio_stream::iter(messages))
+        .await
+        .map(tonic::Response::into_inner)
 }

@@ -164,6 +164,43 @@ async fn an_imported_person_reads_back_exactly_as_sent() {
     }
 }
 
+/// Two uploads of the same list at once (a district officer's double click)
+/// insert each person once: on PostgreSQL the second COPY meets the first's
+/// rows, rolls back to its savepoint and counts them as duplicates.
+#[tokio::test]
+async fn the_same_list_imported_twice_at_once_adds_each_person_once() {
+    for database in testing::all_databases().await {
+        let registry = beneficiary::spawn(&database).await;
+        let rows: Vec<pb::EligibilityRow> = (0..3_000)
+            .map(|i| {
+                saran_row(
+                    &format!("RC-{:05}", 40_000 + i / 4),
+                    &format!("Member {i}"),
+                    1970,
+                )
+            })
+            .collect();
+        let imports = ["twice-a", "twice-b"].map(|key| {
+            let mut client = registry.client.clone();
+            let rows = rows.clone();
+            tokio::spawn(async move { beneficiary::import_through(&mut client, key, rows).await })
+        });
+        let mut accepted = 0;
+        let mut duplicates = 0;
+        for import in imports {
+            let summary = import.await.expect("joins").expect("import");
+            accepted += summary.accepted;
+            duplicates += summary.duplicates;
+        }
+        assert_eq!(
+            (accepted, duplicates),
+            (3_000, 3_000),
+            "{}",
+            database.backend
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_hundred_thousand_row_import_reports_exactly_its_bad_rows() {
     let database = testing::sqlite();
