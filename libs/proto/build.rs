@@ -10,7 +10,7 @@ use std::{env, error::Error, fmt::Write as _, fs, path::PathBuf};
 
 use prost::Message;
 
-const AREAS: [&str; 7] = [
+const AREAS: [&str; 8] = [
     "common",
     "beneficiary",
     "facility",
@@ -18,6 +18,7 @@ const AREAS: [&str; 7] = [
     "claims",
     "portability",
     "gateway",
+    "nhcx",
 ];
 
 fn main() -> Result<(), Box<dyn Error>> {

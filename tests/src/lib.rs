@@ -447,6 +447,7 @@ pub mod dump;
 pub mod facility;
 pub mod gateway;
 pub mod http;
+pub mod nhcx;
 pub mod oidc;
 pub mod outside;
 pub mod portability;

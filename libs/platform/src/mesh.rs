@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use ayushman_proto::{beneficiary, claims, facility, gateway, portability, preauth};
+use ayushman_proto::{beneficiary, claims, facility, gateway, nhcx, portability, preauth};
 
 /// A workload of the mesh.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -21,17 +21,20 @@ pub enum MeshService {
     Portability,
     /// The partner gateway.
     Gateway,
+    /// The National Health Claims Exchange participant (HCX protocol).
+    Nhcx,
 }
 
 impl MeshService {
     /// Every service, in start-up order (callees before callers).
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::BeneficiaryRegistry,
         Self::FacilityRegistry,
         Self::Portability,
         Self::Preauth,
         Self::Claims,
         Self::Gateway,
+        Self::Nhcx,
     ];
 
     /// The workload name: binary, Kubernetes Deployment, config file and database name.
@@ -43,6 +46,7 @@ impl MeshService {
             Self::Claims => "claims",
             Self::Portability => "portability",
             Self::Gateway => "gateway",
+            Self::Nhcx => "nhcx",
         }
     }
 
@@ -55,6 +59,7 @@ impl MeshService {
             Self::Claims => "claims",
             Self::Portability => "portability",
             Self::Gateway => "gateway",
+            Self::Nhcx => "nhcx",
         }
     }
 
@@ -67,6 +72,7 @@ impl MeshService {
             Self::Claims => 50054,
             Self::Portability => 50055,
             Self::Gateway => 8080,
+            Self::Nhcx => 50056,
         }
     }
 
@@ -86,6 +92,7 @@ impl MeshService {
             Self::Claims => claims::v1::claims_service_server::SERVICE_NAME,
             Self::Portability => portability::v1::portability_service_server::SERVICE_NAME,
             Self::Gateway => gateway::v1::gateway_admin_service_server::SERVICE_NAME,
+            Self::Nhcx => nhcx::v1::nhcx_service_server::SERVICE_NAME,
         }
     }
 
@@ -110,6 +117,12 @@ impl MeshService {
                 Self::Preauth,
                 Self::Claims,
                 Self::Portability,
+            ],
+            Self::Nhcx => &[
+                Self::BeneficiaryRegistry,
+                Self::FacilityRegistry,
+                Self::Preauth,
+                Self::Claims,
             ],
         }
     }

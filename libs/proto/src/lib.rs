@@ -10,7 +10,7 @@ mod generated {
 }
 
 pub use generated::ayushman::{
-    beneficiary, claims, common, facility, gateway, portability, preauth,
+    beneficiary, claims, common, facility, gateway, nhcx, portability, preauth,
 };
 pub use generated::google;
 

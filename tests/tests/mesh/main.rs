@@ -11,6 +11,7 @@ mod duties;
 mod facility_registry;
 mod gateway;
 mod gateway_tls;
+mod nhcx;
 mod outside_services;
 mod platform_database;
 mod platform_server;

@@ -2,6 +2,7 @@
 
 mod bench;
 mod import;
+mod participants;
 mod partners;
 mod report;
 mod seed;
@@ -32,7 +33,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Start all six services locally with demo data, wait until each is SERVING, stop them all on Ctrl-C.
+    /// Start all seven services locally with demo data, wait until each is SERVING, stop them all on Ctrl-C.
     Up {
         /// Folder holding the service binaries; defaults to ayushctl's own folder.
         #[arg(long)]
@@ -115,6 +116,11 @@ enum Command {
         file: PathBuf,
         #[command(flatten)]
         endpoints: Endpoints,
+    },
+    /// The NHCX participant registry: hospitals and payers on the exchange.
+    Participant {
+        #[command(subcommand)]
+        action: Participant,
     },
     /// Print a report as a table.
     Report {
@@ -303,6 +309,41 @@ fn parse_years(text: &str) -> anyhow::Result<(i32, i32)> {
     ))
 }
 
+#[derive(Subcommand)]
+enum Participant {
+    /// Register a participant, or replace the one with the same code.
+    Register {
+        /// Participant code on the exchange, e.g. 1000003538@hcx.
+        #[arg(long)]
+        code: String,
+        /// Name, e.g. "Maharani District Hospital, Jagdalpur".
+        #[arg(long)]
+        name: String,
+        /// A payer or TPA instead of a hospital.
+        #[arg(long)]
+        payer: bool,
+        /// The hospital's HFR id (required for a hospital).
+        #[arg(long, default_value = "")]
+        hfr_id: String,
+        /// Base URL of its callback endpoints, e.g. https://his.example.org/hcx.
+        #[arg(long)]
+        endpoint: String,
+        /// PEM file of its X.509 certificate or RSA public key.
+        #[arg(long)]
+        certificate: PathBuf,
+        /// Register it refused until made active again.
+        #[arg(long)]
+        inactive: bool,
+        #[command(flatten)]
+        endpoints: Endpoints,
+    },
+    /// List every participant.
+    List {
+        #[command(flatten)]
+        endpoints: Endpoints,
+    },
+}
+
 /// Where the services are: on localhost at their default ports shifted by
 /// `--port-offset` (as `ayushctl up --port-offset` starts them), unless a
 /// service's URL is given.
@@ -326,6 +367,9 @@ struct Endpoints {
     /// The claims service [default: http://127.0.0.1:50054].
     #[arg(long)]
     claims_url: Option<String>,
+    /// The NHCX service [default: http://127.0.0.1:50056].
+    #[arg(long)]
+    nhcx_url: Option<String>,
 }
 
 /// A client stream that may run for as long as a district's list takes: its
@@ -353,6 +397,7 @@ impl Endpoints {
             portability_url: Some(url(MeshService::Portability)),
             preauth_url: Some(url(MeshService::Preauth)),
             claims_url: Some(url(MeshService::Claims)),
+            nhcx_url: Some(url(MeshService::Nhcx)),
         }
     }
 
@@ -364,6 +409,7 @@ impl Endpoints {
             MeshService::Portability => &self.portability_url,
             MeshService::Preauth => &self.preauth_url,
             MeshService::Claims => &self.claims_url,
+            MeshService::Nhcx => &self.nhcx_url,
             MeshService::Gateway => &None,
         };
         given.clone().unwrap_or_else(|| {
@@ -407,6 +453,10 @@ impl Endpoints {
                 connect(&self.url(MeshService::Claims), "claims service").await?,
             ),
         )
+    }
+
+    async fn nhcx(&self) -> anyhow::Result<Channel> {
+        connect(&self.url(MeshService::Nhcx), "NHCX service").await
     }
 
     async fn preauth(&self) -> anyhow::Result<PreauthServiceClient<Channel>> {
@@ -481,6 +531,33 @@ async fn run(command: Command) -> anyhow::Result<()> {
             .await
         }
         Command::Seed { scale, endpoints } => endpoints.seed(scale).await,
+        Command::Participant { action } => match action {
+            Participant::Register {
+                code,
+                name,
+                payer,
+                hfr_id,
+                endpoint,
+                certificate,
+                inactive,
+                endpoints,
+            } => {
+                participants::register(
+                    endpoints.nhcx().await?,
+                    participants::Registration {
+                        code,
+                        name,
+                        payer,
+                        hfr_id,
+                        endpoint,
+                        certificate,
+                        inactive,
+                    },
+                )
+                .await
+            }
+            Participant::List { endpoints } => participants::list(endpoints.nhcx().await?).await,
+        },
         Command::Bench {
             quick,
             postgres,

@@ -80,6 +80,10 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         stop_all(&mut running).await;
         return Err(error);
     }
+    if let Err(error) = demo_hospital(options.port_offset, &options.data_dir).await {
+        stop_all(&mut running).await;
+        return Err(error);
+    }
     let partners = match demo_partners(options.port_offset, &admin_key).await {
         Ok(partners) => partners,
         Err(error) => {
@@ -142,6 +146,15 @@ async fn demo_partners(
     crate::partners::ensure(channel, admin_key)
         .await
         .context("creating the demo partners at the gateway")
+}
+
+/// Registers the demo hospital with the NHCX service, its keys under `data/nhcx`.
+async fn demo_hospital(offset: u16, data_dir: &Path) -> anyhow::Result<()> {
+    let url = format!("http://127.0.0.1:{}", port(MeshService::Nhcx, offset));
+    let channel = crate::connect(&url, "NHCX service").await?;
+    crate::participants::register_demo_hospital(channel, &data_dir.join("nhcx"))
+        .await
+        .context("registering the demo hospital with the NHCX service")
 }
 
 fn port(service: MeshService, offset: u16) -> u16 {
@@ -374,6 +387,11 @@ fn print_banner(offset: u16, log_dir: &Path) {
     println!(
         "  ./target/release/ayushctl report opd --district 22-414 --from 2025-05 --to 2025-07 --facility-url http://127.0.0.1:{facility}"
     );
+    let nhcx = port(MeshService::Nhcx, offset);
+    println!(
+        "  # a hospital on the National Health Claims Exchange (FHIR in JWE): docs/NHCX.md; its registration"
+    );
+    println!("  ./target/release/ayushctl participant list --nhcx-url http://127.0.0.1:{nhcx}");
     println!(
         "  curl -s localhost:{}/metrics",
         admin_port(MeshService::BeneficiaryRegistry, offset)
