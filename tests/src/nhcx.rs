@@ -184,6 +184,7 @@ pub async fn spawn(backend: &str, fail_first: u32) -> Exchange {
         .arg("--port-file")
         .arg(&port_file)
         .args(["--fail-first", &fail_first.to_string()])
+        .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
         .expect("receiver starts");

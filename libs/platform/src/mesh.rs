@@ -118,13 +118,14 @@ impl MeshService {
                 Self::Claims,
                 Self::Portability,
             ],
-            Self::Nhcx => &[
-                Self::BeneficiaryRegistry,
-                Self::FacilityRegistry,
-                Self::Preauth,
-                Self::Claims,
-            ],
+            Self::Nhcx => &[Self::BeneficiaryRegistry, Self::Preauth, Self::Claims],
         }
+    }
+
+    /// Whether callers outside the cluster reach it through the ingress: the
+    /// gateway (partners) and the NHCX service (hospitals on the exchange).
+    pub const fn faces_outside(self) -> bool {
+        matches!(self, Self::Gateway | Self::Nhcx)
     }
 
     /// The outside services it depends on, by the environment variable that

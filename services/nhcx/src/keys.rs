@@ -1,7 +1,7 @@
 //! The mesh's own key pair: participants encrypt to its public half, the
 //! mesh decrypts with the private half and signs its bearer tokens with it.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use sea_orm::{DatabaseConnection, DbErr};
@@ -18,6 +18,9 @@ const DEVELOPMENT_KEY: &str = "development";
 
 /// How long the mesh's bearer tokens are good for, in seconds.
 const TOKEN_SECONDS: i64 = 300;
+/// A token is used until this many seconds before it expires: signing is an
+/// RSA private-key operation, too dear to repeat for every callback.
+const TOKEN_MARGIN: i64 = 60;
 
 /// The mesh's keys.
 #[derive(Clone)]
@@ -26,6 +29,8 @@ pub struct MeshKeys {
     pub envelope: Arc<EnvelopeKey>,
     signing: Arc<EncodingKey>,
     participant_code: String,
+    /// The token in use and when it expires.
+    token: Arc<Mutex<Option<(String, i64)>>>,
 }
 
 /// Why the mesh's key could not be had.
@@ -76,13 +81,20 @@ impl MeshKeys {
             envelope: Arc::new(envelope),
             signing: Arc::new(signing),
             participant_code: participant_code.to_owned(),
+            token: Arc::default(),
         })
     }
 
     /// A bearer token of the mesh, for its calls to participants.
     pub fn bearer_token(&self) -> Result<String, String> {
         let now = chrono::Utc::now().timestamp();
-        jsonwebtoken::encode(
+        let mut kept = self.token.lock().map_err(|_| "token lock poisoned")?;
+        if let Some((token, expires)) = kept.as_ref()
+            && *expires - TOKEN_MARGIN > now
+        {
+            return Ok(token.clone());
+        }
+        let token = jsonwebtoken::encode(
             &Header::new(Algorithm::RS256),
             &TokenClaims {
                 iss: &self.participant_code,
@@ -91,7 +103,9 @@ impl MeshKeys {
             },
             &self.signing,
         )
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.to_string())?;
+        *kept = Some((token.clone(), now + TOKEN_SECONDS));
+        Ok(token)
     }
 }
 

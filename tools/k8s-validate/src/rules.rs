@@ -678,17 +678,17 @@ fn check_network_policy(
             format!("allows calls from {callers:?}; the mesh table's callers are {expected:?}"),
         );
     }
-    let is_gateway = service == MeshService::Gateway;
-    if from_namespaces && !is_gateway {
+    let faces_outside = service.faces_outside();
+    if from_namespaces && !faces_outside {
         found.add(
             &object,
-            "is reachable from another namespace; only the gateway faces outside",
+            "is reachable from another namespace; only the gateway and the NHCX service face outside",
         );
     }
-    if is_gateway && !from_namespaces {
+    if faces_outside && !from_namespaces {
         found.add(
             &object,
-            "the gateway is not reachable from the ingress controller",
+            format!("{service} is not reachable from the ingress controller"),
         );
     }
 }

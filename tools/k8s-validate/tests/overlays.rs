@@ -138,7 +138,7 @@ fn network_policies_must_allow_exactly_the_callers_of_the_mesh_table() {
     );
     assert_breaks(
         &violations,
-        "NetworkPolicy/beneficiary-registry: allows calls from {\"gateway\", \"preauth\"}; the mesh table's callers are {\"claims\", \"gateway\", \"preauth\"}",
+        "NetworkPolicy/beneficiary-registry: allows calls from {\"gateway\", \"nhcx\", \"preauth\"}; the mesh table's callers are {\"claims\", \"gateway\", \"nhcx\", \"preauth\"}",
     );
 }
 

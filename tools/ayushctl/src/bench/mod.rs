@@ -4,6 +4,7 @@
 //! same run.
 
 mod data;
+mod hospital;
 mod load;
 mod processes;
 mod report;
@@ -63,7 +64,7 @@ pub async fn verify_only(secs: u64) -> anyhow::Result<()> {
     scenarios::verify_alone(std::time::Duration::from_secs(secs)).await
 }
 
-/// Runs B2 alone and prints its line (for profiling a change).
+/// Runs B2 (and B5 on its mesh) alone and prints their lines (for profiling a change).
 pub async fn preauth_only(postgres: Option<&str>, secs: u64) -> anyhow::Result<()> {
     scenarios::raise_preauths_alone(postgres, std::time::Duration::from_secs(secs)).await
 }

@@ -153,6 +153,20 @@ pub fn render(results: &Results, sizes: Sizes) -> String {
             &format!("≥ 2,000/s: {}", verdict(stats.throughput() >= 2000.0)),
         );
     }
+    for (backend, stats) in &results.nhcx {
+        let b2 = results
+            .preauth
+            .iter()
+            .find(|(b, _)| b == backend)
+            .map_or(f64::NAN, |(_, s)| s.throughput());
+        row(
+            &mut out,
+            &format!("B5 NHCX preauth, submit to on_submit (queued), {backend} (32 callers)"),
+            stats,
+            b0,
+            &format!("{:.2} × B2 on {backend}", stats.throughput() / b2),
+        );
+    }
 
     let _ = writeln!(
         out,

@@ -1,6 +1,7 @@
 //! The scenarios: B0 bare tonic baseline, B1 VerifyEligibility, B2 RaisePreauth
 //! end to end (SQLite and PostgreSQL), B3 district-scale import against COPY,
-//! B4 lookups as the registry grows, and each service's memory.
+//! B4 lookups as the registry grows, B5 the same preauths submitted over NHCX,
+//! and each service's memory.
 
 use std::{
     path::{Path, PathBuf},
@@ -49,6 +50,8 @@ pub struct Results {
     pub verify_peak: Stats,
     pub verify_half: Stats,
     pub preauth: Vec<(&'static str, Stats)>,
+    /// B5 by backend, measured on B2's mesh.
+    pub nhcx: Vec<(&'static str, Stats)>,
     pub import: Vec<(&'static str, u64, f64)>,
     pub lookups: Vec<(u64, Stats, Stats)>,
     /// (service, idle KiB, peak KiB).
@@ -289,12 +292,15 @@ pub async fn run_all(options: &Options) -> anyhow::Result<Results> {
     memory.push(registry_memory);
 
     let mut preauth = Vec::new();
-    let (stats, idle) = raise_preauths("SQLite", None, run).await?;
+    let mut nhcx = Vec::new();
+    let (stats, submitted, idle) = raise_preauths("SQLite", None, run).await?;
     preauth.push(("SQLite", stats));
+    nhcx.push(("SQLite", submitted));
     memory.extend(idle);
     if let Some(url) = &options.postgres {
-        let (stats, _) = raise_preauths("PostgreSQL", Some(url), run).await?;
+        let (stats, submitted, _) = raise_preauths("PostgreSQL", Some(url), run).await?;
         preauth.push(("PostgreSQL", stats));
+        nhcx.push(("PostgreSQL", submitted));
     }
 
     let import = import_at_district_scale(sizes, options.postgres.as_deref()).await?;
@@ -304,6 +310,7 @@ pub async fn run_all(options: &Options) -> anyhow::Result<Results> {
         verify_peak,
         verify_half,
         preauth,
+        nhcx,
         import,
         lookups,
         memory,
@@ -333,7 +340,7 @@ pub async fn verify_alone(run: Duration) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// B2 on one backend, nothing else.
+/// B2 and B5 on one backend, nothing else.
 pub async fn raise_preauths_alone(postgres: Option<&str>, run: Duration) -> anyhow::Result<()> {
     let backend = if postgres.is_some() {
         "PostgreSQL"
@@ -418,13 +425,13 @@ async fn lookups_as_the_registry_grows(
 }
 
 /// B2: RaisePreauth across the registry, facility registry, portability and
-/// preauth on the demo dataset. Returns the stats and each service's idle and
-/// peak memory.
+/// preauth on the demo dataset; then B5, the same preauths submitted by a
+/// hospital over NHCX. Returns both stats and each service's idle and peak memory.
 async fn raise_preauths(
     backend: &'static str,
     postgres: Option<&str>,
     run: Duration,
-) -> anyhow::Result<(Stats, Vec<(String, u64, u64)>)> {
+) -> anyhow::Result<(Stats, Stats, Vec<(String, u64, u64)>)> {
     progress(&format!(
         "B2  RaisePreauth end to end on {backend}: starting the mesh"
     ));
@@ -436,6 +443,7 @@ async fn raise_preauths(
         MeshService::Preauth,
         MeshService::Claims,
         MeshService::Gateway,
+        MeshService::Nhcx,
     ];
     let databases = match postgres {
         Some(url) => Some(PgDatabases::create(url, &order.map(|s| s.name())).await?),
@@ -485,15 +493,16 @@ async fn raise_preauths(
     .first()
     .map(|p| p.hpr_id.clone())
     .context("the Saran district hospital has no doctor")?;
+    let cards = Arc::new(crate::seed::beneficiaries::saran_family_cards());
     let call = RaiseCall {
         clients: Clients::connect(
             &endpoints.url(MeshService::Preauth),
             PreauthServiceClient::new,
         )
         .await?,
-        cards: Arc::new(crate::seed::beneficiaries::saran_family_cards()),
-        hfr_id,
-        hpr_id,
+        cards: cards.clone(),
+        hfr_id: hfr_id.clone(),
+        hpr_id: hpr_id.clone(),
         run: format!("bench-{}", ayushman_platform::ids::new_id("RUN")),
     };
     call.call(u64::MAX)
@@ -505,6 +514,18 @@ async fn raise_preauths(
     let stats = load::closed_loop(call, PREAUTH_CONCURRENCY, WARMUP, run).await;
     require_no_errors("B2", &stats)?;
     println!("    {}", line(&stats));
+    let hospital =
+        super::hospital::start(&endpoints.url(MeshService::Nhcx), cards, hfr_id, hpr_id).await?;
+    hospital
+        .call(u64::MAX)
+        .await
+        .map_err(|error| anyhow::anyhow!("a first NHCX preauth failed: {error}"))?;
+    progress(&format!(
+        "B5  NHCX preauth submit to on_submit on {backend}, {PREAUTH_CONCURRENCY} callers"
+    ));
+    let nhcx = load::closed_loop(hospital, PREAUTH_CONCURRENCY, WARMUP, run).await;
+    require_no_errors("B5", &nhcx)?;
+    println!("    {}", line(&nhcx));
     let memory = running
         .iter()
         .zip(idle)
@@ -514,7 +535,7 @@ async fn raise_preauths(
     if let Some(databases) = databases {
         databases.drop_all().await;
     }
-    Ok((stats, memory))
+    Ok((stats, nhcx, memory))
 }
 
 /// B3: a Saran-sized list through ImportEligibility into SQLite and
