@@ -32,6 +32,8 @@ pub struct Exchange {
     pub registry: NhcxServiceClient<Channel>,
     /// Where the NHCX service listens (gRPC and HTTP).
     pub url: String,
+    /// The service's context, to run its background passes from a test.
+    pub context: nhcx::Context,
     server: testing::RunningServer,
     _database: testing::TestDatabase,
     dir: tempfile::TempDir,
@@ -123,7 +125,9 @@ pub fn quick_settings() -> nhcx::config::NhcxSettings {
 
 /// The preauth flow with everything, the NHCX service in front of it, and
 /// the hospital's callback endpoint registered as participant [`HOSPITAL_CODE`];
-/// the endpoint refuses its first `fail_first` callbacks.
+/// the endpoint refuses its first `fail_first` callbacks. The service reaches
+/// the beneficiary registry through the flow's `beneficiary_link`, which a
+/// test may cut.
 pub async fn spawn(backend: &str, fail_first: u32) -> Exchange {
     let flow = preauth::spawn(backend, preauth::quick_settings())
         .await
@@ -151,7 +155,7 @@ pub async fn spawn(backend: &str, fail_first: u32) -> Exchange {
         db: connection,
         idempotency: database.settings.idempotency(),
         peers: nhcx::peers::Peers::new(
-            channel(flow.people.server.url()),
+            channel(flow.beneficiary_link.url()),
             channel(flow.servers[1].url()),
             channel(flow.servers[2].url()),
             IdentityKey::new(SecretString::from(
@@ -164,7 +168,7 @@ pub async fn spawn(backend: &str, fail_first: u32) -> Exchange {
         max_message_bytes: 4 << 20,
     };
     nhcx::start_background(context.clone());
-    let server = testing::spawn(MeshService::Nhcx, nhcx::app(context)).await;
+    let server = testing::spawn(MeshService::Nhcx, nhcx::app(context.clone())).await;
     let url = server.url();
     let dir = tempfile::tempdir().expect("temp dir");
     let keygen = hospital_py()
@@ -218,6 +222,7 @@ pub async fn spawn(backend: &str, fail_first: u32) -> Exchange {
         flow,
         registry,
         url,
+        context,
         server,
         _database: database,
         dir,

@@ -63,12 +63,15 @@ pub enum PeerError {
 
 fn peer_error(service: MeshService) -> impl Fn(Status) -> PeerError {
     move |status| match status.code() {
-        Code::Unavailable | Code::DeadlineExceeded | Code::ResourceExhausted | Code::Aborted => {
-            PeerError::Unavailable {
-                service,
-                message: status.message().to_owned(),
-            }
-        }
+        // Cancelled: the connection to the service dropped mid-call.
+        Code::Unavailable
+        | Code::DeadlineExceeded
+        | Code::ResourceExhausted
+        | Code::Aborted
+        | Code::Cancelled => PeerError::Unavailable {
+            service,
+            message: status.message().to_owned(),
+        },
         _ => PeerError::Refused(status.message().to_owned()),
     }
 }

@@ -90,8 +90,22 @@ async fn try_process(
     };
     let acted = match act(context, &sender, &headers, exchange_id, ask).await {
         Ok(acted) => acted,
-        // The mesh is down: the lease runs out and the worker tries again.
-        Err(error) => return Err(error.to_string()),
+        // The mesh is down: the worker tries again after retry_base_ms.
+        Err(error) => {
+            let retry = chrono::Duration::milliseconds(
+                i64::try_from(context.settings.retry_base_ms).unwrap_or(i64::MAX),
+            );
+            queries::release_exchange(
+                db,
+                exchange_id,
+                RECEIVED,
+                ayushman_platform::db::now() + retry,
+                &error.to_string(),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            return Err(error.to_string());
+        }
     };
     let txn = ayushman_platform::db::begin_write(db)
         .await

@@ -137,6 +137,103 @@ async fn a_preauth_over_the_exchange_is_queued_then_approved_by_the_reviewer() {
 }
 
 #[tokio::test]
+async fn a_reviewers_query_reaches_the_hospital_and_its_answer_returns_the_case_to_review() {
+    for backend in backends() {
+        let mut exchange = nhcx::spawn(backend, 0).await;
+        let (preauth_id, correlation) = submit_preauth(&exchange, "HIS-PA-7", CG_FAMILY).await;
+        exchange
+            .flow
+            .client
+            .review_preauth(p::ReviewPreauthRequest {
+                idempotency_key: format!("{preauth_id}-query"),
+                preauth_id: preauth_id.clone(),
+                decision: p::ReviewDecision::Query as i32,
+                reason: "attach the angiography report".into(),
+                ..Default::default()
+            })
+            .await
+            .expect("query");
+        let query = exchange
+            .callback("/preauth/on_submit", &correlation, |c| {
+                c.resource()["disposition"]
+                    .as_str()
+                    .is_some_and(|d| d.starts_with("query"))
+            })
+            .await;
+        assert_eq!(
+            query.resource()["disposition"],
+            "query: attach the angiography report"
+        );
+        assert_eq!(query.resource()["outcome"], "queued");
+
+        let answer = exchange
+            .send(
+                "communication",
+                json!({"text": "angiography report attached: 90% LAD stenosis"}),
+                &[
+                    "--status",
+                    "response.complete",
+                    "--correlation-id",
+                    &correlation,
+                ],
+            )
+            .await;
+        assert_eq!(answer.status, 202, "{:?}", answer.body);
+        let mut status = PreauthStatus::Query;
+        for _ in 0..100 {
+            status = exchange.flow.get(&preauth_id).await.status();
+            if status == PreauthStatus::Raised {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(
+            status,
+            PreauthStatus::Raised,
+            "the answer returns it to review"
+        );
+        exchange.assert_every_callback_valid();
+        exchange.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_message_acknowledged_while_the_mesh_is_down_is_answered_once_it_is_back() {
+    for backend in backends() {
+        let exchange = nhcx::spawn(backend, 0).await;
+        exchange.flow.beneficiary_link.down();
+        let sent = exchange
+            .send(
+                "eligibility",
+                json!({"request_id": "ELIG-3", "card": format!("CARD-{CG_FAMILY}")}),
+                &[],
+            )
+            .await;
+        assert_eq!(
+            sent.status, 202,
+            "acknowledged, though the registry is down"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        assert!(
+            exchange.callbacks().is_empty(),
+            "answered while the registry was down: {:?}",
+            exchange.callbacks().first().map(|c| c.headers.clone())
+        );
+        exchange.flow.beneficiary_link.up();
+        let answer = exchange
+            .callback(
+                "/coverageeligibility/on_check",
+                &sent.correlation_id,
+                |_| true,
+            )
+            .await;
+        assert_eq!(answer.resource()["outcome"], "complete");
+        assert_eq!(exchange.callbacks().len(), 1, "answered once");
+        exchange.stop().await;
+    }
+}
+
+#[tokio::test]
 async fn a_claim_is_adjudicated_with_a_deduction_and_its_payment_noticed() {
     for backend in backends() {
         let mut exchange = nhcx::spawn(backend, 0).await;
@@ -266,6 +363,51 @@ async fn a_portability_case_is_raised_for_the_home_state_to_decide() {
             ("RJ-MAA", "08")
         );
         exchange.assert_every_callback_valid();
+        exchange.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn workers_racing_over_one_decision_send_its_answer_once() {
+    for backend in backends() {
+        let mut exchange = nhcx::spawn(backend, 0).await;
+        let (preauth_id, correlation) = submit_preauth(&exchange, "HIS-PA-8", CG_FAMILY).await;
+        exchange.flow.approve(&preauth_id).await;
+        // Eight replicas' background passes at once, besides the service's own.
+        let passes: Vec<_> = (0..8)
+            .map(|_| {
+                let context = exchange.context.clone();
+                tokio::spawn(async move { ::nhcx::background_pass(&context).await })
+            })
+            .collect();
+        for pass in passes {
+            pass.await.expect("pass");
+        }
+        exchange
+            .callback("/preauth/on_submit", &correlation, |c| {
+                c.resource()["outcome"] == "complete"
+            })
+            .await;
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let answers: Vec<String> = exchange
+            .callbacks()
+            .iter()
+            .filter(|c| c.header("x-hcx-correlation_id") == correlation)
+            .map(|c| {
+                c.resource()["outcome"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(answers, ["queued", "complete"], "each answer sent once");
+        let queued = exchange
+            .exchanges()
+            .await
+            .into_iter()
+            .filter(|e| e.correlation_id == correlation && e.action == "/preauth/on_submit")
+            .count();
+        assert_eq!(queued, 2);
         exchange.stop().await;
     }
 }

@@ -93,6 +93,27 @@ pub async fn lease_exchange(
     Ok(result.rows_affected == 1)
 }
 
+/// Gives the row back to be taken again after `until` (a retry after the
+/// mesh was unavailable), if it is still in `status`.
+pub async fn release_exchange(
+    db: &impl ConnectionTrait,
+    exchange_id: &str,
+    status: &str,
+    until: DateTime<Utc>,
+    error: &str,
+) -> Result<(), DbErr> {
+    use exchange::Column as C;
+    exchange::Entity::update_many()
+        .col_expr(C::LeaseUntil, Expr::value(Some(until)))
+        .col_expr(C::LastError, Expr::value(error))
+        .col_expr(C::UpdatedAt, Expr::value(now()))
+        .filter(C::ExchangeId.eq(exchange_id))
+        .filter(C::Status.eq(status))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
 /// Moves the exchange from `from` to `to`, recording `mesh_reference` and
 /// `error` when given (a delivery keeps the error of its last failed try);
 /// whether it was still in `from`.
