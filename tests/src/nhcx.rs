@@ -350,6 +350,17 @@ impl Exchange {
             .exchanges
     }
 
+    /// Every preauth in the mesh.
+    pub async fn preauths(&mut self) -> Vec<ayushman_proto::preauth::v1::Preauth> {
+        self.flow
+            .client
+            .list_preauths(ayushman_proto::preauth::v1::ListPreauthsRequest::default())
+            .await
+            .expect("list preauths")
+            .into_inner()
+            .preauths
+    }
+
     /// Stops the hospital's endpoint and the service.
     pub async fn stop(mut self) {
         let _ = self.receiver.kill().await;

@@ -245,7 +245,7 @@ async fn check_ask(
         )
         .await
         .map_err(|_| unavailable())?;
-        if !opened.is_some_and(|row| row.direction == OUTBOUND) {
+        if opened.is_none_or(|row| row.direction != OUTBOUND) {
             return Err(ProtocolError::new(
                 ErrorCode::InvalidCorrelationId,
                 format!(

@@ -14,7 +14,7 @@ use crate::{
     exchanges::{ACKNOWLEDGED, DELIVERED, FAILED, Message, PROCESSED, QUEUED, RECEIVED},
     fhir::{
         self,
-        read::{Ask, ClaimAsk, EligibilityAsk, PatientId, PreauthAsk},
+        read::{Ask, EligibilityAsk, PatientId},
         write::{ClaimAnswer, Parties},
     },
     participants::{self, Sender},
@@ -250,8 +250,15 @@ async fn act(
             let raised = context
                 .peers
                 .raise_preauth(&hospital, &ask.patient, request)
-                .await;
-            preauth_acted(context, sender, headers, &ask, raised, reply)
+                .await
+                .map(|preauth| Raised::preauth(preauth, &ask.request_id));
+            let case = CaseAsk {
+                patient: &ask.patient,
+                request_id: &ask.request_id,
+                r#use: Use::Preauthorization,
+                action: Action::PreauthOnSubmit,
+            };
+            case_acted(context, sender, headers, &case, raised, &reply)
         }
         Ask::Claim(ask) => {
             let request = c::SubmitClaimRequest {
@@ -268,8 +275,18 @@ async fn act(
                     .collect(),
                 ..Default::default()
             };
-            let submitted = context.peers.submit_claim(&hospital, request).await;
-            claim_acted(context, sender, headers, &ask, submitted, reply)
+            let submitted = context
+                .peers
+                .submit_claim(&hospital, request)
+                .await
+                .map(|claim| Raised::claim(claim, &ask.request_id));
+            let case = CaseAsk {
+                patient: &ask.patient,
+                request_id: &ask.request_id,
+                r#use: Use::Claim,
+                action: Action::ClaimOnSubmit,
+            };
+            case_acted(context, sender, headers, &case, submitted, &reply)
         }
         Ask::Communication(text) => {
             let opened = opened_by_mesh(context, headers).await?;
@@ -466,109 +483,86 @@ fn followed(
     }
 }
 
-fn preauth_acted(
-    context: &Context,
-    sender: &Sender,
-    headers: &ProtocolHeaders,
-    ask: &PreauthAsk,
-    raised: Result<p::Preauth, PeerError>,
-    reply: impl Fn(Action, HcxStatus, fhir_model::r4b::resources::Bundle, &str) -> Message,
-) -> Result<Acted, PeerError> {
-    match raised {
-        Ok(preauth) => {
-            let parties = parties(context, sender, &ask.patient, Some(&preauth.beneficiary_id));
-            let answer = answers::preauth_answer(&preauth, &ask.request_id);
-            let message = claim_message(
-                &reply,
-                Action::PreauthOnSubmit,
-                &parties,
-                &answer,
-                &preauth.preauth_id,
-            )?;
-            Ok(Acted {
-                follow: Some(followed(
-                    headers,
-                    "preauth",
-                    &preauth.preauth_id,
-                    &ask.request_id,
-                    &ask.patient,
-                    &preauth.beneficiary_id,
-                    answers::preauth_milestone(preauth.status()),
-                )),
-                mesh_reference: preauth.preauth_id,
-                answer: Some(message),
-                acknowledges: None,
-                refusal: None,
-            })
+/// A preauth or claim the mesh raised for the hospital, as it will hear of it.
+struct Raised {
+    kind: &'static str,
+    reference: String,
+    beneficiary_id: String,
+    answer: ClaimAnswer,
+    milestone: (answers::Milestone, bool),
+}
+
+impl Raised {
+    fn preauth(preauth: p::Preauth, request_id: &str) -> Self {
+        Self {
+            kind: "preauth",
+            answer: answers::preauth_answer(&preauth, request_id),
+            milestone: answers::preauth_milestone(preauth.status()),
+            reference: preauth.preauth_id,
+            beneficiary_id: preauth.beneficiary_id,
         }
-        Err(PeerError::Refused(message)) => {
-            let parties = parties(context, sender, &ask.patient, None);
-            let answer = refused_answer(Use::Preauthorization, &ask.request_id, &message);
-            Ok(Acted {
-                mesh_reference: String::new(),
-                answer: Some(claim_message(
-                    &reply,
-                    Action::PreauthOnSubmit,
-                    &parties,
-                    &answer,
-                    "",
-                )?),
-                follow: None,
-                acknowledges: None,
-                refusal: None,
-            })
+    }
+
+    fn claim(claim: c::Claim, request_id: &str) -> Self {
+        Self {
+            kind: "claim",
+            answer: answers::claim_answer(&claim, request_id),
+            milestone: answers::claim_milestone(claim.status()),
+            reference: claim.claim_id,
+            beneficiary_id: claim.beneficiary_id,
         }
-        Err(unavailable) => Err(unavailable),
     }
 }
 
-fn claim_acted(
+/// What the hospital asked of the case.
+struct CaseAsk<'a> {
+    patient: &'a PatientId,
+    request_id: &'a str,
+    r#use: Use,
+    action: Action,
+}
+
+/// The answer to a preauth or claim, and the case to follow when the mesh raised one.
+fn case_acted(
     context: &Context,
     sender: &Sender,
     headers: &ProtocolHeaders,
-    ask: &ClaimAsk,
-    submitted: Result<c::Claim, PeerError>,
-    reply: impl Fn(Action, HcxStatus, fhir_model::r4b::resources::Bundle, &str) -> Message,
+    ask: &CaseAsk<'_>,
+    raised: Result<Raised, PeerError>,
+    reply: &Reply<'_>,
 ) -> Result<Acted, PeerError> {
-    match submitted {
-        Ok(claim) => {
-            let parties = parties(context, sender, &ask.patient, Some(&claim.beneficiary_id));
-            let answer = answers::claim_answer(&claim, &ask.request_id);
+    match raised {
+        Ok(raised) => {
+            let parties = parties(context, sender, ask.patient, Some(&raised.beneficiary_id));
             let message = claim_message(
-                &reply,
-                Action::ClaimOnSubmit,
+                reply,
+                ask.action,
                 &parties,
-                &answer,
-                &claim.claim_id,
+                &raised.answer,
+                &raised.reference,
             )?;
             Ok(Acted {
                 follow: Some(followed(
                     headers,
-                    "claim",
-                    &claim.claim_id,
-                    &ask.request_id,
-                    &ask.patient,
-                    &claim.beneficiary_id,
-                    answers::claim_milestone(claim.status()),
+                    raised.kind,
+                    &raised.reference,
+                    ask.request_id,
+                    ask.patient,
+                    &raised.beneficiary_id,
+                    raised.milestone,
                 )),
-                mesh_reference: claim.claim_id,
+                mesh_reference: raised.reference,
                 answer: Some(message),
                 acknowledges: None,
                 refusal: None,
             })
         }
         Err(PeerError::Refused(message)) => {
-            let parties = parties(context, sender, &ask.patient, None);
-            let answer = refused_answer(Use::Claim, &ask.request_id, &message);
+            let parties = parties(context, sender, ask.patient, None);
+            let answer = refused_answer(ask.r#use, ask.request_id, &message);
             Ok(Acted {
                 mesh_reference: String::new(),
-                answer: Some(claim_message(
-                    &reply,
-                    Action::ClaimOnSubmit,
-                    &parties,
-                    &answer,
-                    "",
-                )?),
+                answer: Some(claim_message(reply, ask.action, &parties, &answer, "")?),
                 follow: None,
                 acknowledges: None,
                 refusal: None,

@@ -443,15 +443,7 @@ async fn a_message_sent_twice_is_acted_on_once_and_acknowledged_the_same() {
         assert_eq!(again.status, 202);
         assert_eq!(again.body["timestamp"], first.body["timestamp"]);
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-        let preauths = exchange
-            .flow
-            .client
-            .list_preauths(p::ListPreauthsRequest::default())
-            .await
-            .expect("list")
-            .into_inner()
-            .preauths;
-        assert_eq!(preauths.len(), 1);
+        assert_eq!(exchange.preauths().await.len(), 1);
         let inbound = exchange
             .exchanges()
             .await
@@ -524,12 +516,23 @@ async fn a_callback_the_hospital_cannot_take_is_retried_until_it_is() {
     }
 }
 
+/// What is wrong, the hospital tool's message kind, its arguments and options,
+/// and the HTTP status and protocol error code the mesh must answer.
+type BadMessage = (
+    &'static str,
+    &'static str,
+    Value,
+    Vec<&'static str>,
+    u16,
+    &'static str,
+);
+
 #[tokio::test]
 async fn bad_messages_are_refused_with_the_protocols_codes_and_nothing_is_written() {
     for backend in backends() {
         let mut exchange = nhcx::spawn(backend, 0).await;
         let preauth = preauth_args("HIS-PA-6", CG_FAMILY, &["MC011A"]);
-        let cases: Vec<(&str, &str, Value, Vec<&str>, u16, &str)> = vec![
+        let cases: Vec<BadMessage> = vec![
             (
                 "tampered ciphertext",
                 "preauth",
@@ -636,15 +639,10 @@ async fn bad_messages_are_refused_with_the_protocols_codes_and_nothing_is_writte
             exchange.exchanges().await.is_empty(),
             "a refused message was stored"
         );
-        let preauths = exchange
-            .flow
-            .client
-            .list_preauths(p::ListPreauthsRequest::default())
-            .await
-            .expect("list")
-            .into_inner()
-            .preauths;
-        assert!(preauths.is_empty());
+        assert!(
+            exchange.preauths().await.is_empty(),
+            "a refused message raised a preauth"
+        );
 
         let accepted = exchange
             .send("preauth", preauth, &["--alg", "RSA-OAEP"])

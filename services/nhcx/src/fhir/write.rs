@@ -204,7 +204,7 @@ pub fn claim_response(parties: &Parties, answer: &ClaimAnswer) -> Result<Bundle,
     let mut response = ClaimResponse::builder()
         .status("active".to_owned())
         .r#type(concept(CLAIM_TYPE_SYSTEM, "institutional", None)?)
-        .r#use(answer.r#use.clone())
+        .r#use(answer.r#use)
         .patient(reference(PATIENT_URL)?)
         .created(now())
         .insurer(reference(PAYER_URL)?)
@@ -214,7 +214,7 @@ pub fn claim_response(parties: &Parties, answer: &ClaimAnswer) -> Result<Bundle,
             &provider_system(parties),
             &answer.request_id,
         )?)
-        .outcome(answer.outcome.clone())
+        .outcome(answer.outcome)
         .disposition(answer.disposition.clone())
         .total(totals);
     if let Some(preauth) = &answer.preauth_ref {
