@@ -12,8 +12,44 @@ use fhir_model::r4b::codes::{RemittanceOutcome, Use};
 
 use crate::{
     fhir::write::{ClaimAnswer, Payment, SchemeCover},
-    protocol::{ErrorCode, HcxStatus},
+    protocol::{Action, ErrorCode, HcxStatus},
 };
+
+/// A case a hospital raises: its kind names the case row, the FHIR
+/// `Claim.use` it arrives as, and the callback that answers it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaseKind {
+    /// A preauthorisation (`Claim.use` = preauthorization).
+    Preauth,
+    /// A claim for payment (`Claim.use` = claim).
+    Claim,
+}
+
+impl CaseKind {
+    /// The name kept in the case row.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Preauth => "preauth",
+            Self::Claim => "claim",
+        }
+    }
+
+    /// The `Claim.use` of the hospital's bundle and of the mesh's answer.
+    pub const fn r#use(self) -> Use {
+        match self {
+            Self::Preauth => Use::Preauthorization,
+            Self::Claim => Use::Claim,
+        }
+    }
+
+    /// The callback that answers the hospital.
+    pub const fn on_submit(self) -> Action {
+        match self {
+            Self::Preauth => Action::PreauthOnSubmit,
+            Self::Claim => Action::ClaimOnSubmit,
+        }
+    }
+}
 
 /// How far a case has come, as far as the hospital is concerned. A new
 /// milestone is reported once; statuses between milestones are not.

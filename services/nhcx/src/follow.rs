@@ -9,7 +9,9 @@
 use ayushman_proto::{claims::v1 as c, preauth::v1 as p};
 
 use crate::{
-    Context, answers, delivery,
+    Context,
+    answers::{self, CaseKind},
+    delivery,
     exchanges::Message,
     fhir::{
         self,
@@ -53,17 +55,18 @@ async fn follow(context: &Context, case: &case::Model) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     let hospital = process::hospital(&sender);
-    let now = match case.kind.as_str() {
-        "preauth" => context
+    let now = if case.kind == CaseKind::Preauth.as_str() {
+        context
             .peers
             .preauth(&hospital, &case.mesh_reference)
             .await
-            .map(Now::Preauth),
-        _ => context
+            .map(Now::Preauth)
+    } else {
+        context
             .peers
             .claim(&hospital, &case.mesh_reference)
             .await
-            .map(Now::Claim),
+            .map(Now::Claim)
     }
     .map_err(|e: PeerError| e.to_string())?;
     let (milestone, closed) = match &now {

@@ -10,7 +10,9 @@ use ayushman_proto::{
 use fhir_model::r4b::codes::{RemittanceOutcome, Use};
 
 use crate::{
-    Context, answers, delivery,
+    Context,
+    answers::{self, CaseKind},
+    delivery,
     exchanges::{ACKNOWLEDGED, DELIVERED, FAILED, Message, PROCESSED, QUEUED, RECEIVED},
     fhir::{
         self,
@@ -253,10 +255,9 @@ async fn act(
                 .await
                 .map(|preauth| Raised::preauth(preauth, &ask.request_id));
             let case = CaseAsk {
+                kind: CaseKind::Preauth,
                 patient: &ask.patient,
                 request_id: &ask.request_id,
-                r#use: Use::Preauthorization,
-                action: Action::PreauthOnSubmit,
             };
             case_acted(context, sender, headers, &case, raised, &reply)
         }
@@ -281,10 +282,9 @@ async fn act(
                 .await
                 .map(|claim| Raised::claim(claim, &ask.request_id));
             let case = CaseAsk {
+                kind: CaseKind::Claim,
                 patient: &ask.patient,
                 request_id: &ask.request_id,
-                r#use: Use::Claim,
-                action: Action::ClaimOnSubmit,
             };
             case_acted(context, sender, headers, &case, submitted, &reply)
         }
@@ -461,7 +461,7 @@ fn claim_message(
 
 fn followed(
     headers: &ProtocolHeaders,
-    kind: &str,
+    kind: CaseKind,
     reference: &str,
     request_id: &str,
     patient: &PatientId,
@@ -470,7 +470,7 @@ fn followed(
 ) -> case::Model {
     case::Model {
         mesh_reference: reference.to_owned(),
-        kind: kind.to_owned(),
+        kind: kind.as_str().to_owned(),
         participant_code: headers.sender_code.clone(),
         correlation_id: headers.correlation_id.clone(),
         workflow_id: headers.workflow_id.clone(),
@@ -485,7 +485,6 @@ fn followed(
 
 /// A preauth or claim the mesh raised for the hospital, as it will hear of it.
 struct Raised {
-    kind: &'static str,
     reference: String,
     beneficiary_id: String,
     answer: ClaimAnswer,
@@ -495,7 +494,6 @@ struct Raised {
 impl Raised {
     fn preauth(preauth: p::Preauth, request_id: &str) -> Self {
         Self {
-            kind: "preauth",
             answer: answers::preauth_answer(&preauth, request_id),
             milestone: answers::preauth_milestone(preauth.status()),
             reference: preauth.preauth_id,
@@ -505,7 +503,6 @@ impl Raised {
 
     fn claim(claim: c::Claim, request_id: &str) -> Self {
         Self {
-            kind: "claim",
             answer: answers::claim_answer(&claim, request_id),
             milestone: answers::claim_milestone(claim.status()),
             reference: claim.claim_id,
@@ -516,10 +513,9 @@ impl Raised {
 
 /// What the hospital asked of the case.
 struct CaseAsk<'a> {
+    kind: CaseKind,
     patient: &'a PatientId,
     request_id: &'a str,
-    r#use: Use,
-    action: Action,
 }
 
 /// The answer to a preauth or claim, and the case to follow when the mesh raised one.
@@ -536,7 +532,7 @@ fn case_acted(
             let parties = parties(context, sender, ask.patient, Some(&raised.beneficiary_id));
             let message = claim_message(
                 reply,
-                ask.action,
+                ask.kind.on_submit(),
                 &parties,
                 &raised.answer,
                 &raised.reference,
@@ -544,7 +540,7 @@ fn case_acted(
             Ok(Acted {
                 follow: Some(followed(
                     headers,
-                    raised.kind,
+                    ask.kind,
                     &raised.reference,
                     ask.request_id,
                     ask.patient,
@@ -559,10 +555,16 @@ fn case_acted(
         }
         Err(PeerError::Refused(message)) => {
             let parties = parties(context, sender, ask.patient, None);
-            let answer = refused_answer(ask.r#use, ask.request_id, &message);
+            let answer = refused_answer(ask.kind.r#use(), ask.request_id, &message);
             Ok(Acted {
                 mesh_reference: String::new(),
-                answer: Some(claim_message(reply, ask.action, &parties, &answer, "")?),
+                answer: Some(claim_message(
+                    reply,
+                    ask.kind.on_submit(),
+                    &parties,
+                    &answer,
+                    "",
+                )?),
                 follow: None,
                 acknowledges: None,
                 refusal: None,
