@@ -54,7 +54,9 @@ async fn up_refuses_to_start_when_binaries_are_missing_and_says_how_to_build_the
 #[tokio::test]
 async fn up_starts_every_service_and_stops_them_all_on_ctrl_c() {
     let data = tempfile::tempdir().expect("tempdir");
-    let offset = 2000;
+    // Above Linux's ephemeral range (32768-60999), so no client socket of a
+    // test running alongside can hold one of these ports when `up` binds it.
+    let offset = 11_000;
     let mut up = ayushctl()
         .args(["up", "--port-offset", &offset.to_string(), "--data-dir"])
         .arg(data.path())
