@@ -178,6 +178,31 @@ pub fn quick_settings() -> preauth::config::PreauthSettings {
     }
 }
 
+/// RaisePreauth for `beneficiary_id` at `hfr_id`, treated by [`DOCTOR`] from today.
+pub fn raise_request(
+    key: &str,
+    beneficiary_id: &str,
+    hfr_id: &str,
+    packages: &[&str],
+) -> pb::RaisePreauthRequest {
+    pb::RaisePreauthRequest {
+        idempotency_key: key.into(),
+        beneficiary_id: beneficiary_id.into(),
+        hfr_id: hfr_id.into(),
+        treating_hpr_id: DOCTOR.into(),
+        packages: packages
+            .iter()
+            .map(|code| pb::PackageChoice {
+                package_code: (*code).into(),
+                add_on_codes: Vec::new(),
+            })
+            .collect(),
+        admission_date: Some(today()),
+        provisional_diagnosis: "triple vessel disease".into(),
+        ..Default::default()
+    }
+}
+
 /// Today as a `google.type.Date`.
 pub fn today() -> Date {
     ayushman_platform::convert::date_to_proto(ayushman_platform::convert::today_in_india())
@@ -504,24 +529,8 @@ impl Flow {
         hfr_id: &str,
         packages: &[&str],
     ) -> Result<pb::Preauth, tonic::Status> {
-        let beneficiary_id = beneficiary_id.to_owned();
         self.client
-            .raise_preauth(pb::RaisePreauthRequest {
-                idempotency_key: key.into(),
-                beneficiary_id,
-                hfr_id: hfr_id.into(),
-                treating_hpr_id: DOCTOR.into(),
-                packages: packages
-                    .iter()
-                    .map(|code| pb::PackageChoice {
-                        package_code: (*code).into(),
-                        add_on_codes: Vec::new(),
-                    })
-                    .collect(),
-                admission_date: Some(today()),
-                provisional_diagnosis: "triple vessel disease".into(),
-                ..Default::default()
-            })
+            .raise_preauth(raise_request(key, beneficiary_id, hfr_id, packages))
             .await
             .map(|reply| reply.into_inner().preauth.expect("preauth in reply"))
     }

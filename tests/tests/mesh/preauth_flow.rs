@@ -8,7 +8,7 @@ use ayushman_proto::preauth::v1::{self as pb, PreauthStatus};
 use mesh_tests::{
     bad_fields,
     portability::backends,
-    preauth::{self, BR_FAMILY, CG_FAMILY, RJ_FAMILY, quick_settings, today},
+    preauth::{self, BR_FAMILY, CG_FAMILY, RJ_FAMILY, quick_settings, raise_request, today},
 };
 use tonic::Code;
 
@@ -556,4 +556,43 @@ async fn overlapping_admissions_and_repeated_packages_are_flagged_for_the_review
             .collect::<Vec<_>>(),
         [second.preauth_id.as_str()]
     );
+}
+
+#[tokio::test]
+async fn a_hospital_receiving_far_more_preauths_than_usual_is_flagged_with_each_one_counted() {
+    for backend in backends() {
+        let mut flow = preauth::spawn(backend, quick_settings())
+            .await
+            .with_everything()
+            .await;
+        let patient = flow.member(CG_FAMILY).await;
+        // Twelve at once: each is counted, whatever their transactions interleave.
+        let racing: Vec<_> = (0..12)
+            .map(|n| {
+                let (mut client, request) = (
+                    flow.client.clone(),
+                    raise_request(&format!("busy-{n}"), &patient, "IN2210000001", &["SG039A"]),
+                );
+                tokio::spawn(async move { client.raise_preauth(request).await })
+            })
+            .collect();
+        for raised in racing {
+            raised.await.expect("joined").expect("raised");
+        }
+        let thirteenth = flow
+            .raise("busy-12", CG_FAMILY, "IN2210000001", &["SG039A"])
+            .await
+            .expect("thirteenth");
+        let volume: Vec<_> = thirteenth
+            .fraud_flags
+            .iter()
+            .filter(|f| f.kind == pb::FraudFlagKind::HighFacilityVolume as i32)
+            .map(|f| f.reason.as_str())
+            .collect();
+        assert_eq!(
+            volume,
+            ["IN2210000001 has 13 preauths today against a daily average of 0.0"],
+            "{backend}"
+        );
+    }
 }

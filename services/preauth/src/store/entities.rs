@@ -189,6 +189,27 @@ pub mod preauth_line {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+/// How many preauths a hospital received for admissions on one day: the
+/// high-volume signal reads a month of these instead of counting preauths.
+pub mod facility_day {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "facility_days")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub hfr_id: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub admission_date: Date,
+        pub preauths: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
 /// A fraud signal on a preauth.
 pub mod preauth_flag {
     use sea_orm::entity::prelude::*;

@@ -24,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(migrations::m0002_record_indexes::Migration),
             Box::new(migrations::m0003_payer_rules::Migration),
             Box::new(migrations::m0004_saga_index::Migration),
+            Box::new(migrations::m0005_facility_days::Migration),
         ]
     }
 }

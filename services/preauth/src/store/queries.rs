@@ -12,7 +12,7 @@ use sea_orm::{
 };
 
 use super::entities::{
-    enhancement, package, package_add_on, package_rate,
+    enhancement, facility_day, package, package_add_on, package_rate,
     preauth::{self, SagaState},
     preauth_flag, preauth_line,
 };
@@ -163,13 +163,15 @@ pub async fn find_by_key(
         .await
 }
 
-/// Inserts a new preauth with its requested lines; returns false when the
-/// idempotency key is taken (another request got there first).
+/// Inserts a new preauth with its requested lines, counted in its hospital's
+/// admissions of the day; returns false when the idempotency key is taken
+/// (another request got there first).
 pub async fn insert_preauth(
     db: &impl ConnectionTrait,
     row: preauth::Model,
     lines: Vec<preauth_line::Model>,
 ) -> Result<bool, DbErr> {
+    let (row_hfr_id, row_admission_date) = (row.hfr_id.clone(), row.admission_date);
     let inserted = preauth::Entity::insert(row.into_active_model())
         .on_conflict(
             sea_orm::sea_query::OnConflict::column(preauth::Column::IdempotencyKey)
@@ -184,7 +186,38 @@ pub async fn insert_preauth(
     preauth_line::Entity::insert_many(lines.into_iter().map(IntoActiveModel::into_active_model))
         .exec_without_returning(db)
         .await?;
+    count_received(db, &row_hfr_id, row_admission_date).await?;
     Ok(true)
+}
+
+/// Adds one to the preauths `hfr_id` received for admissions on `day`, as
+/// one statement: concurrent requests each add theirs (the row is locked
+/// from here to the commit, so the caller commits soon after).
+async fn count_received(
+    db: &impl ConnectionTrait,
+    hfr_id: &str,
+    day: NaiveDate,
+) -> Result<(), DbErr> {
+    use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+    facility_day::Entity::insert(facility_day::ActiveModel {
+        hfr_id: sea_orm::ActiveValue::Set(hfr_id.to_owned()),
+        admission_date: sea_orm::ActiveValue::Set(day),
+        preauths: sea_orm::ActiveValue::Set(1),
+    })
+    .on_conflict(
+        OnConflict::columns([
+            facility_day::Column::HfrId,
+            facility_day::Column::AdmissionDate,
+        ])
+        .value(
+            facility_day::Column::Preauths,
+            Expr::col((facility_day::Entity, facility_day::Column::Preauths)).add(1),
+        )
+        .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await
+    .map(drop)
 }
 
 pub async fn lines_of(
@@ -272,35 +305,35 @@ pub async fn packages_of(
         .await
 }
 
-/// How many preauths a facility has with admission on `day`, and in the
-/// `previous_days` before it, in one statement.
+/// How many preauths a facility received for admissions on `day`, and in
+/// the `previous_days` before it, from its daily counts.
 pub async fn facility_volume(
     db: &impl ConnectionTrait,
     hfr_id: &str,
     day: NaiveDate,
     previous_days: i64,
 ) -> Result<(i64, i64), DbErr> {
-    use sea_orm::sea_query::{Expr, ExprTrait};
-    let on_day = Expr::case(Expr::col(preauth::Column::AdmissionDate).eq(day), 1)
-        .finally(0)
-        .sum();
-    let before = Expr::case(Expr::col(preauth::Column::AdmissionDate).lt(day), 1)
-        .finally(0)
-        .sum();
-    let counts: Option<(Option<i64>, Option<i64>)> = preauth::Entity::find()
+    let days: Vec<(NaiveDate, i64)> = facility_day::Entity::find()
         .select_only()
-        .column_as(on_day, "on_day")
-        .column_as(before, "before")
-        .filter(preauth::Column::HfrId.eq(hfr_id))
+        .column(facility_day::Column::AdmissionDate)
+        .column(facility_day::Column::Preauths)
+        .filter(facility_day::Column::HfrId.eq(hfr_id))
         .filter(
-            preauth::Column::AdmissionDate
+            facility_day::Column::AdmissionDate
                 .between(day - chrono::Duration::days(previous_days), day),
         )
         .into_tuple()
-        .one(db)
+        .all(db)
         .await?;
-    let (on_day, before) = counts.unwrap_or_default();
-    Ok((on_day.unwrap_or(0), before.unwrap_or(0)))
+    Ok(days
+        .into_iter()
+        .fold((0, 0), |(on_day, before), (date, preauths)| {
+            if date == day {
+                (on_day + preauths, before)
+            } else {
+                (on_day, before + preauths)
+            }
+        }))
 }
 
 /// Records that what the saga owed (`owed`) is done and the preauth now

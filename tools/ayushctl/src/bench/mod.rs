@@ -3,6 +3,7 @@
 //! in docs/BENCHMARKS.md with ratios to a bare tonic baseline measured in the
 //! same run.
 
+mod cpu;
 mod data;
 mod hospital;
 mod load;

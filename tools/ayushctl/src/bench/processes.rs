@@ -31,6 +31,11 @@ impl Service {
     pub fn memory(&self) -> (u64, u64) {
         self.child.id().map_or((0, 0), memory_of)
     }
+
+    /// Its name and process id, for CPU accounting (0 once it has exited).
+    pub fn process(&self) -> (String, u32) {
+        (self.service.name().to_owned(), self.child.id().unwrap_or(0))
+    }
 }
 
 /// `VmRSS` and `VmHWM` of a process, in KiB.
@@ -88,6 +93,12 @@ pub async fn start(
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .kill_on_drop(true);
+    for passed in ["TOKIO_WORKER_THREADS", "BENCH_MAX_CONNECTIONS"] {
+        if let Ok(value) = std::env::var(passed) {
+            let name = if passed == "BENCH_MAX_CONNECTIONS" { "AYUSHMAN__DATABASE__MAX_CONNECTIONS" } else { passed };
+            command.env(name, value);
+        }
+    }
     if let Some(url) = database_url {
         command.env("DATABASE_URL", url);
     }

@@ -29,6 +29,7 @@ use tonic::transport::Channel;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
 use super::{
+    cpu,
     Options, Sizes, data,
     load::{self, Call, Stats},
     processes::{self, Echo, Service},
@@ -511,9 +512,18 @@ async fn raise_preauths(
     progress(&format!(
         "B2  RaisePreauth on {backend}, {PREAUTH_CONCURRENCY} callers"
     ));
-    let stats = load::closed_loop(call, PREAUTH_CONCURRENCY, WARMUP, run).await;
+    let processes: Vec<(String, u32)> = running.iter().map(Service::process).collect();
+    let (stats, before) = tokio::join!(
+        load::closed_loop(call, PREAUTH_CONCURRENCY, WARMUP, run),
+        async {
+            tokio::time::sleep(WARMUP).await;
+            cpu::Sample::take(&processes)
+        }
+    );
+    let spent = cpu::Sample::take(&processes).per_call_since(&before, stats.ok + stats.errors);
     require_no_errors("B2", &stats)?;
     println!("    {}", line(&stats));
+    println!("    CPU per preauth: {}", cpu::describe(&spent));
     let hospital =
         super::hospital::start(&endpoints.url(MeshService::Nhcx), cards, hfr_id, hpr_id).await?;
     hospital
