@@ -154,6 +154,20 @@ async fn record(
     let wallet = queries::find_wallet(db, wallet_id)
         .await?
         .ok_or_else(|| ApiError::internal(format!("wallet {wallet_id} vanished")))?;
+    record_after(db, wallet, kind, amount, preauth_id, claim_id, movement).await
+}
+
+/// [`record`] when the caller knows the wallet as the move left it.
+async fn record_after(
+    db: &impl ConnectionTrait,
+    wallet: wallet::Model,
+    kind: LedgerEntryKind,
+    amount: i64,
+    preauth_id: &str,
+    claim_id: &str,
+    movement: &Movement<'_>,
+) -> Result<(wallet::Model, ledger_entry::Model), ApiError> {
+    let wallet_id = wallet.wallet_id.as_str();
     let entry = ledger_entry::Model {
         entry_id: ids::ordered_id("LED"),
         wallet_id: wallet_id.to_owned(),
@@ -240,13 +254,12 @@ pub async fn block(
     let mut remaining = request.amount.paise();
     let mut parts = Vec::new();
     for (scheme, wallet) in schemes.iter().zip(&fresh) {
-        let available = locked
-            .iter()
-            .find(|w| w.wallet_id == wallet.wallet_id)
-            .map_or(0, |w| w.available_paise().max(0));
-        let take = remaining.min(available);
+        let Some(locked) = locked.iter().find(|w| w.wallet_id == wallet.wallet_id) else {
+            continue;
+        };
+        let take = remaining.min(locked.available_paise().max(0));
         if take > 0 {
-            parts.push((*scheme, wallet.wallet_id.clone(), take));
+            parts.push((*scheme, locked.clone(), take));
             remaining -= take;
         }
     }
@@ -263,7 +276,10 @@ pub async fn block(
         )));
     }
     let mut moved = Moved::default();
-    for (scheme, wallet_id, amount) in parts {
+    // The wallets stay locked to the commit (on SQLite, this transaction is
+    // the only writer), so each is known after its block without reading it back.
+    for (scheme, mut wallet, amount) in parts {
+        let wallet_id = wallet.wallet_id.clone();
         if !queries::block_if_available(db, &wallet_id, amount).await? {
             return Err(ApiError::Aborted(format!(
                 "wallet {wallet_id} changed while this request ran; retry"
@@ -283,10 +299,11 @@ pub async fn block(
             },
         )
         .await?;
+        wallet.blocked_paise += amount;
         moved.add(
-            record(
+            record_after(
                 db,
-                &wallet_id,
+                wallet,
                 LedgerEntryKind::Block,
                 amount,
                 &request.preauth_id,

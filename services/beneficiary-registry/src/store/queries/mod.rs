@@ -201,22 +201,16 @@ pub async fn find_wallet(
         .await
 }
 
-/// Creates the wallet if it does not exist yet (concurrent creators agree), then reads it.
+/// Creates the wallet if it does not exist yet (concurrent creators agree).
 /// The id is made from the holder, scheme and year that the other unique
 /// index keys on, so a conflict on either is the same wallet: no target, so
 /// PostgreSQL does nothing whichever index a concurrent creator hits first.
-pub async fn ensure_wallet(
-    db: &impl ConnectionTrait,
-    row: wallet::Model,
-) -> Result<wallet::Model, DbErr> {
-    let id = row.wallet_id.clone();
+pub async fn ensure_wallet(db: &impl ConnectionTrait, row: wallet::Model) -> Result<(), DbErr> {
     wallet::Entity::insert(row.into_active_model())
         .on_conflict(OnConflict::new().do_nothing().to_owned())
         .exec_without_returning(db)
-        .await?;
-    find_wallet(db, &id)
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound(format!("wallet {id}")))
+        .await
+        .map(drop)
 }
 
 /// Blocks `amount` only if that much is available, in one statement: the check
