@@ -47,7 +47,7 @@ impl Sample {
             })
             .filter(|(_, per_call)| !per_call.is_zero())
             .collect();
-        spent.sort_by(|a, b| b.1.cmp(&a.1));
+        spent.sort_by_key(|(_, per_call)| std::cmp::Reverse(*per_call));
         spent
     }
 }
@@ -59,7 +59,12 @@ fn cpu_of(pid: &str) -> Duration {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
     let fields: Vec<&str> = after_name.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
     // After the name: state is field 3, so utime (14) and stime (15) are 11 and 12.
     Duration::from_millis((ticks(11) + ticks(12)) * 1000 / TICKS_PER_SECOND)
 }

@@ -93,12 +93,6 @@ pub async fn start(
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .kill_on_drop(true);
-    for passed in ["TOKIO_WORKER_THREADS", "BENCH_MAX_CONNECTIONS"] {
-        if let Ok(value) = std::env::var(passed) {
-            let name = if passed == "BENCH_MAX_CONNECTIONS" { "AYUSHMAN__DATABASE__MAX_CONNECTIONS" } else { passed };
-            command.env(name, value);
-        }
-    }
     if let Some(url) = database_url {
         command.env("DATABASE_URL", url);
     }

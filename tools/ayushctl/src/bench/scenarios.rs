@@ -29,8 +29,7 @@ use tonic::transport::Channel;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
 use super::{
-    cpu,
-    Options, Sizes, data,
+    Options, Sizes, cpu, data,
     load::{self, Call, Stats},
     processes::{self, Echo, Service},
 };

@@ -18,7 +18,11 @@ impl MigrationTrait for Migration {
                     .table(FacilityDays::Table)
                     .if_not_exists()
                     .col(ColumnDef::new(FacilityDays::HfrId).string().not_null())
-                    .col(ColumnDef::new(FacilityDays::AdmissionDate).date().not_null())
+                    .col(
+                        ColumnDef::new(FacilityDays::AdmissionDate)
+                            .date()
+                            .not_null(),
+                    )
                     .col(
                         ColumnDef::new(FacilityDays::Preauths)
                             .big_integer()
