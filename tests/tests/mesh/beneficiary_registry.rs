@@ -716,6 +716,22 @@ async fn two_hundred_concurrent_blocks_of_thirty_thousand_fit_exactly_sixteen_ti
             ledger.entries.iter().map(|e| e.amount_paise).sum::<i64>(),
             wallet.blocked_paise
         );
+        // Each row's balance is the wallet's after that block, as the
+        // locked wallet had it: the sixteen steps down, none seen twice.
+        let mut after: Vec<i64> = ledger
+            .entries
+            .iter()
+            .map(|e| e.available_after_paise)
+            .collect();
+        after.sort_unstable_by(|a, b| b.cmp(a));
+        assert_eq!(
+            after,
+            (1..=16)
+                .map(|k| 5_00_000_00 - k * 30_000_00)
+                .collect::<Vec<i64>>(),
+            "{}",
+            database.backend
+        );
     }
 }
 
