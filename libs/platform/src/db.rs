@@ -56,6 +56,10 @@ pub async fn connect(
         .min_connections(1)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
+        // A ping on every checkout is a round trip per statement (on SQLite,
+        // two thread hand-offs): only a connection idle long enough to have
+        // been dropped by the server or a firewall is tested first.
+        .test_before_acquire_if_idle_for(Duration::from_secs(30))
         .sqlx_logging(false)
         // SQLite has one writer at a time: under a burst of writes a
         // transaction waits its turn rather than failing after sqlx's 5 s.
