@@ -297,15 +297,13 @@ pub async fn check_empanelment(
     specialty_code: &str,
     date: NaiveDate,
 ) -> Result<EmpanelmentCheck, ApiError> {
-    let facility = queries::find_facility(db, hfr_id).await?;
-    let empanelment = match &facility {
-        Some(_) => queries::find_empanelment(db, hfr_id, scheme_code).await?,
-        None => None,
-    };
-    let specialty = match &empanelment {
-        Some(_) => queries::find_specialty(db, hfr_id, scheme_code, specialty_code).await?,
-        None => None,
-    };
+    let (facility, empanelment, specialty) =
+        match queries::find_empanelment_of_specialty(db, hfr_id, scheme_code, specialty_code)
+            .await?
+        {
+            Some((facility, empanelment, specialty)) => (Some(facility), empanelment, specialty),
+            None => (None, None, None),
+        };
     let outcome = rules::check_empanelment(
         facility.as_ref(),
         empanelment.as_ref(),

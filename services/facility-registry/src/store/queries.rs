@@ -8,8 +8,8 @@ use ayushman_platform::{
 use ayushman_proto::facility::v1::EmpanelmentStatus;
 use chrono::NaiveDate;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
+    IdenStatic, IntoActiveModel, Iterable, JoinType, QueryFilter, QueryOrder, QuerySelect, Set,
     sea_query::{Expr, ExprTrait, Query},
 };
 
@@ -249,19 +249,79 @@ pub async fn find_full_empanelment(
     Ok(Some((row, specialties, history)))
 }
 
-pub async fn find_specialty(
+/// A facility, its empanelment under a scheme and that empanelment's
+/// specialty, as far as each exists: one statement (left joins) for the
+/// check every preauth makes.
+pub async fn find_empanelment_of_specialty(
     db: &impl ConnectionTrait,
     hfr_id: &str,
     scheme_code: &str,
     specialty_code: &str,
-) -> Result<Option<empanelled_specialty::Model>, DbErr> {
-    empanelled_specialty::Entity::find_by_id((
-        hfr_id.to_owned(),
-        scheme_code.to_owned(),
-        specialty_code.to_owned(),
-    ))
-    .one(db)
-    .await
+) -> Result<
+    Option<(
+        facility::Model,
+        Option<empanelment::Model>,
+        Option<empanelled_specialty::Model>,
+    )>,
+    DbErr,
+> {
+    const F: &str = "f";
+    const E: &str = "e";
+    const S: &str = "s";
+    let mut query = Query::select();
+    select_prefixed::<facility::Entity>(&mut query, F);
+    select_prefixed::<empanelment::Entity>(&mut query, E);
+    select_prefixed::<empanelled_specialty::Entity>(&mut query, S);
+    query
+        .from_as(facility::Entity, F)
+        .join_as(
+            JoinType::LeftJoin,
+            empanelment::Entity,
+            E,
+            Condition::all()
+                .add(
+                    Expr::col((E, empanelment::Column::HfrId)).equals((F, facility::Column::HfrId)),
+                )
+                .add(Expr::col((E, empanelment::Column::SchemeCode)).eq(scheme_code)),
+        )
+        .join_as(
+            JoinType::LeftJoin,
+            empanelled_specialty::Entity,
+            S,
+            Condition::all()
+                .add(
+                    Expr::col((S, empanelled_specialty::Column::HfrId))
+                        .equals((E, empanelment::Column::HfrId)),
+                )
+                .add(
+                    Expr::col((S, empanelled_specialty::Column::SchemeCode))
+                        .equals((E, empanelment::Column::SchemeCode)),
+                )
+                .add(
+                    Expr::col((S, empanelled_specialty::Column::SpecialtyCode)).eq(specialty_code),
+                ),
+        )
+        .and_where(Expr::col((F, facility::Column::HfrId)).eq(hfr_id));
+    let statement = db.get_database_backend().build(&query);
+    let Some(row) = db.query_one_raw(statement).await? else {
+        return Ok(None);
+    };
+    Ok(Some((
+        facility::Model::from_query_result(&row, &format!("{F}_"))?,
+        empanelment::Model::from_query_result_optional(&row, &format!("{E}_"))?,
+        empanelled_specialty::Model::from_query_result_optional(&row, &format!("{S}_"))?,
+    )))
+}
+
+/// Selects every column of `E` from the table aliased `alias`, named
+/// `{alias}_{column}` as `FromQueryResult` reads them with that prefix.
+fn select_prefixed<E: EntityTrait>(query: &mut sea_orm::sea_query::SelectStatement, alias: &str) {
+    for column in E::Column::iter() {
+        query.expr_as(
+            column.select_as(Expr::col((alias.to_owned(), column))),
+            format!("{alias}_{}", column.as_str()),
+        );
+    }
 }
 
 /// Replaces an empanelment and its specialty list.
