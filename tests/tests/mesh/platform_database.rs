@@ -186,3 +186,64 @@ async fn the_default_sqlite_file_is_in_wal_mode() {
             .exists()
     );
 }
+
+#[tokio::test]
+async fn a_hospitals_daily_counts_survive_the_move_to_shards_and_back() {
+    use preauth::store::{Migrator, queries::facility_volume};
+    use sea_orm_migration::MigratorTrait;
+
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 6).expect("date");
+    for database in testing::all_databases().await {
+        let connection = db::connect(MeshService::Preauth, &database.settings)
+            .await
+            .expect("connect");
+        // The idempotency table and m0001 to m0005: one row per hospital and day.
+        Migrator::up(&connection, Some(6))
+            .await
+            .expect("migrate to m0005");
+        connection
+            .execute_unprepared(
+                "INSERT INTO facility_days (hfr_id, admission_date, preauths) VALUES \
+                 ('IN2210000001', '2026-12-06', 7), ('IN2210000001', '2026-12-01', 40), \
+                 ('IN2210000002', '2026-12-06', 3)",
+            )
+            .await
+            .expect("counts as m0005 kept them");
+
+        Migrator::up(&connection, None).await.expect("migrate");
+        let volume = facility_volume(&connection, "IN2210000001", day, 30)
+            .await
+            .expect("volume");
+        assert_eq!(volume, (7, 40), "{}", database.backend);
+
+        Migrator::down(&connection, Some(1))
+            .await
+            .expect("undo m0006");
+        let rows = connection
+            .query_all_raw(Statement::from_string(
+                connection.get_database_backend(),
+                "SELECT hfr_id, preauths FROM facility_days ORDER BY hfr_id, admission_date",
+            ))
+            .await
+            .expect("counts back in one row per day");
+        let counts: Vec<(String, i64)> = rows
+            .iter()
+            .map(|row| {
+                (
+                    row.try_get("", "hfr_id").expect("hfr_id"),
+                    row.try_get("", "preauths").expect("preauths"),
+                )
+            })
+            .collect();
+        assert_eq!(
+            counts,
+            [
+                ("IN2210000001".to_owned(), 40),
+                ("IN2210000001".to_owned(), 7),
+                ("IN2210000002".to_owned(), 3),
+            ],
+            "{}",
+            database.backend
+        );
+    }
+}

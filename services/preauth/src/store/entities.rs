@@ -189,19 +189,34 @@ pub mod preauth_line {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-/// How many preauths a hospital received for admissions on one day: the
-/// high-volume signal reads a month of these instead of counting preauths.
+/// How many preauths a hospital received for admissions on one day, in
+/// [`facility_day::SHARDS`] rows so that concurrent preauths seldom wait on
+/// the same row: the high-volume signal sums a month of these instead of
+/// counting preauths.
 pub mod facility_day {
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "facility_days")]
+    #[sea_orm(table_name = "facility_day_counts")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
         pub hfr_id: String,
         #[sea_orm(primary_key, auto_increment = false)]
         pub admission_date: Date,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub shard: i32,
         pub preauths: i64,
+    }
+
+    /// Rows a hospital's day is counted in.
+    pub const SHARDS: u32 = 16;
+
+    /// The shard a preauth is counted in, spread by its id.
+    pub fn shard_of(preauth_id: &str) -> i32 {
+        let hash = preauth_id
+            .bytes()
+            .fold(0_u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
+        (hash % SHARDS) as i32
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

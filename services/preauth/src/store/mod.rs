@@ -25,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(migrations::m0003_payer_rules::Migration),
             Box::new(migrations::m0004_saga_index::Migration),
             Box::new(migrations::m0005_facility_days::Migration),
+            Box::new(migrations::m0006_facility_day_shards::Migration),
         ]
     }
 }

@@ -171,7 +171,11 @@ pub async fn insert_preauth(
     row: preauth::Model,
     lines: Vec<preauth_line::Model>,
 ) -> Result<bool, DbErr> {
-    let (row_hfr_id, row_admission_date) = (row.hfr_id.clone(), row.admission_date);
+    let (id, hfr_id, day) = (
+        row.preauth_id.clone(),
+        row.hfr_id.clone(),
+        row.admission_date,
+    );
     let inserted = preauth::Entity::insert(row.into_active_model())
         .on_conflict(
             sea_orm::sea_query::OnConflict::column(preauth::Column::IdempotencyKey)
@@ -186,15 +190,17 @@ pub async fn insert_preauth(
     preauth_line::Entity::insert_many(lines.into_iter().map(IntoActiveModel::into_active_model))
         .exec_without_returning(db)
         .await?;
-    count_received(db, &row_hfr_id, row_admission_date).await?;
+    count_received(db, &id, &hfr_id, day).await?;
     Ok(true)
 }
 
-/// Adds one to the preauths `hfr_id` received for admissions on `day`, as
-/// one statement: concurrent requests each add theirs (the row is locked
-/// from here to the commit, so the caller commits soon after).
+/// Adds preauth `preauth_id` to those `hfr_id` received for admissions on
+/// `day`, as one statement: concurrent requests each add theirs. The shard's
+/// row is locked from here to the commit; concurrent preauths at the
+/// hospital mostly count in other shards.
 async fn count_received(
     db: &impl ConnectionTrait,
+    preauth_id: &str,
     hfr_id: &str,
     day: NaiveDate,
 ) -> Result<(), DbErr> {
@@ -202,12 +208,14 @@ async fn count_received(
     facility_day::Entity::insert(facility_day::ActiveModel {
         hfr_id: sea_orm::ActiveValue::Set(hfr_id.to_owned()),
         admission_date: sea_orm::ActiveValue::Set(day),
+        shard: sea_orm::ActiveValue::Set(facility_day::shard_of(preauth_id)),
         preauths: sea_orm::ActiveValue::Set(1),
     })
     .on_conflict(
         OnConflict::columns([
             facility_day::Column::HfrId,
             facility_day::Column::AdmissionDate,
+            facility_day::Column::Shard,
         ])
         .value(
             facility_day::Column::Preauths,
@@ -306,34 +314,42 @@ pub async fn packages_of(
 }
 
 /// How many preauths a facility received for admissions on `day`, and in
-/// the `previous_days` before it, from its daily counts.
+/// the `previous_days` before it: its daily counts summed in the database,
+/// one row back however many shards and days there are.
 pub async fn facility_volume(
     db: &impl ConnectionTrait,
     hfr_id: &str,
     day: NaiveDate,
     previous_days: i64,
 ) -> Result<(i64, i64), DbErr> {
-    let days: Vec<(NaiveDate, i64)> = facility_day::Entity::find()
+    use sea_orm::sea_query::{Expr, ExprTrait, Func};
+    // SUM of BIGINT is NUMERIC on PostgreSQL: cast back, and none is 0.
+    let total = |on_day: bool| {
+        let counted = if on_day {
+            facility_day::Column::AdmissionDate.eq(day)
+        } else {
+            facility_day::Column::AdmissionDate.lt(day)
+        };
+        Func::coalesce([
+            Func::sum(Expr::case(counted, Expr::col(facility_day::Column::Preauths)).finally(0))
+                .into(),
+            Expr::val(0_i64),
+        ])
+        .cast_as("BIGINT")
+    };
+    let volume: Option<(i64, i64)> = facility_day::Entity::find()
         .select_only()
-        .column(facility_day::Column::AdmissionDate)
-        .column(facility_day::Column::Preauths)
+        .expr_as(total(true), "on_day")
+        .expr_as(total(false), "before")
         .filter(facility_day::Column::HfrId.eq(hfr_id))
         .filter(
             facility_day::Column::AdmissionDate
                 .between(day - chrono::Duration::days(previous_days), day),
         )
         .into_tuple()
-        .all(db)
+        .one(db)
         .await?;
-    Ok(days
-        .into_iter()
-        .fold((0, 0), |(on_day, before), (date, preauths)| {
-            if date == day {
-                (on_day + preauths, before)
-            } else {
-                (on_day, before + preauths)
-            }
-        }))
+    Ok(volume.unwrap_or_default())
 }
 
 /// Records that what the saga owed (`owed`) is done and the preauth now

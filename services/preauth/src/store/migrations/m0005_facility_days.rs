@@ -12,30 +12,7 @@ pub struct Migration;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .create_table(
-                Table::create()
-                    .table(FacilityDays::Table)
-                    .if_not_exists()
-                    .col(ColumnDef::new(FacilityDays::HfrId).string().not_null())
-                    .col(
-                        ColumnDef::new(FacilityDays::AdmissionDate)
-                            .date()
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(FacilityDays::Preauths)
-                            .big_integer()
-                            .not_null(),
-                    )
-                    .primary_key(
-                        Index::create()
-                            .col(FacilityDays::HfrId)
-                            .col(FacilityDays::AdmissionDate),
-                    )
-                    .to_owned(),
-            )
-            .await?;
+        manager.create_table(facility_days_table()).await?;
         manager
             .get_connection()
             .execute_unprepared(
@@ -52,6 +29,30 @@ impl MigrationTrait for Migration {
             .drop_table(Table::drop().table(FacilityDays::Table).to_owned())
             .await
     }
+}
+
+/// The table of one count per hospital and day (also what m0006 undoes to).
+pub(super) fn facility_days_table() -> TableCreateStatement {
+    Table::create()
+        .table(FacilityDays::Table)
+        .if_not_exists()
+        .col(ColumnDef::new(FacilityDays::HfrId).string().not_null())
+        .col(
+            ColumnDef::new(FacilityDays::AdmissionDate)
+                .date()
+                .not_null(),
+        )
+        .col(
+            ColumnDef::new(FacilityDays::Preauths)
+                .big_integer()
+                .not_null(),
+        )
+        .primary_key(
+            Index::create()
+                .col(FacilityDays::HfrId)
+                .col(FacilityDays::AdmissionDate),
+        )
+        .to_owned()
 }
 
 #[derive(DeriveIden)]
