@@ -350,6 +350,24 @@ impl Exchange {
             .exchanges
     }
 
+    /// The outbound exchange of `action` once the mesh has recorded how its
+    /// delivery ended: the hospital can take a callback a moment before the
+    /// mesh writes down that it was taken.
+    pub async fn settled(&mut self, action: &str) -> pb::Exchange {
+        for _ in 0..200 {
+            let found = self
+                .exchanges()
+                .await
+                .into_iter()
+                .find(|e| e.action == action);
+            match found {
+                Some(exchange) if exchange.status != "queued" => return exchange,
+                _ => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+        panic!("the exchange of {action} was still queued after 10 s")
+    }
+
     /// Every preauth in the mesh.
     pub async fn preauths(&mut self) -> Vec<ayushman_proto::preauth::v1::Preauth> {
         self.flow

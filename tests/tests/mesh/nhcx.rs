@@ -504,12 +504,7 @@ async fn a_callback_the_hospital_cannot_take_is_retried_until_it_is() {
                 |_| true,
             )
             .await;
-        let answer = exchange
-            .exchanges()
-            .await
-            .into_iter()
-            .find(|e| e.action == "/coverageeligibility/on_check")
-            .expect("the answer's exchange");
+        let answer = exchange.settled("/coverageeligibility/on_check").await;
         assert_eq!((answer.status.as_str(), answer.attempts), ("delivered", 2));
         assert!(answer.last_error.contains("503"), "{}", answer.last_error);
         exchange.stop().await;
