@@ -91,6 +91,23 @@ where
         .map(|_| ())
 }
 
+/// Selects every column of `E` from the table aliased `alias`, named
+/// `{alias}_{column}` as `FromQueryResult::from_query_result(row, "{alias}_")`
+/// reads them: several entities from one joined statement, without declaring
+/// relations between them.
+pub fn select_prefixed<E: sea_orm::EntityTrait>(
+    query: &mut sea_orm::sea_query::SelectStatement,
+    alias: &str,
+) {
+    use sea_orm::{ColumnTrait, IdenStatic, Iterable, sea_query::Expr};
+    for column in E::Column::iter() {
+        query.expr_as(
+            column.select_as(Expr::col((alias.to_owned(), column))),
+            format!("{alias}_{}", column.as_str()),
+        );
+    }
+}
+
 /// A transaction that writes. On SQLite it also holds this process's turn
 /// to write that database, given back when it commits or is dropped.
 pub struct WriteTransaction {

@@ -4,6 +4,7 @@
 use ayushman_domain::{Aadhaar, AadhaarDigest, AbhaAddress, AbhaNumber};
 use ayushman_platform::{ApiError, convert::today_in_india, db, ids};
 use ayushman_proto::beneficiary::v1::{CardChannel, CardStatus};
+use chrono::NaiveDate;
 use sea_orm::{
     ActiveValue::Set, ConnectionTrait, DatabaseBackend, DatabaseConnection, IntoActiveModel,
 };
@@ -14,7 +15,7 @@ use crate::{
     drive_people,
     kyc::KycOutcome,
     store::{
-        entities::{beneficiary, card_issuance, family},
+        entities::{beneficiary, card_issuance, family, wallet},
         queries::{self, drives},
     },
 };
@@ -117,13 +118,34 @@ pub async fn get(db: &impl ConnectionTrait, id: &str) -> Result<beneficiary::Mod
         .ok_or_else(|| ApiError::NotFound(format!("no beneficiary with id {id}")))
 }
 
-pub async fn get_by_card(
+/// A person by id or card number, with their family's wallets of the
+/// policy years covering `date`, in one read.
+pub async fn get_with_wallets(
     db: &impl ConnectionTrait,
-    card_number: &str,
-) -> Result<beneficiary::Model, ApiError> {
-    queries::find_beneficiary_by(db, beneficiary::Column::CardNumber, card_number)
+    key: PersonKey<'_>,
+    date: NaiveDate,
+) -> Result<(beneficiary::Model, Vec<wallet::Model>), ApiError> {
+    let (column, value, missing) = match key {
+        PersonKey::Id(id) => (
+            beneficiary::Column::BeneficiaryId,
+            id,
+            format!("no beneficiary with id {id}"),
+        ),
+        PersonKey::Card(card) => (
+            beneficiary::Column::CardNumber,
+            card,
+            format!("no beneficiary holds card {card}"),
+        ),
+    };
+    queries::find_beneficiary_with_wallets(db, column, value, date)
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no beneficiary holds card {card_number}")))
+        .ok_or(ApiError::NotFound(missing))
+}
+
+/// How a caller names a person.
+pub enum PersonKey<'a> {
+    Id(&'a str),
+    Card(&'a str),
 }
 
 /// A family with all its members.

@@ -92,11 +92,12 @@ pub struct SchemeEligibility<'a> {
 }
 
 /// Whether `person` may be treated under each applicable scheme (or `only`)
-/// on `date`, in draw order.
-pub async fn verify<'a>(
-    db: &impl ConnectionTrait,
+/// on `date`, in draw order, given their family's wallets as stored (a
+/// wallet not stored yet has its full cover).
+pub fn verify<'a>(
     catalogue: &'a Catalogue,
     person: &beneficiary::Model,
+    stored: &[wallet::Model],
     only: Option<&str>,
     date: NaiveDate,
 ) -> Result<Vec<SchemeEligibility<'a>>, ApiError> {
@@ -115,7 +116,12 @@ pub async fn verify<'a>(
         };
     let mut answers = Vec::new();
     for scheme in asked {
-        let wallet = view(db, person, scheme, date).await?;
+        let fresh = fresh_wallet(person, scheme, date);
+        let wallet = stored
+            .iter()
+            .find(|w| w.wallet_id == fresh.wallet_id)
+            .cloned()
+            .unwrap_or(fresh);
         let reason = if !applicable.iter().any(|s| s.code == scheme.code) || !scheme.is_active() {
             Some(IneligibilityReason::NotInScheme)
         } else if card_reason.is_some() {

@@ -558,6 +558,74 @@ async fn eligibility_names_the_home_state_schemes_and_balances() {
 }
 
 #[tokio::test]
+async fn eligibility_reads_the_wallet_of_the_policy_year_of_treatment() {
+    use ayushman_platform::convert::{date_to_proto, today_in_india};
+    for database in testing::all_databases().await {
+        let mut registry = beneficiary::spawn(&database).await;
+        let person = registry.carded_person("RC-5100", "Kamla", 51).await;
+        registry
+            .block("pa-51", &person.beneficiary_id, "PA-51", 1_00_000_00)
+            .await
+            .expect("block");
+        let today = today_in_india();
+        let years = [
+            ("this year", today, 4_00_000_00),
+            ("a year on", today + chrono::Months::new(12), 5_00_000_00),
+            (
+                "a year before",
+                today - chrono::Months::new(12),
+                5_00_000_00,
+            ),
+        ];
+        for (when, date, available) in years {
+            for (id, card) in [
+                (person.beneficiary_id.clone(), String::new()),
+                (String::new(), person.card_number.clone()),
+            ] {
+                let answer = registry
+                    .client
+                    .verify_eligibility(pb::VerifyEligibilityRequest {
+                        beneficiary_id: id,
+                        card_number: card,
+                        scheme_code: "PMJAY".into(),
+                        treatment_date: Some(date_to_proto(date)),
+                    })
+                    .await
+                    .expect("verify")
+                    .into_inner();
+                assert_eq!(
+                    answer.beneficiary.expect("person").beneficiary_id,
+                    person.beneficiary_id
+                );
+                let wallets: Vec<_> = answer.schemes[0]
+                    .wallets
+                    .iter()
+                    .map(|w| (w.available_paise, w.blocked_paise))
+                    .collect();
+                assert_eq!(
+                    wallets,
+                    [(available, 5_00_000_00 - available)],
+                    "{when} on {}",
+                    database.backend
+                );
+            }
+        }
+        let unknown = registry
+            .client
+            .verify_eligibility(pb::VerifyEligibilityRequest {
+                card_number: "NO-SUCH-CARD".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(
+            (unknown.code(), unknown.message()),
+            (Code::NotFound, "no beneficiary holds card NO-SUCH-CARD")
+        );
+    }
+}
+
+#[tokio::test]
 async fn blocks_consumes_and_releases_move_the_wallet_and_write_the_ledger() {
     for database in testing::all_databases().await {
         let mut registry = beneficiary::spawn(&database).await;

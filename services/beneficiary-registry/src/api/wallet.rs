@@ -54,25 +54,27 @@ pub(super) async fn verify_eligibility(
     let caller = Caller::of(&request);
     let r = request.into_inner();
     let date = date_or_today("treatment_date", r.treatment_date.as_ref())?;
-    let person = match (
+    let (id, card) = (
         convert::optional_text(&r.beneficiary_id),
         convert::optional_text(&r.card_number),
-    ) {
-        (Some(id), _) => registry::get(&state.db, &id).await?,
-        (None, Some(card)) => registry::get_by_card(&state.db, &card).await?,
+    );
+    let key = match (&id, &card) {
+        (Some(id), _) => registry::PersonKey::Id(id),
+        (None, Some(card)) => registry::PersonKey::Card(card),
         (None, None) => {
             return Err(
                 ApiError::invalid("beneficiary_id", "give beneficiary_id or card_number").into(),
             );
         }
     };
+    let (person, wallets) = registry::get_with_wallets(&state.db, key, date).await?;
     caller.ensure_state(
         &person.state_code,
         &format!("beneficiary {}", person.beneficiary_id),
     )?;
     let only = convert::optional_text(&r.scheme_code).map(|s| s.to_ascii_uppercase());
     let catalogue = state.schemes.catalogue(&state.db).await?;
-    let answers = wallets::verify(&state.db, &catalogue, &person, only.as_deref(), date).await?;
+    let answers = wallets::verify(&catalogue, &person, &wallets, only.as_deref(), date)?;
     let schemes = answers
         .into_iter()
         .map(|answer| pb::SchemeEligibility {

@@ -2,14 +2,14 @@
 //! transaction, so handlers decide what runs atomically.
 
 use ayushman_platform::{
-    db::insert_one,
+    db::{insert_one, select_prefixed},
     lifecycle::{HistoryRow, Stored},
 };
 use ayushman_proto::facility::v1::EmpanelmentStatus;
 use chrono::NaiveDate;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
-    IdenStatic, IntoActiveModel, Iterable, JoinType, QueryFilter, QueryOrder, QuerySelect, Set,
+    IntoActiveModel, JoinType, QueryFilter, QueryOrder, QuerySelect, Set,
     sea_query::{Expr, ExprTrait, Query},
 };
 
@@ -311,17 +311,6 @@ pub async fn find_empanelment_of_specialty(
         empanelment::Model::from_query_result_optional(&row, &format!("{E}_"))?,
         empanelled_specialty::Model::from_query_result_optional(&row, &format!("{S}_"))?,
     )))
-}
-
-/// Selects every column of `E` from the table aliased `alias`, named
-/// `{alias}_{column}` as `FromQueryResult` reads them with that prefix.
-fn select_prefixed<E: EntityTrait>(query: &mut sea_orm::sea_query::SelectStatement, alias: &str) {
-    for column in E::Column::iter() {
-        query.expr_as(
-            column.select_as(Expr::col((alias.to_owned(), column))),
-            format!("{alias}_{}", column.as_str()),
-        );
-    }
 }
 
 /// Replaces an empanelment and its specialty list.
