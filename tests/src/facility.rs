@@ -207,6 +207,7 @@ impl FacilityRegistry {
                 scheme_code: "PMJAY".into(),
                 specialty_code: specialty.into(),
                 date: Some(on),
+                treating_hpr_id: String::new(),
             })
             .await
             .expect("check empanelment")

@@ -145,6 +145,7 @@ impl Mesh {
                     month: 6,
                     day: 1,
                 }),
+                treating_hpr_id: String::new(),
             })
             .await
             .map(tonic::Response::into_inner)

@@ -67,7 +67,6 @@ async fn through_the_gateway_the_spans_of_every_service_share_the_caller_s_trace
     let expected: BTreeSet<&str> = [
         "/ayushman.preauth.v1.PreauthService/RaisePreauth",
         "/ayushman.beneficiary.v1.BeneficiaryRegistryService/VerifyEligibility",
-        "/ayushman.facility.v1.FacilityRegistryService/CheckProfessionalLink",
         "/ayushman.portability.v1.PortabilityService/RouteCase",
         "/ayushman.facility.v1.FacilityRegistryService/CheckEmpanelment",
         "/ayushman.beneficiary.v1.BeneficiaryRegistryService/BlockAmount",

@@ -288,22 +288,38 @@ pub struct EmpanelmentCheck {
     pub outcome: Result<(), Refusal>,
     pub facility: Option<facility::Model>,
     pub empanelment: Option<empanelment::Model>,
+    /// When a treating professional was named: whether they are linked to
+    /// the facility on the date.
+    pub professional_linked: Option<bool>,
 }
 
+/// Whether the facility may treat the specialty under the scheme on `date`,
+/// and whether `treating_hpr_id` (when given) is linked to it then.
 pub async fn check_empanelment(
     db: &impl ConnectionTrait,
     hfr_id: &str,
     scheme_code: &str,
     specialty_code: &str,
+    treating_hpr_id: Option<&str>,
     date: NaiveDate,
 ) -> Result<EmpanelmentCheck, ApiError> {
-    let (facility, empanelment, specialty) =
-        match queries::find_empanelment_of_specialty(db, hfr_id, scheme_code, specialty_code)
-            .await?
-        {
-            Some((facility, empanelment, specialty)) => (Some(facility), empanelment, specialty),
-            None => (None, None, None),
-        };
+    let found = queries::find_empanelment_of_specialty(
+        db,
+        hfr_id,
+        scheme_code,
+        specialty_code,
+        treating_hpr_id,
+    )
+    .await?;
+    let (facility, empanelment, specialty, links) = match found {
+        Some(found) => (
+            Some(found.facility),
+            found.empanelment,
+            found.specialty,
+            found.links,
+        ),
+        None => (None, None, None, Vec::new()),
+    };
     let outcome = rules::check_empanelment(
         facility.as_ref(),
         empanelment.as_ref(),
@@ -316,6 +332,7 @@ pub async fn check_empanelment(
         outcome,
         facility,
         empanelment,
+        professional_linked: treating_hpr_id.map(|_| rules::active_link(&links, date).is_some()),
     })
 }
 

@@ -1,7 +1,7 @@
 //! gRPC handlers of `PortabilityService`: validate and translate the request,
 //! call a use case in `agreements` or `routing`, translate the answer back.
 
-use ayushman_domain::{HfrId, StateCode};
+use ayushman_domain::{HfrId, HprId, StateCode};
 use ayushman_platform::{
     ApiError, Caller, FieldViolations,
     convert::{self, PageRequest},
@@ -313,6 +313,12 @@ impl PortabilityService for PortabilityApi {
             convert::date_from_proto("treatment_date", r.treatment_date.as_ref())
                 .map_err(|_| "must be a real date"),
         );
+        let treating_hpr = match r.treating_hpr_id.trim() {
+            "" => None,
+            given => violations
+                .check("treating_hpr_id", HprId::parse(given))
+                .map(|id| id.to_string()),
+        };
         violations.into_result()?;
         if let (Some(home), Some(hfr)) = (home, hfr) {
             caller.ensure_any_state(
@@ -334,6 +340,7 @@ impl PortabilityService for PortabilityApi {
             hfr_id: &hfr,
             specialty: &specialty,
             date: date.flatten().unwrap_or_else(convert::today_in_india),
+            treating_hpr: treating_hpr.as_deref(),
         };
         let (allowed, denial, message, route) =
             match routing::route_case(&self.state.db, &self.state.facilities, &case).await? {
@@ -352,6 +359,7 @@ impl PortabilityService for PortabilityApi {
             agreement_id: route.agreement_id,
             treating_district_code: route.treating_district,
             treating_ownership: route.treating_ownership as i32,
+            professional_linked: route.professional_linked,
         }))
     }
 }

@@ -27,6 +27,9 @@ pub struct Empanelment {
     pub facility: Option<FacilityFacts>,
     /// `Err(reason)` when the facility may not treat the case.
     pub allowed: Result<(), String>,
+    /// Whether the treating professional asked about is linked to the
+    /// facility on the day; `None` when none was asked about.
+    pub professional_linked: Option<bool>,
 }
 
 /// Where the facility is and who owns it.
@@ -45,12 +48,14 @@ impl FacilityDirectory {
         }
     }
 
-    /// CheckEmpanelment, retried while the registry is briefly unavailable.
+    /// CheckEmpanelment (with the link of `treating_hpr`, when given),
+    /// retried while the registry is briefly unavailable.
     pub async fn check(
         &self,
         hfr_id: &str,
         scheme: &str,
         specialty: &str,
+        treating_hpr: Option<&str>,
         date: NaiveDate,
     ) -> Result<Empanelment, ApiError> {
         let request = CheckEmpanelmentRequest {
@@ -58,6 +63,7 @@ impl FacilityDirectory {
             scheme_code: scheme.to_owned(),
             specialty_code: specialty.to_owned(),
             date: Some(convert::date_to_proto(date)),
+            treating_hpr_id: treating_hpr.unwrap_or_default().to_owned(),
         };
         let reply = ayushman_platform::client::retry_idempotent(ATTEMPTS, || {
             let mut client = self.client.clone();
@@ -78,6 +84,10 @@ impl FacilityDirectory {
         } else {
             Err(reply.message)
         };
-        Ok(Empanelment { facility, allowed })
+        Ok(Empanelment {
+            facility,
+            allowed,
+            professional_linked: reply.professional_linked,
+        })
     }
 }

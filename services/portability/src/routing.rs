@@ -19,6 +19,9 @@ pub struct Case<'a> {
     pub hfr_id: &'a str,
     pub specialty: &'a str,
     pub date: NaiveDate,
+    /// The treating doctor, when the caller asks whether they are linked to
+    /// the facility (answered from the same read as the empanelment).
+    pub treating_hpr: Option<&'a str>,
 }
 
 /// Where a case may be treated and on whose account.
@@ -32,6 +35,8 @@ pub struct Route {
     pub payer_state: String,
     pub rate_rule: RateRule,
     pub agreement_id: String,
+    /// Whether the treating doctor asked about is linked to the facility.
+    pub professional_linked: Option<bool>,
 }
 
 /// The outcome of routing: the route, or a refusal with whatever is known of the facility.
@@ -50,13 +55,22 @@ pub async fn route_case(
         Ok(Err((rules::Refusal { denial, message }, route)))
     };
     let home = facilities
-        .check(case.hfr_id, case.scheme, case.specialty, case.date)
+        .check(
+            case.hfr_id,
+            case.scheme,
+            case.specialty,
+            case.treating_hpr,
+            case.date,
+        )
         .await?;
     let Some(facts) = home.facility else {
         return refuse(
             RouteDenial::FacilityUnknown,
             format!("no facility with id {}", case.hfr_id),
-            Route::default(),
+            Route {
+                professional_linked: home.professional_linked,
+                ..Route::default()
+            },
         );
     };
     let mut route = Route {
@@ -68,6 +82,7 @@ pub async fn route_case(
         payer_state: case.home_state.to_owned(),
         rate_rule: RateRule::TreatingState,
         agreement_id: String::new(),
+        professional_linked: home.professional_linked,
     };
     if !route.portability_case {
         return match home.allowed {
@@ -101,7 +116,13 @@ pub async fn route_case(
         home.allowed
     } else {
         facilities
-            .check(case.hfr_id, empanelment_scheme, case.specialty, case.date)
+            .check(
+                case.hfr_id,
+                empanelment_scheme,
+                case.specialty,
+                None,
+                case.date,
+            )
             .await?
             .allowed
     };

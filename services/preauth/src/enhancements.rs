@@ -145,6 +145,7 @@ pub async fn request(
                     &network,
                     &row.hfr_id,
                     &package.0.specialty_code,
+                    "",
                     row.admission_date,
                 )
                 .await?
@@ -187,6 +188,7 @@ pub async fn request(
                 &network,
                 &row.hfr_id,
                 specialty,
+                "",
                 row.admission_date,
             )
             .await?;

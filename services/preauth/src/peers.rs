@@ -95,6 +95,9 @@ pub struct Route {
     pub payer_state: String,
     pub rate_rule: RateRule,
     pub agreement_id: String,
+    /// Whether the treating doctor is linked to the facility on the day;
+    /// `None` from a portability service that does not answer it yet.
+    pub doctor_linked: Option<bool>,
 }
 
 /// Cover to hold on a wallet for a preauth.
@@ -225,13 +228,15 @@ impl Peers {
         Ok(reply.into_inner().linked)
     }
 
-    /// RouteCase for one specialty (it checks empanelment, in state or out).
+    /// RouteCase for one specialty (it checks empanelment, in state or out,
+    /// and the treating doctor's link to the facility).
     pub async fn route(
         &self,
         home_state: &str,
         scheme: &str,
         hfr_id: &str,
         specialty: &str,
+        treating_hpr: &str,
         date: NaiveDate,
     ) -> Result<Route, ApiError> {
         let request = RouteCaseRequest {
@@ -240,6 +245,7 @@ impl Peers {
             hfr_id: hfr_id.into(),
             specialty_code: specialty.into(),
             treatment_date: Some(convert::date_to_proto(date)),
+            treating_hpr_id: treating_hpr.into(),
         };
         let reply = retry_idempotent(ATTEMPTS, || {
             let (mut client, request) = (self.portability.clone(), request.clone());
@@ -258,6 +264,7 @@ impl Peers {
             payer_state: reply.payer_state_code.clone(),
             rate_rule: reply.rate_rule(),
             agreement_id: reply.agreement_id,
+            doctor_linked: reply.professional_linked,
         })
     }
 

@@ -143,6 +143,7 @@ async fn the_demo_seed_reproduces_the_published_figures_and_is_safe_to_repeat() 
         hfr_id: "IN2438000001".into(),
         specialty_code: "CARDIOLOGY".into(),
         treatment_date: Some(facility::date(2025, 6, 1)),
+        treating_hpr_id: String::new(),
     };
     let maa_in_gujarat = flow
         .portability

@@ -266,10 +266,12 @@ async fn professionals_link_to_facilities_and_unlinking_ends_the_link() {
         assert_eq!(registered.hpr_id, "71-4324-5678-1234");
 
         let link_checker = registry.client.clone();
-        let check = |on| {
+        // CheckEmpanelment answers the link too (the read every preauth makes
+        // through portability); it must always agree with CheckProfessionalLink.
+        let check = |on: ayushman_proto::google::r#type::Date| {
             let mut client = link_checker.clone();
             async move {
-                client
+                let link = client
                     .check_professional_link(pb::CheckProfessionalLinkRequest {
                         hpr_id: "71432456781234".into(),
                         hfr_id: "IN2210000001".into(),
@@ -277,7 +279,24 @@ async fn professionals_link_to_facilities_and_unlinking_ends_the_link() {
                     })
                     .await
                     .expect("check link")
-                    .into_inner()
+                    .into_inner();
+                let with_empanelment = client
+                    .check_empanelment(pb::CheckEmpanelmentRequest {
+                        hfr_id: "IN2210000001".into(),
+                        scheme_code: "PMJAY".into(),
+                        specialty_code: "CARDIOLOGY".into(),
+                        date: Some(on),
+                        treating_hpr_id: "71432456781234".into(),
+                    })
+                    .await
+                    .expect("check empanelment with the doctor")
+                    .into_inner();
+                assert_eq!(
+                    with_empanelment.professional_linked,
+                    Some(link.linked),
+                    "CheckEmpanelment and CheckProfessionalLink on {on:?}"
+                );
+                link
             }
         };
         assert!(
@@ -422,6 +441,10 @@ async fn check_empanelment_allows_a_covered_specialty_and_names_each_refusal() {
         assert_eq!(
             allowed.accreditation_level,
             pb::AccreditationLevel::NabhEntry as i32
+        );
+        assert_eq!(
+            allowed.professional_linked, None,
+            "no doctor asked about, no link answered"
         );
 
         let oncology = registry.check("IN2210000001", "ONCOLOGY", on).await;

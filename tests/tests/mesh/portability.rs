@@ -9,7 +9,7 @@ use ayushman_proto::{
 };
 use mesh_tests::{
     bad_fields,
-    facility::{bastar_district_hospital, jaipur_private_hospital},
+    facility::{bastar_district_hospital, cardiologist, date, jaipur_private_hospital},
     portability::{self, ahmedabad_heart_hospital, backends, maa_outbound},
 };
 use tonic::Code;
@@ -54,6 +54,72 @@ async fn an_in_state_case_is_not_a_portability_case() {
         );
         assert_eq!(route.treating_ownership, Ownership::Public as i32);
         assert!(route.agreement_id.is_empty());
+    }
+}
+
+#[tokio::test]
+async fn a_route_says_whether_the_treating_doctor_is_linked_to_the_hospital() {
+    use ayushman_proto::facility::v1 as f;
+    for backend in backends() {
+        let mut mesh = mesh_with_hospitals(backend).await;
+        mesh.facilities
+            .client
+            .register_professional(f::RegisterProfessionalRequest {
+                idempotency_key: "doctor".into(),
+                professional: Some(cardiologist()),
+            })
+            .await
+            .expect("register the doctor");
+        mesh.facilities
+            .client
+            .link_professional(f::LinkProfessionalRequest {
+                idempotency_key: "link".into(),
+                hpr_id: "71-4324-5678-1234".into(),
+                hfr_id: "IN2210000001".into(),
+                role: f::ProfessionalRole::TreatingDoctor as i32,
+                linked_from: Some(date(2025, 1, 1)),
+            })
+            .await
+            .expect("link");
+        let route = |hfr_id: &str, doctor: &str| {
+            let mut client = mesh.client.clone();
+            let request = pb::RouteCaseRequest {
+                home_state_code: "22".into(),
+                scheme_code: "PMJAY".into(),
+                hfr_id: hfr_id.into(),
+                specialty_code: "CARDIOLOGY".into(),
+                treatment_date: Some(date(2025, 6, 1)),
+                treating_hpr_id: doctor.into(),
+            };
+            async move {
+                let answer = client
+                    .route_case(request)
+                    .await
+                    .expect("route")
+                    .into_inner();
+                (answer.allowed, answer.professional_linked)
+            }
+        };
+        assert_eq!(
+            route("IN2210000001", "71432456781234").await,
+            (true, Some(true)),
+            "{backend}: linked there"
+        );
+        assert_eq!(
+            route("IN2210000001", "71-9999-0000-1111").await,
+            (true, Some(false)),
+            "{backend}: a doctor not linked there"
+        );
+        assert_eq!(
+            route("IN2299999999", "71-4324-5678-1234").await,
+            (false, Some(false)),
+            "{backend}: an unknown hospital"
+        );
+        assert_eq!(
+            route("IN2210000001", "").await,
+            (true, None),
+            "{backend}: no doctor asked about"
+        );
     }
 }
 
@@ -153,6 +219,7 @@ async fn suspended_agreements_and_cases_outside_its_dates_are_refused() {
                 hfr_id: "IN2410000077".into(),
                 specialty_code: "CARDIOLOGY".into(),
                 treatment_date: Some(mesh_tests::facility::date(2027, 4, 1)),
+                treating_hpr_id: String::new(),
             })
             .await
             .expect("route")

@@ -488,9 +488,25 @@ async fn every_malformed_request_is_refused_naming_the_field_and_nothing_falls_o
                 scheme_code: "PMJAY".into(),
                 specialty_code: "CARDIOLOGY".into(),
                 date: day(2025, 2, 30),
+                treating_hpr_id: String::new(),
             };
             async move { c.check_empanelment(r).await }
         }),
+        case(
+            "empanelment check for a malformed doctor",
+            field("treating_hpr_id"),
+            {
+                let mut c = facilities.clone();
+                let r = f::CheckEmpanelmentRequest {
+                    hfr_id: "IN2210000001".into(),
+                    scheme_code: "PMJAY".into(),
+                    specialty_code: "CARDIOLOGY".into(),
+                    treating_hpr_id: "71-4324".into(),
+                    ..Default::default()
+                };
+                async move { c.check_empanelment(r).await }
+            },
+        ),
         case("ABHA registration without an ABHA", field("abha_number"), {
             let mut c = facilities.clone();
             let r = f::RecordOpdRegistrationRequest {
@@ -698,6 +714,18 @@ async fn every_malformed_request_is_refused_naming_the_field_and_nothing_falls_o
                 scheme_code: "PMJAY".into(),
                 hfr_id: "IN2210000001".into(),
                 specialty_code: "CARDIOLOGY".into(),
+                ..Default::default()
+            };
+            async move { c.route_case(r).await }
+        }),
+        case("route with a malformed doctor", field("treating_hpr_id"), {
+            let mut c = portability.clone();
+            let r = p::RouteCaseRequest {
+                home_state_code: "22".into(),
+                scheme_code: "PMJAY".into(),
+                hfr_id: "IN2210000001".into(),
+                specialty_code: "CARDIOLOGY".into(),
+                treating_hpr_id: "HPR".into(),
                 ..Default::default()
             };
             async move { c.route_case(r).await }

@@ -248,6 +248,10 @@ pub(super) async fn check_empanelment(
         "date",
         date_or_today("date", r.date.as_ref()).map_err(|_| "must be a real date"),
     );
+    let treating_hpr = match r.treating_hpr_id.trim() {
+        "" => None,
+        given => violations.check("treating_hpr_id", HprId::parse(given)),
+    };
     violations.into_result()?;
     let hfr = hfr.map(|h| h.to_string()).unwrap_or_default();
     ensure_facility(&caller, &hfr)?;
@@ -260,6 +264,7 @@ pub(super) async fn check_empanelment(
         &hfr,
         &scheme,
         &specialty,
+        treating_hpr.as_ref().map(ToString::to_string).as_deref(),
         date.unwrap_or_default(),
     )
     .await?;
@@ -288,5 +293,6 @@ pub(super) async fn check_empanelment(
             .empanelment
             .and_then(|e| pb::AccreditationLevel::from_str_name(&e.accreditation_level))
             .unwrap_or_default() as i32,
+        professional_linked: check.professional_linked,
     }))
 }

@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
     IntoActiveModel, JoinType, QueryFilter, QueryOrder, QuerySelect, Set,
-    sea_query::{Expr, ExprTrait, Query},
+    sea_query::{Expr, ExprTrait, Order, Query},
 };
 
 use super::{
@@ -249,25 +249,21 @@ pub async fn find_full_empanelment(
     Ok(Some((row, specialties, history)))
 }
 
-/// A facility, its empanelment under a scheme and that empanelment's
-/// specialty, as far as each exists: one statement (left joins) for the
-/// check every preauth makes.
+/// A facility with, as far as each exists, its empanelment under a scheme,
+/// that empanelment's specialty and (when `hpr_id` is given) every link of
+/// that professional to the facility, oldest first: one statement (left
+/// joins) for the check every preauth makes.
 pub async fn find_empanelment_of_specialty(
     db: &impl ConnectionTrait,
     hfr_id: &str,
     scheme_code: &str,
     specialty_code: &str,
-) -> Result<
-    Option<(
-        facility::Model,
-        Option<empanelment::Model>,
-        Option<empanelled_specialty::Model>,
-    )>,
-    DbErr,
-> {
+    hpr_id: Option<&str>,
+) -> Result<Option<EmpanelmentOfSpecialty>, DbErr> {
     const F: &str = "f";
     const E: &str = "e";
     const S: &str = "s";
+    const L: &str = "l";
     let mut query = Query::select();
     select_prefixed::<facility::Entity>(&mut query, F);
     select_prefixed::<empanelment::Entity>(&mut query, E);
@@ -302,15 +298,56 @@ pub async fn find_empanelment_of_specialty(
                 ),
         )
         .and_where(Expr::col((F, facility::Column::HfrId)).eq(hfr_id));
-    let statement = db.get_database_backend().build(&query);
-    let Some(row) = db.query_one_raw(statement).await? else {
+    if let Some(hpr_id) = hpr_id {
+        select_prefixed::<professional_link::Entity>(&mut query, L);
+        query
+            .join_as(
+                JoinType::LeftJoin,
+                professional_link::Entity,
+                L,
+                Condition::all()
+                    .add(
+                        Expr::col((L, professional_link::Column::HfrId))
+                            .equals((F, facility::Column::HfrId)),
+                    )
+                    .add(Expr::col((L, professional_link::Column::HprId)).eq(hpr_id)),
+            )
+            .order_by((L, professional_link::Column::Id), Order::Asc);
+    }
+    let rows = db
+        .query_all_raw(db.get_database_backend().build(&query))
+        .await?;
+    let Some(first) = rows.first() else {
         return Ok(None);
     };
-    Ok(Some((
-        facility::Model::from_query_result(&row, &format!("{F}_"))?,
-        empanelment::Model::from_query_result_optional(&row, &format!("{E}_"))?,
-        empanelled_specialty::Model::from_query_result_optional(&row, &format!("{S}_"))?,
-    )))
+    let mut links = Vec::new();
+    if hpr_id.is_some() {
+        for row in &rows {
+            links.extend(professional_link::Model::from_query_result_optional(
+                row,
+                &format!("{L}_"),
+            )?);
+        }
+    }
+    Ok(Some(EmpanelmentOfSpecialty {
+        facility: facility::Model::from_query_result(first, &format!("{F}_"))?,
+        empanelment: empanelment::Model::from_query_result_optional(first, &format!("{E}_"))?,
+        specialty: empanelled_specialty::Model::from_query_result_optional(
+            first,
+            &format!("{S}_"),
+        )?,
+        links,
+    }))
+}
+
+/// What [`find_empanelment_of_specialty`] found.
+pub struct EmpanelmentOfSpecialty {
+    pub facility: facility::Model,
+    pub empanelment: Option<empanelment::Model>,
+    pub specialty: Option<empanelled_specialty::Model>,
+    /// The professional's links to the facility, oldest first; empty when
+    /// none was asked about.
+    pub links: Vec<professional_link::Model>,
 }
 
 /// Replaces an empanelment and its specialty list.

@@ -114,30 +114,36 @@ pub async fn plan(
         return Ok(Planned::Refused(eligibility.refusal()));
     }
 
-    // The doctor's link and every network's routes, asked at once.
+    // Every network's routes, asked at once; each answer also says whether
+    // the doctor is linked to the hospital (one read with the empanelment).
     let networks: BTreeSet<&str> = usable.iter().map(|s| s.network.as_str()).collect();
     let home = eligibility.home_state.as_str();
-    let (linked, routed) = tokio::join!(
-        context
-            .peers
-            .doctor_linked(&row.treating_hpr_id, &row.hfr_id, date),
-        futures::future::join_all(networks.iter().map(|network| route_all(
-            context,
-            row,
-            home,
-            network,
-            &specialties
-        ))),
-    );
-    if !linked? {
+    let routed = futures::future::try_join_all(
+        networks
+            .iter()
+            .map(|network| route_all(context, row, home, network, &specialties)),
+    )
+    .await?;
+    let linked = match routed.iter().find_map(|(linked, _)| *linked) {
+        Some(linked) => linked,
+        // A portability service that does not answer it yet (during a
+        // rolling upgrade): ask the facility registry.
+        None => {
+            context
+                .peers
+                .doctor_linked(&row.treating_hpr_id, &row.hfr_id, date)
+                .await?
+        }
+    };
+    if !linked {
         return Ok(Planned::Refused(format!(
             "doctor {} is not linked to facility {} on {date}",
             row.treating_hpr_id, row.hfr_id
         )));
     }
     let mut by_network: BTreeMap<&str, Result<Route, String>> = BTreeMap::new();
-    for (network, routed) in networks.iter().zip(routed) {
-        by_network.insert(network, routed?);
+    for (network, (_, routed)) in networks.iter().zip(routed) {
+        by_network.insert(network, routed);
     }
     // A scheme is drawn on only where its network (its own hospitals and
     // agreements, PM-JAY's for the senior cover) takes every specialty here.
@@ -244,7 +250,8 @@ fn reserved(
     })
 }
 
-/// Routes a case's specialties at its hospital under `network`: the first
+/// Routes a case's specialties at its hospital under `network`: whether its
+/// doctor is linked there (as the first answer says), and the first
 /// specialty's route when every one may be treated there, else why not.
 async fn route_all(
     context: &Context,
@@ -252,8 +259,8 @@ async fn route_all(
     home_state: &str,
     network: &str,
     specialties: &BTreeSet<&str>,
-) -> Result<Result<Route, String>, ApiError> {
-    let mut first = None;
+) -> Result<(Option<bool>, Result<Route, String>), ApiError> {
+    let mut first: Option<Route> = None;
     for specialty in specialties {
         let answer = context
             .peers
@@ -262,13 +269,20 @@ async fn route_all(
                 network,
                 &row.hfr_id,
                 specialty,
+                &row.treating_hpr_id,
                 row.admission_date,
             )
             .await?;
+        let linked = first
+            .as_ref()
+            .map_or(answer.doctor_linked, |f| f.doctor_linked);
         if let Some(why) = &answer.refusal {
-            return Ok(Err(format!("{specialty} at {}: {why}", row.hfr_id)));
+            return Ok((linked, Err(format!("{specialty} at {}: {why}", row.hfr_id))));
         }
         first.get_or_insert(answer);
     }
-    Ok(first.ok_or_else(|| "no package asked for".to_owned()))
+    Ok(match first {
+        Some(route) => (route.doctor_linked, Ok(route)),
+        None => (None, Err("no package asked for".to_owned())),
+    })
 }
