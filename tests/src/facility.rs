@@ -194,6 +194,40 @@ impl FacilityRegistry {
             .expect("empanelment in reply")
     }
 
+    /// Registers `professional` under a fresh idempotency key.
+    pub async fn register_professional(&mut self, professional: pb::Professional) {
+        self.client
+            .register_professional(pb::RegisterProfessionalRequest {
+                idempotency_key: format!("register-{}", professional.hpr_id),
+                professional: Some(professional),
+            })
+            .await
+            .expect("register professional");
+    }
+
+    /// Links `hpr_id` to `hfr_id` as a treating doctor from `from`
+    /// (open-ended); the professional as the reply shows them.
+    pub async fn link_doctor(
+        &mut self,
+        hpr_id: &str,
+        hfr_id: &str,
+        from: Date,
+    ) -> pb::Professional {
+        self.client
+            .link_professional(pb::LinkProfessionalRequest {
+                idempotency_key: format!("link-{hpr_id}-{hfr_id}"),
+                hpr_id: hpr_id.into(),
+                hfr_id: hfr_id.into(),
+                role: pb::ProfessionalRole::TreatingDoctor as i32,
+                linked_from: Some(from),
+            })
+            .await
+            .expect("link doctor")
+            .into_inner()
+            .professional
+            .expect("professional in reply")
+    }
+
     /// CheckEmpanelment for PM-JAY on `on`.
     pub async fn check(
         &mut self,

@@ -314,26 +314,11 @@ impl Flow {
             hpr_id: DOCTOR.into(),
             ..facility::cardiologist()
         };
-        self.facilities
-            .client
-            .register_professional(f::RegisterProfessionalRequest {
-                idempotency_key: "doctor".into(),
-                professional: Some(professional),
-            })
-            .await
-            .expect("register doctor");
+        self.facilities.register_professional(professional).await;
         for hfr in ["IN2210000001", "IN0810000042"] {
             self.facilities
-                .client
-                .link_professional(f::LinkProfessionalRequest {
-                    idempotency_key: format!("link-{hfr}"),
-                    hpr_id: DOCTOR.into(),
-                    hfr_id: hfr.into(),
-                    role: f::ProfessionalRole::TreatingDoctor as i32,
-                    linked_from: Some(facility::date(2024, 1, 1)),
-                })
-                .await
-                .expect("link doctor");
+                .link_doctor(DOCTOR, hfr, facility::date(2024, 1, 1))
+                .await;
         }
         self.portability
             .create_agreement(p::CreateAgreementRequest {
@@ -457,16 +442,8 @@ impl Flow {
             .empanel(GUJARAT_HOSPITAL, &["CARDIOLOGY"])
             .await;
         self.facilities
-            .client
-            .link_professional(f::LinkProfessionalRequest {
-                idempotency_key: format!("link-{GUJARAT_HOSPITAL}"),
-                hpr_id: DOCTOR.into(),
-                hfr_id: GUJARAT_HOSPITAL.into(),
-                role: f::ProfessionalRole::TreatingDoctor as i32,
-                linked_from: Some(facility::date(2024, 1, 1)),
-            })
-            .await
-            .expect("link doctor");
+            .link_doctor(DOCTOR, GUJARAT_HOSPITAL, facility::date(2024, 1, 1))
+            .await;
         self
     }
 

@@ -305,19 +305,8 @@ async fn professionals_link_to_facilities_and_unlinking_ends_the_link() {
         );
 
         let linked = registry
-            .client
-            .link_professional(pb::LinkProfessionalRequest {
-                idempotency_key: "link".into(),
-                hpr_id: "71-4324-5678-1234".into(),
-                hfr_id: "IN2210000001".into(),
-                role: pb::ProfessionalRole::TreatingDoctor as i32,
-                linked_from: Some(date(2025, 1, 1)),
-            })
-            .await
-            .expect("link")
-            .into_inner()
-            .professional
-            .expect("professional");
+            .link_doctor("71-4324-5678-1234", "IN2210000001", date(2025, 1, 1))
+            .await;
         assert_eq!(linked.links.len(), 1);
         let on_duty = check(date(2025, 6, 1)).await;
         assert!(on_duty.linked);

@@ -59,28 +59,12 @@ async fn an_in_state_case_is_not_a_portability_case() {
 
 #[tokio::test]
 async fn a_route_says_whether_the_treating_doctor_is_linked_to_the_hospital() {
-    use ayushman_proto::facility::v1 as f;
     for backend in backends() {
         let mut mesh = mesh_with_hospitals(backend).await;
+        mesh.facilities.register_professional(cardiologist()).await;
         mesh.facilities
-            .client
-            .register_professional(f::RegisterProfessionalRequest {
-                idempotency_key: "doctor".into(),
-                professional: Some(cardiologist()),
-            })
-            .await
-            .expect("register the doctor");
-        mesh.facilities
-            .client
-            .link_professional(f::LinkProfessionalRequest {
-                idempotency_key: "link".into(),
-                hpr_id: "71-4324-5678-1234".into(),
-                hfr_id: "IN2210000001".into(),
-                role: f::ProfessionalRole::TreatingDoctor as i32,
-                linked_from: Some(date(2025, 1, 1)),
-            })
-            .await
-            .expect("link");
+            .link_doctor("71-4324-5678-1234", "IN2210000001", date(2025, 1, 1))
+            .await;
         let route = |hfr_id: &str, doctor: &str| {
             let mut client = mesh.client.clone();
             let request = pb::RouteCaseRequest {
