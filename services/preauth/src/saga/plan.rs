@@ -251,7 +251,7 @@ fn reserved(
 }
 
 /// Routes a case's specialties at its hospital under `network`: whether its
-/// doctor is linked there (as the first answer says), and the first
+/// doctor is linked there (every answer says the same), and the first
 /// specialty's route when every one may be treated there, else why not.
 async fn route_all(
     context: &Context,
@@ -273,11 +273,9 @@ async fn route_all(
                 row.admission_date,
             )
             .await?;
-        let linked = first
-            .as_ref()
-            .map_or(answer.doctor_linked, |f| f.doctor_linked);
         if let Some(why) = &answer.refusal {
-            return Ok((linked, Err(format!("{specialty} at {}: {why}", row.hfr_id))));
+            let refusal = format!("{specialty} at {}: {why}", row.hfr_id);
+            return Ok((answer.doctor_linked, Err(refusal)));
         }
         first.get_or_insert(answer);
     }
