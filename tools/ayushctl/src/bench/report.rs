@@ -152,6 +152,21 @@ pub fn render(results: &Results, sizes: Sizes) -> String {
             b0,
             &format!("≥ 2,000/s: {}", verdict(stats.throughput() >= 2000.0)),
         );
+        if let Some((_, half)) = results.preauth_half.iter().find(|(b, _)| b == backend) {
+            row(
+                &mut out,
+                &format!(
+                    "B2 RaisePreauth at half of peak, {backend} ({:.0}/s offered)",
+                    stats.throughput() / 2.0
+                ),
+                half,
+                b0,
+                &format!(
+                    "p99 ≤ 50 ms: {}",
+                    verdict(half.p99 <= std::time::Duration::from_millis(50))
+                ),
+            );
+        }
     }
     for (backend, stats) in &results.nhcx {
         let b2 = results

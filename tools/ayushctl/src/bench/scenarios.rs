@@ -50,6 +50,8 @@ pub struct Results {
     pub verify_peak: Stats,
     pub verify_half: Stats,
     pub preauth: Vec<(&'static str, Stats)>,
+    /// B2 by backend at half of its peak, offered on a fixed schedule.
+    pub preauth_half: Vec<(&'static str, Stats)>,
     /// B5 by backend, measured on B2's mesh.
     pub nhcx: Vec<(&'static str, Stats)>,
     pub import: Vec<(&'static str, u64, f64)>,
@@ -292,15 +294,18 @@ pub async fn run_all(options: &Options) -> anyhow::Result<Results> {
     memory.push(registry_memory);
 
     let mut preauth = Vec::new();
+    let mut preauth_half = Vec::new();
     let mut nhcx = Vec::new();
-    let (stats, submitted, idle) = raise_preauths("SQLite", None, run).await?;
-    preauth.push(("SQLite", stats));
-    nhcx.push(("SQLite", submitted));
-    memory.extend(idle);
+    let sqlite = raise_preauths("SQLite", None, run, latency).await?;
+    preauth.push(("SQLite", sqlite.peak));
+    preauth_half.push(("SQLite", sqlite.half));
+    nhcx.push(("SQLite", sqlite.nhcx));
+    memory.extend(sqlite.memory);
     if let Some(url) = &options.postgres {
-        let (stats, submitted, _) = raise_preauths("PostgreSQL", Some(url), run).await?;
-        preauth.push(("PostgreSQL", stats));
-        nhcx.push(("PostgreSQL", submitted));
+        let postgres = raise_preauths("PostgreSQL", Some(url), run, latency).await?;
+        preauth.push(("PostgreSQL", postgres.peak));
+        preauth_half.push(("PostgreSQL", postgres.half));
+        nhcx.push(("PostgreSQL", postgres.nhcx));
     }
 
     let import = import_at_district_scale(sizes, options.postgres.as_deref()).await?;
@@ -310,6 +315,7 @@ pub async fn run_all(options: &Options) -> anyhow::Result<Results> {
         verify_peak,
         verify_half,
         preauth,
+        preauth_half,
         nhcx,
         import,
         lookups,
@@ -340,14 +346,14 @@ pub async fn verify_alone(run: Duration) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// B2 and B5 on one backend, nothing else.
+/// B2 (peak and half of it) and B5 on one backend, nothing else.
 pub async fn raise_preauths_alone(postgres: Option<&str>, run: Duration) -> anyhow::Result<()> {
     let backend = if postgres.is_some() {
         "PostgreSQL"
     } else {
         "SQLite"
     };
-    raise_preauths(backend, postgres, run).await.map(drop)
+    raise_preauths(backend, postgres, run, run).await.map(drop)
 }
 
 type Lookups = (Stats, Stats, Vec<(u64, Stats, Stats)>, (String, u64, u64));
@@ -424,14 +430,27 @@ async fn lookups_as_the_registry_grows(
     Ok((peak, half, lookups, memory))
 }
 
+/// What B2 and B5 measured on one backend.
+struct PreauthRun {
+    /// B2 with its closed loop of callers.
+    peak: Stats,
+    /// B2 offered at half of that peak on a fixed schedule.
+    half: Stats,
+    /// B5 on the same mesh.
+    nhcx: Stats,
+    /// Each service's (name, idle KiB, peak KiB).
+    memory: Vec<(String, u64, u64)>,
+}
+
 /// B2: RaisePreauth across the registry, facility registry, portability and
-/// preauth on the demo dataset; then B5, the same preauths submitted by a
-/// hospital over NHCX. Returns both stats and each service's idle and peak memory.
+/// preauth on the demo dataset, at its peak and then at half of it for
+/// `latency`; then B5, the same preauths submitted by a hospital over NHCX.
 async fn raise_preauths(
     backend: &'static str,
     postgres: Option<&str>,
     run: Duration,
-) -> anyhow::Result<(Stats, Stats, Vec<(String, u64, u64)>)> {
+    latency: Duration,
+) -> anyhow::Result<PreauthRun> {
     progress(&format!(
         "B2  RaisePreauth end to end on {backend}: starting the mesh"
     ));
@@ -513,7 +532,7 @@ async fn raise_preauths(
     ));
     let processes: Vec<(String, u32)> = running.iter().map(Service::process).collect();
     let (stats, before) = tokio::join!(
-        load::closed_loop(call, PREAUTH_CONCURRENCY, WARMUP, run),
+        load::closed_loop(call.clone(), PREAUTH_CONCURRENCY, WARMUP, run),
         async {
             tokio::time::sleep(WARMUP).await;
             cpu::Sample::take(&processes)
@@ -523,6 +542,13 @@ async fn raise_preauths(
     require_no_errors("B2", &stats)?;
     println!("    {}", line(&stats));
     println!("    CPU per preauth: {}", cpu::describe(&spent));
+    let rate = stats.throughput() / 2.0;
+    progress(&format!(
+        "B2  RaisePreauth on {backend} at half of peak ({rate:.0}/s)"
+    ));
+    let half = load::open_loop(call, rate, latency).await;
+    require_no_errors("B2 half", &half)?;
+    println!("    {}", line(&half));
     let hospital =
         super::hospital::start(&endpoints.url(MeshService::Nhcx), cards, hfr_id, hpr_id).await?;
     hospital
@@ -544,7 +570,12 @@ async fn raise_preauths(
     if let Some(databases) = databases {
         databases.drop_all().await;
     }
-    Ok((stats, nhcx, memory))
+    Ok(PreauthRun {
+        peak: stats,
+        half,
+        nhcx,
+        memory,
+    })
 }
 
 /// B3: a Saran-sized list through ImportEligibility into SQLite and
