@@ -70,18 +70,20 @@ fn fresh_wallet(person: &beneficiary::Model, scheme: &Scheme, date: NaiveDate) -
 }
 
 /// The wallet `person` draws on under `scheme` in the year of `date` (their
-/// family's, or their own for a personal cover), as stored or as it will be
-/// created (full cover, nothing blocked).
-pub async fn view(
-    db: &impl ConnectionTrait,
+/// family's, or their own for a personal cover): as stored among `stored`,
+/// else as it will be created (full cover, nothing blocked).
+pub fn stored_or_fresh(
+    stored: &[wallet::Model],
     person: &beneficiary::Model,
     scheme: &Scheme,
     date: NaiveDate,
-) -> Result<wallet::Model, ApiError> {
+) -> wallet::Model {
     let fresh = fresh_wallet(person, scheme, date);
-    Ok(queries::find_wallet(db, &fresh.wallet_id)
-        .await?
-        .unwrap_or(fresh))
+    stored
+        .iter()
+        .find(|w| w.wallet_id == fresh.wallet_id)
+        .cloned()
+        .unwrap_or(fresh)
 }
 
 /// Eligibility under one scheme.
@@ -116,12 +118,7 @@ pub fn verify<'a>(
         };
     let mut answers = Vec::new();
     for scheme in asked {
-        let fresh = fresh_wallet(person, scheme, date);
-        let wallet = stored
-            .iter()
-            .find(|w| w.wallet_id == fresh.wallet_id)
-            .cloned()
-            .unwrap_or(fresh);
+        let wallet = stored_or_fresh(stored, person, scheme, date);
         let reason = if !applicable.iter().any(|s| s.code == scheme.code) || !scheme.is_active() {
             Some(IneligibilityReason::NotInScheme)
         } else if card_reason.is_some() {

@@ -24,7 +24,8 @@ use crate::{
     wallet::{self as wallets, BlockRequest, Moved, Movement},
 };
 
-/// The wallets of a family's members' schemes (or `only` one) in the year of `date`.
+/// The wallets of a family's members' schemes (or `only` one) in the year
+/// of `date`, read in one statement.
 pub(super) async fn family_wallets(
     state: &AppState,
     catalogue: &Catalogue,
@@ -32,13 +33,17 @@ pub(super) async fn family_wallets(
     only: Option<&str>,
     date: NaiveDate,
 ) -> Result<Vec<pb::Wallet>, ApiError> {
+    let Some(family_id) = members.first().map(|m| m.family_id.as_str()) else {
+        return Ok(Vec::new());
+    };
+    let stored = queries::wallets_of_family_in_year(&state.db, family_id, date).await?;
     let mut wallets: BTreeMap<(i32, String), pb::Wallet> = BTreeMap::new();
     for member in members {
         for scheme in catalogue.schemes_of(&Member::of(member), date) {
             if only.is_some_and(|o| o != scheme.code) {
                 continue;
             }
-            let wallet = wallets::view(&state.db, member, scheme, date).await?;
+            let wallet = wallets::stored_or_fresh(&stored, member, scheme, date);
             wallets
                 .entry((scheme.draw_order, wallet.wallet_id.clone()))
                 .or_insert_with(|| wallet_to_proto(wallet));

@@ -93,8 +93,7 @@ pub async fn find_beneficiary_with_wallets(
 ) -> Result<Option<(beneficiary::Model, Vec<wallet::Model>)>, DbErr> {
     const B: &str = "b";
     const W: &str = "w";
-    // A policy year is a year long, so one covering `date` began within a year of it.
-    let earliest_start = date.checked_sub_months(Months::new(12)).unwrap_or(date);
+    let (earliest_start, latest_start) = starts_of_years_covering(date);
     let mut query = Query::select();
     select_prefixed::<beneficiary::Entity>(&mut query, B);
     select_prefixed::<wallet::Entity>(&mut query, W);
@@ -110,7 +109,7 @@ pub async fn find_beneficiary_with_wallets(
                         .equals((B, beneficiary::Column::FamilyId)),
                 )
                 .add(Expr::col((W, wallet::Column::PolicyYearStart)).gte(earliest_start))
-                .add(Expr::col((W, wallet::Column::PolicyYearStart)).lte(date)),
+                .add(Expr::col((W, wallet::Column::PolicyYearStart)).lte(latest_start)),
         )
         .and_where(Expr::col((B, column)).eq(value));
     let rows = db
@@ -128,6 +127,30 @@ pub async fn find_beneficiary_with_wallets(
         )?);
     }
     Ok(Some((person, wallets)))
+}
+
+/// Every wallet of a family (its own and its members' personal ones) whose
+/// policy year covers `date`.
+pub async fn wallets_of_family_in_year(
+    db: &impl ConnectionTrait,
+    family_id: &str,
+    date: NaiveDate,
+) -> Result<Vec<wallet::Model>, DbErr> {
+    let (earliest_start, latest_start) = starts_of_years_covering(date);
+    wallet::Entity::find()
+        .filter(wallet::Column::FamilyId.eq(family_id))
+        .filter(wallet::Column::PolicyYearStart.between(earliest_start, latest_start))
+        .all(db)
+        .await
+}
+
+/// The range a policy year covering `date` started in: a policy year is a
+/// year long, so it began within a year before `date`.
+fn starts_of_years_covering(date: NaiveDate) -> (NaiveDate, NaiveDate) {
+    (
+        date.checked_sub_months(Months::new(12)).unwrap_or(date),
+        date,
+    )
 }
 
 /// How to find people.
