@@ -160,6 +160,17 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         secs: u64,
     },
+    /// B3 alone, for profiling: a generated list through ImportEligibility into
+    /// SQLite, then into PostgreSQL and through `psql \copy` when given.
+    #[command(hide = true)]
+    BenchImport {
+        /// PostgreSQL server for the PostgreSQL import and the `\copy` reference.
+        #[arg(long)]
+        postgres: Option<String>,
+        /// Rows in the list.
+        #[arg(long, default_value_t = 6_00_000)]
+        rows: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -578,6 +589,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::BenchVerify { secs } => bench::verify_only(secs).await,
         Command::BenchPreauth { postgres, secs } => {
             bench::preauth_only(postgres.as_deref(), secs).await
+        }
+        Command::BenchImport { postgres, rows } => {
+            bench::import_only(postgres.as_deref(), rows).await
         }
         Command::Import { file, endpoints } => {
             let summary = import::eligibility(endpoints.beneficiary().await?, &file).await?;

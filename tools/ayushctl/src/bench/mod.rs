@@ -70,6 +70,11 @@ pub async fn preauth_only(postgres: Option<&str>, secs: u64) -> anyhow::Result<(
     scenarios::raise_preauths_alone(postgres, std::time::Duration::from_secs(secs)).await
 }
 
+/// Runs B3 alone at `rows` and prints its lines (for profiling a change).
+pub async fn import_only(postgres: Option<&str>, rows: u64) -> anyhow::Result<()> {
+    scenarios::import_alone(postgres, rows).await
+}
+
 /// Runs every scenario and writes the report.
 pub async fn run(options: Options) -> anyhow::Result<()> {
     let results = scenarios::run_all(&options).await?;

@@ -197,12 +197,11 @@ pub fn render(results: &Results, sizes: Sizes) -> String {
         let ratio = copy.map_or("–".to_owned(), |c| format!("{:.2}", seconds / c));
         let target = if path.starts_with("psql") {
             "reference".to_owned()
+        } else if path.ends_with("PostgreSQL") {
+            let within_copy = copy.is_some_and(|c| *seconds <= 1.5 * c);
+            format!("≤ 1.5 × COPY: {}", verdict(within_copy))
         } else {
-            let within_copy = copy.is_none_or(|c| *seconds <= 2.0 * c);
-            format!(
-                "≤ 30 s and ≤ 2 × COPY: {}",
-                verdict(*seconds <= 30.0 && within_copy)
-            )
+            format!("≤ 60 s: {}", verdict(*seconds <= 60.0))
         };
         let _ = writeln!(
             out,

@@ -308,7 +308,7 @@ pub async fn run_all(options: &Options) -> anyhow::Result<Results> {
         nhcx.push(("PostgreSQL", postgres.nhcx));
     }
 
-    let import = import_at_district_scale(sizes, options.postgres.as_deref()).await?;
+    let import = import_at_district_scale(sizes.b3_rows, options.postgres.as_deref()).await?;
 
     Ok(Results {
         baseline,
@@ -354,6 +354,11 @@ pub async fn raise_preauths_alone(postgres: Option<&str>, run: Duration) -> anyh
         "SQLite"
     };
     raise_preauths(backend, postgres, run, run).await.map(drop)
+}
+
+/// B3 (and its `\copy` reference when PostgreSQL is given) at `rows`, nothing else.
+pub async fn import_alone(postgres: Option<&str>, rows: u64) -> anyhow::Result<()> {
+    import_at_district_scale(rows, postgres).await.map(drop)
 }
 
 type Lookups = (Stats, Stats, Vec<(u64, Stats, Stats)>, (String, u64, u64));
@@ -582,10 +587,9 @@ async fn raise_preauths(
 /// PostgreSQL, and the same rows through `psql \copy` into the registry's
 /// own `beneficiaries` table (same columns, same indexes).
 async fn import_at_district_scale(
-    sizes: Sizes,
+    rows: u64,
     postgres: Option<&str>,
 ) -> anyhow::Result<Vec<(&'static str, u64, f64)>> {
-    let rows = sizes.b3_rows;
     let mut results = Vec::new();
     progress(&format!("B3  importing {rows} people into SQLite"));
     {
