@@ -198,7 +198,7 @@ fn eligibility_row(
         created_at: now,
     };
     let person = beneficiary::Model {
-        beneficiary_id: ids::new_id("BEN"),
+        beneficiary_id: ids::ordered_id("BEN"),
         family_id: family.family_id.clone(),
         name: row.member_name.trim().to_owned(),
         name_key: row.member_name.trim().to_lowercase(),
@@ -749,7 +749,7 @@ pub(super) async fn enrol_senior_citizen(
     let family_id = format!("VV-{}", ids::new_id(&home.code()));
     let now = db::now();
     let person = beneficiary::Model {
-        beneficiary_id: ids::new_id("BEN"),
+        beneficiary_id: ids::ordered_id("BEN"),
         family_id,
         name: request.name.trim().to_owned(),
         name_key: request.name.trim().to_lowercase(),
