@@ -108,6 +108,60 @@ pub fn select_prefixed<E: sea_orm::EntityTrait>(
     }
 }
 
+/// Where a long run of bulk writes (an import) goes. On SQLite, a connection
+/// of its own to the same file whose page cache holds `cache_mib`: an
+/// import's inserts land all over its indexes, and once those outgrow the
+/// pool's default cache (2 MiB) every insert re-reads pages from the file.
+/// It waits for the same turn to write as the pool's writers, and closing it
+/// frees the cache. On PostgreSQL, the pool itself: the server keeps the cache.
+pub struct BulkWriter {
+    db: DatabaseConnection,
+    own_connection: bool,
+}
+
+impl BulkWriter {
+    pub async fn open(db: &DatabaseConnection, cache_mib: u32) -> Result<Self, DbErr> {
+        if db.get_database_backend() != DatabaseBackend::Sqlite {
+            return Ok(Self {
+                db: db.clone(),
+                own_connection: false,
+            });
+        }
+        let pool = db.get_sqlite_connection_pool();
+        let options = pool
+            .connect_options()
+            .as_ref()
+            .clone()
+            // Negative: a size in KiB rather than in pages.
+            .pragma("cache_size", format!("-{}", u64::from(cache_mib) * 1024));
+        let own = sea_orm::sqlx::sqlite::SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .map_err(|error| DbErr::Conn(sea_orm::RuntimeErr::SqlxError(error.into())))?;
+        Ok(Self {
+            db: sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(own),
+            own_connection: true,
+        })
+    }
+
+    /// Closes its own connection, if it has one, freeing its cache.
+    pub async fn close(self) -> Result<(), DbErr> {
+        if self.own_connection {
+            self.db.close().await?;
+        }
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for BulkWriter {
+    type Target = DatabaseConnection;
+
+    fn deref(&self) -> &DatabaseConnection {
+        &self.db
+    }
+}
+
 /// A transaction that writes. On SQLite it also holds this process's turn
 /// to write that database, given back when it commits or is dropped.
 pub struct WriteTransaction {

@@ -187,6 +187,49 @@ async fn the_default_sqlite_file_is_in_wal_mode() {
     );
 }
 
+/// `PRAGMA cache_size` of the connection `db` hands out next, in KiB.
+async fn page_cache_kib(db: &impl ConnectionTrait) -> i64 {
+    let row = db
+        .query_one_raw(Statement::from_string(
+            DatabaseBackend::Sqlite,
+            "PRAGMA cache_size",
+        ))
+        .await
+        .expect("pragma")
+        .expect("one row");
+    -row.try_get_by_index::<i64>(0).expect("cache size")
+}
+
+#[tokio::test]
+async fn a_bulk_writer_on_sqlite_has_its_own_cache_and_waits_its_turn_to_write() {
+    let database = testing::sqlite();
+    let pool = migrate_facility(MeshService::FacilityRegistry, database.settings.clone()).await;
+    let bulk = db::BulkWriter::open(&pool, 8).await.expect("bulk writer");
+    assert_eq!(page_cache_kib(&*bulk).await, 8 * 1024);
+    assert_eq!(
+        page_cache_kib(&pool).await,
+        2_000,
+        "the pool keeps SQLite's default"
+    );
+
+    let first = db::begin_write(&pool).await.expect("the pool writes first");
+    let mut second = Box::pin(db::begin_write(&bulk));
+    assert!(
+        tokio::time::timeout(std::time::Duration::from_millis(200), &mut second)
+            .await
+            .is_err(),
+        "the bulk writer waits while the pool's writer holds the turn"
+    );
+    first.commit().await.expect("commit");
+    second
+        .await
+        .expect("the bulk writer's turn comes")
+        .commit()
+        .await
+        .expect("commit");
+    bulk.close().await.expect("close");
+}
+
 #[tokio::test]
 async fn a_hospitals_daily_counts_survive_the_move_to_shards_and_back() {
     use preauth::store::{Migrator, queries::facility_volume};

@@ -11,7 +11,6 @@ use ayushman_proto::{
     beneficiary::v1 as pb,
     common::v1::{Actor, Gender, Location, Role, RowReject},
 };
-use sea_orm::DatabaseBackend;
 use secrecy::SecretString;
 use tonic::{Request, Response, Streaming};
 
@@ -113,16 +112,12 @@ fn home_of(
     Some(state)
 }
 
-/// Rows written per transaction by ImportEligibility: SQLite binds every
-/// value of a multi-row INSERT (at most 32,766 parameters, 25 a row);
-/// PostgreSQL streams them through COPY, where a larger batch spreads the
-/// staging table's cost over more rows.
-fn import_batch_rows(backend: DatabaseBackend) -> usize {
-    match backend {
-        DatabaseBackend::Postgres => 10_000,
-        _ => 1_000,
-    }
-}
+/// Rows written per transaction by ImportEligibility. PostgreSQL streams
+/// them through COPY, where a larger batch spreads the staging table's cost
+/// over more rows; on SQLite a commit writes every page the batch touched,
+/// and a larger batch touches each index page for more rows at once. A
+/// batch holds the file's write lock, for about half a second at this size.
+const IMPORT_BATCH_ROWS: usize = 10_000;
 
 /// Validates one eligibility row into the family and person to store.
 fn eligibility_row(
@@ -270,8 +265,7 @@ pub(super) async fn import_eligibility(
     let catalogue = state.schemes.catalogue(&state.db).await?;
     let mut summary = pb::ImportEligibilityResponse::default();
     let writer = registry::ImportWriter::start(state.db.clone());
-    let batch_rows = import_batch_rows(state.db.get_database_backend());
-    let mut batch = Vec::with_capacity(batch_rows);
+    let mut batch = Vec::with_capacity(IMPORT_BATCH_ROWS);
     while let Some(message) = stream.message().await? {
         let Some(Item::Row(row)) = message.item else {
             return Err(
@@ -293,8 +287,8 @@ pub(super) async fn import_eligibility(
                     }));
             }
         }
-        if batch.len() == batch_rows {
-            let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_rows));
+        if batch.len() == IMPORT_BATCH_ROWS {
+            let full = std::mem::replace(&mut batch, Vec::with_capacity(IMPORT_BATCH_ROWS));
             if !writer.write(full).await {
                 break;
             }
