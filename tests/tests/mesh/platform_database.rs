@@ -168,15 +168,7 @@ async fn the_default_sqlite_file_is_in_wal_mode() {
     let database = testing::sqlite();
     let connection =
         migrate_facility(MeshService::FacilityRegistry, database.settings.clone()).await;
-    let row = connection
-        .query_one_raw(Statement::from_string(
-            DatabaseBackend::Sqlite,
-            "PRAGMA journal_mode",
-        ))
-        .await
-        .expect("pragma")
-        .expect("one row");
-    let mode: String = row.try_get_by_index(0).expect("journal mode");
+    let mode: String = sqlite_pragma(&connection, "journal_mode").await;
     assert_eq!(mode, "wal");
     assert!(
         database
@@ -187,17 +179,17 @@ async fn the_default_sqlite_file_is_in_wal_mode() {
     );
 }
 
-/// `PRAGMA cache_size` of the connection `db` hands out next, in KiB.
-async fn page_cache_kib(db: &impl ConnectionTrait) -> i64 {
-    let row = db
-        .query_one_raw(Statement::from_string(
-            DatabaseBackend::Sqlite,
-            "PRAGMA cache_size",
-        ))
-        .await
-        .expect("pragma")
-        .expect("one row");
-    -row.try_get_by_index::<i64>(0).expect("cache size")
+/// The value of SQLite's `PRAGMA name` on the connection `db` hands out next.
+async fn sqlite_pragma<T: sea_orm::TryGetable>(db: &impl ConnectionTrait, name: &str) -> T {
+    db.query_one_raw(Statement::from_string(
+        DatabaseBackend::Sqlite,
+        format!("PRAGMA {name}"),
+    ))
+    .await
+    .expect("pragma")
+    .expect("one row")
+    .try_get_by_index(0)
+    .expect(name)
 }
 
 #[tokio::test]
@@ -205,10 +197,11 @@ async fn a_bulk_writer_on_sqlite_has_its_own_cache_and_waits_its_turn_to_write()
     let database = testing::sqlite();
     let pool = migrate_facility(MeshService::FacilityRegistry, database.settings.clone()).await;
     let bulk = db::BulkWriter::open(&pool, 8).await.expect("bulk writer");
-    assert_eq!(page_cache_kib(&*bulk).await, 8 * 1024);
+    // Negative: KiB rather than pages.
+    assert_eq!(sqlite_pragma::<i64>(&*bulk, "cache_size").await, -8 * 1024);
     assert_eq!(
-        page_cache_kib(&pool).await,
-        2_000,
+        sqlite_pragma::<i64>(&pool, "cache_size").await,
+        -2_000,
         "the pool keeps SQLite's default"
     );
 
