@@ -87,20 +87,6 @@ impl ImportWriter {
     }
 }
 
-/// Rows of one multi-row INSERT on SQLite, which binds every value (at most
-/// 32,766 parameters; a person has 25).
-const ROWS_PER_STATEMENT: usize = 1_000;
-
-/// `rows` in the multi-row INSERTs that write them.
-fn statements_of<T>(rows: Vec<T>) -> impl Iterator<Item = Vec<T>> {
-    let mut rows = rows.into_iter().peekable();
-    std::iter::from_fn(move || {
-        rows.peek()
-            .is_some()
-            .then(|| rows.by_ref().take(ROWS_PER_STATEMENT).collect())
-    })
-}
-
 /// Writes a batch of validated rows in one transaction: new families, then
 /// new people; anyone already known (same family, name and year of birth,
 /// Aadhaar or card) is a duplicate. PostgreSQL takes them through COPY.
@@ -122,14 +108,8 @@ pub async fn write_import_batch(
         queries::copy_new_people(db.get_postgres_connection_pool(), &families, &people).await?
     } else {
         let txn = db::begin_write(db).await?;
-        let mut families_created = 0;
-        for chunk in statements_of(families) {
-            families_created += queries::insert_new_families(&txn, chunk).await?;
-        }
-        let mut accepted = 0;
-        for chunk in statements_of(people) {
-            accepted += queries::insert_new_beneficiaries(&txn, chunk).await?;
-        }
+        let families_created = queries::insert_new_families(&txn, families).await?;
+        let accepted = queries::insert_new_beneficiaries(&txn, people).await?;
         txn.commit().await?;
         (families_created, accepted)
     };

@@ -14,22 +14,38 @@ use sea_orm::{
 
 use super::entities::{beneficiary, card_issuance, family, hold, ledger_entry, scheme, wallet};
 
+/// Rows of one multi-row INSERT: SQLite binds every value (at most 32,766
+/// parameters; a person has 25), so a larger batch takes several statements.
+const ROWS_PER_STATEMENT: usize = 1_000;
+
+/// `rows` in the multi-row INSERTs that write them.
+fn statements_of<T>(rows: Vec<T>) -> impl Iterator<Item = Vec<T>> {
+    let mut rows = rows.into_iter().peekable();
+    std::iter::from_fn(move || {
+        rows.peek()
+            .is_some()
+            .then(|| rows.by_ref().take(ROWS_PER_STATEMENT).collect())
+    })
+}
+
 /// Inserts families not yet known; returns how many were new.
 pub async fn insert_new_families(
     db: &impl ConnectionTrait,
     rows: Vec<family::Model>,
 ) -> Result<u64, DbErr> {
-    if rows.is_empty() {
-        return Ok(0);
+    let mut inserted = 0;
+    for chunk in statements_of(rows) {
+        inserted +=
+            family::Entity::insert_many(chunk.into_iter().map(IntoActiveModel::into_active_model))
+                .on_conflict(
+                    OnConflict::column(family::Column::FamilyId)
+                        .do_nothing()
+                        .to_owned(),
+                )
+                .exec_without_returning(db)
+                .await?;
     }
-    family::Entity::insert_many(rows.into_iter().map(IntoActiveModel::into_active_model))
-        .on_conflict(
-            OnConflict::column(family::Column::FamilyId)
-                .do_nothing()
-                .to_owned(),
-        )
-        .exec_without_returning(db)
-        .await
+    Ok(inserted)
 }
 
 /// Inserts people not yet known (same family, name and year of birth, same
@@ -38,13 +54,16 @@ pub async fn insert_new_beneficiaries(
     db: &impl ConnectionTrait,
     rows: Vec<beneficiary::Model>,
 ) -> Result<u64, DbErr> {
-    if rows.is_empty() {
-        return Ok(0);
-    }
-    beneficiary::Entity::insert_many(rows.into_iter().map(IntoActiveModel::into_active_model))
+    let mut inserted = 0;
+    for chunk in statements_of(rows) {
+        inserted += beneficiary::Entity::insert_many(
+            chunk.into_iter().map(IntoActiveModel::into_active_model),
+        )
         .on_conflict(OnConflict::new().do_nothing().to_owned())
         .exec_without_returning(db)
-        .await
+        .await?;
+    }
+    Ok(inserted)
 }
 
 /// [`insert_new_families`] then [`insert_new_beneficiaries`] in one
