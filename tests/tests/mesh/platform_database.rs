@@ -223,6 +223,71 @@ async fn a_bulk_writer_on_sqlite_has_its_own_cache_and_waits_its_turn_to_write()
     bulk.close().await.expect("close");
 }
 
+/// A SQLite pool of one connection with a table `counted (n)`.
+async fn sqlite_with_one_connection() -> (testing::TestDatabase, sea_orm::DatabaseConnection) {
+    let mut database = testing::sqlite();
+    database.settings.max_connections = 1;
+    let pool = db::connect(MeshService::FacilityRegistry, &database.settings)
+        .await
+        .expect("connect");
+    pool.execute_unprepared("CREATE TABLE counted (n INTEGER NOT NULL)")
+        .await
+        .expect("create table");
+    (database, pool)
+}
+
+async fn sqlite_count(db: &impl ConnectionTrait, sql: &str) -> i64 {
+    db.query_one_raw(Statement::from_string(DatabaseBackend::Sqlite, sql))
+        .await
+        .expect("count")
+        .expect("one row")
+        .try_get_by_index(0)
+        .expect("a number")
+}
+
+/// A SELECT runs on the caller's thread only for a couple of milliseconds
+/// (third_party/sqlx-sqlite); one that takes longer is stopped and run again
+/// by the connection's worker thread.
+#[tokio::test]
+async fn a_long_read_on_sqlite_is_answered_whole_and_its_write_transaction_goes_on() {
+    let (_database, pool) = sqlite_with_one_connection().await;
+    let txn = db::begin_write(&pool).await.expect("begin");
+    txn.execute_unprepared("INSERT INTO counted VALUES (1)")
+        .await
+        .expect("first insert");
+    let counted = sqlite_count(
+        &txn,
+        "WITH RECURSIVE up(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM up WHERE n < 2000000) \
+         SELECT count(*) + (SELECT sum(n) FROM counted) FROM up",
+    )
+    .await;
+    assert_eq!(counted, 2_000_001, "two million rows and the row written");
+    txn.execute_unprepared("INSERT INTO counted VALUES (2)")
+        .await
+        .expect("second insert");
+    txn.commit().await.expect("commit");
+    assert_eq!(sqlite_count(&pool, "SELECT sum(n) FROM counted").await, 3);
+}
+
+/// A statement run on the caller's thread never overtakes one already handed
+/// to the worker: here the rollback a dropped transaction leaves queued.
+#[tokio::test]
+async fn a_read_on_sqlite_never_overtakes_the_rollback_of_a_dropped_transaction() {
+    let (_database, pool) = sqlite_with_one_connection().await;
+    for attempt in 0..50 {
+        let txn = db::begin_write(&pool).await.expect("begin");
+        txn.execute_unprepared("INSERT INTO counted VALUES (1)")
+            .await
+            .expect("insert");
+        drop(txn);
+        assert_eq!(
+            sqlite_count(&pool, "SELECT count(*) FROM counted").await,
+            0,
+            "attempt {attempt}: the dropped transaction's row is gone"
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_hospitals_daily_counts_survive_the_move_to_shards_and_back() {
     use preauth::store::{Migrator, queries::facility_volume};

@@ -37,6 +37,7 @@ pub(crate) mod execute;
 mod executor;
 mod explain;
 mod handle;
+mod inline;
 pub(crate) mod intmap;
 #[cfg(feature = "preupdate-hook")]
 mod preupdate_hook;

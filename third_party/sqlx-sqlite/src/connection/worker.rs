@@ -15,7 +15,7 @@ use sqlx_core::transaction::{
 use sqlx_core::Either;
 
 use crate::connection::establish::EstablishParams;
-use crate::connection::execute;
+use crate::connection::{execute, inline};
 use crate::connection::ConnectionState;
 use crate::{SqliteArguments, SqliteQueryResult, SqliteRow, SqliteStatement};
 
@@ -37,7 +37,21 @@ pub(crate) struct ConnectionWorker {
 pub(crate) struct WorkerSharedState {
     transaction_depth: AtomicUsize,
     cached_statements_size: AtomicUsize,
+    /// Commands sent to the worker and not yet finished by it. The worker
+    /// counts one down while it still holds `conn`, so whoever holds `conn`
+    /// and reads zero knows no command is queued or running: a statement it
+    /// runs itself cannot overtake one sent earlier.
+    pending: AtomicUsize,
     pub(crate) conn: Mutex<ConnectionState>,
+}
+
+/// Counts a command finished when the worker is done with it.
+struct Finished<'a>(&'a AtomicUsize);
+
+impl Drop for Finished<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Release);
+    }
 }
 
 impl WorkerSharedState {
@@ -89,7 +103,9 @@ enum Command {
     Rollback {
         tx: Option<rendezvous_oneshot::Sender<Result<(), Error>>>,
     },
-    UnlockDb,
+    UnlockDb {
+        tx: oneshot::Sender<()>,
+    },
     ClearCache {
         tx: oneshot::Sender<()>,
     },
@@ -121,12 +137,11 @@ impl ConnectionWorker {
                 let shared = Arc::new(WorkerSharedState {
                     transaction_depth: AtomicUsize::new(0),
                     cached_statements_size: AtomicUsize::new(0),
-                    // note: must be fair because in `Command::UnlockDb` we unlock the mutex
-                    // and then immediately try to relock it; an unfair mutex would immediately
-                    // grant us the lock even if another task is waiting.
+                    pending: AtomicUsize::new(0),
+                    // Fair, so that the worker and a connection's owner running a
+                    // statement itself take turns in order.
                     conn: Mutex::new(conn, true),
                 });
-                let mut conn = shared.conn.try_lock().unwrap();
 
                 if establish_tx
                     .send(Ok(Self {
@@ -145,6 +160,10 @@ impl ConnectionWorker {
 
                 for (cmd, span) in command_rx {
                     let _guard = span.enter();
+                    // Held only while a command runs: between commands the owner
+                    // may run a statement on its own thread (`try_execute_inline`).
+                    let mut conn = futures_executor::block_on(shared.conn.lock());
+                    let finished = Finished(&shared.pending);
                     match cmd {
                         Command::Prepare { query, tx } => {
                             tx.send(prepare(&mut conn, query)).ok();
@@ -325,9 +344,10 @@ impl ConnectionWorker {
                             update_cached_statements_size(&conn, &shared.cached_statements_size);
                             tx.send(()).ok();
                         }
-                        Command::UnlockDb => {
-                            drop(conn);
-                            conn = futures_executor::block_on(shared.conn.lock());
+                        Command::UnlockDb { tx } => {
+                            // Every earlier command is done; the owner takes the lock
+                            // once this one is counted finished and `conn` released.
+                            tx.send(()).ok();
                         }
                         Command::Ping { tx } => {
                             tx.send(()).ok();
@@ -335,6 +355,7 @@ impl ConnectionWorker {
                         Command::Shutdown { tx } => {
                             // drop the connection references before sending confirmation
                             // and ending the command loop
+                            drop(finished);
                             drop(conn);
                             drop(shared);
                             let _ = tx.send(());
@@ -369,23 +390,76 @@ impl ConnectionWorker {
         persistent: bool,
         limit: Option<usize>,
     ) -> Result<flume::Receiver<Result<Either<SqliteQueryResult, SqliteRow>, Error>>, Error> {
+        if let Some(rows) = self.try_execute_inline(&query, &args, persistent, limit) {
+            return Ok(rows);
+        }
         let (tx, rx) = flume::bounded(chan_size);
 
-        self.command_tx
-            .send_async((
-                Command::Execute {
-                    query,
-                    arguments: args,
-                    persistent,
-                    tx,
-                    limit,
-                },
-                Span::current(),
-            ))
-            .await
-            .map_err(|_| Error::WorkerCrashed)?;
+        self.send(Command::Execute {
+            query,
+            arguments: args,
+            persistent,
+            tx,
+            limit,
+        })
+        .await?;
 
         Ok(rx)
+    }
+
+    /// Runs the statement on the caller's thread when the worker is idle and
+    /// the statement cannot block: every result is then in the returned
+    /// channel. Handing a statement to the worker thread and its rows back
+    /// costs two thread wake-ups, more than a lookup by key costs SQLite.
+    fn try_execute_inline(
+        &self,
+        query: &SqlStr,
+        args: &Option<SqliteArguments>,
+        persistent: bool,
+        limit: Option<usize>,
+    ) -> Option<flume::Receiver<Result<Either<SqliteQueryResult, SqliteRow>, Error>>> {
+        if self.shared.pending.load(Ordering::Acquire) != 0 {
+            return None;
+        }
+        let mut conn = self.shared.conn.try_lock()?;
+        // Read under the lock: the worker counts a command finished before
+        // it lets go of `conn`, so zero here means nothing queued or running.
+        if self.shared.pending.load(Ordering::Acquire) != 0 {
+            return None;
+        }
+        let results = inline::execute(&mut conn, query, args, persistent, limit)?;
+        update_cached_statements_size(&conn, &self.shared.cached_statements_size);
+        let (tx, rx) = flume::unbounded();
+        for result in results {
+            tx.send(result).ok();
+        }
+        Some(rx)
+    }
+
+    /// Queues `command` for the worker, counted pending until it is done.
+    async fn send(&self, command: Command) -> Result<(), Error> {
+        self.shared.pending.fetch_add(1, Ordering::AcqRel);
+        let sent = self
+            .command_tx
+            .send_async((command, Span::current()))
+            .await;
+        self.sent(sent.is_ok())
+    }
+
+    /// [`Self::send`] without waiting for room in the queue.
+    fn send_now(&self, command: Command) -> Result<(), Error> {
+        self.shared.pending.fetch_add(1, Ordering::AcqRel);
+        let sent = self.command_tx.send((command, Span::current()));
+        self.sent(sent.is_ok())
+    }
+
+    fn sent(&self, ok: bool) -> Result<(), Error> {
+        if ok {
+            Ok(())
+        } else {
+            self.shared.pending.fetch_sub(1, Ordering::Release);
+            Err(Error::WorkerCrashed)
+        }
     }
 
     pub(crate) async fn begin(&mut self, statement: Option<SqlStr>) -> Result<(), Error> {
@@ -404,12 +478,16 @@ impl ConnectionWorker {
     }
 
     pub(crate) fn start_rollback(&mut self) -> Result<(), Error> {
-        self.command_tx
-            .send((Command::Rollback { tx: None }, Span::current()))
-            .map_err(|_| Error::WorkerCrashed)
+        self.send_now(Command::Rollback { tx: None })
     }
 
     pub(crate) async fn ping(&mut self) -> Result<(), Error> {
+        // The pool pings every connection it takes back, to flush what is
+        // queued (a dropped transaction's rollback). With nothing queued and
+        // the worker alive there is nothing to wait for.
+        if self.shared.pending.load(Ordering::Acquire) == 0 && !self.command_tx.is_disconnected() {
+            return Ok(());
+        }
         self.oneshot_cmd(|tx| Command::Ping { tx }).await
     }
 
@@ -444,10 +522,7 @@ impl ConnectionWorker {
     {
         let (tx, rx) = oneshot::channel();
 
-        self.command_tx
-            .send_async((command(tx), Span::current()))
-            .await
-            .map_err(|_| Error::WorkerCrashed)?;
+        self.send(command(tx)).await?;
 
         rx.await.map_err(|_| Error::WorkerCrashed)
     }
@@ -458,10 +533,7 @@ impl ConnectionWorker {
     {
         let (tx, rx) = rendezvous_oneshot::channel();
 
-        self.command_tx
-            .send_async((command(tx), Span::current()))
-            .await
-            .map_err(|_| Error::WorkerCrashed)?;
+        self.send(command(tx)).await?;
 
         rx.recv().await.map_err(|_| Error::WorkerCrashed)
     }
@@ -471,17 +543,10 @@ impl ConnectionWorker {
     }
 
     pub(crate) async fn unlock_db(&mut self) -> Result<MutexGuard<'_, ConnectionState>, Error> {
-        let (guard, res) = futures_util::future::join(
-            // we need to join the wait queue for the lock before we send the message
-            self.shared.conn.lock(),
-            self.command_tx
-                .send_async((Command::UnlockDb, Span::current())),
-        )
-        .await;
-
-        res.map_err(|_| Error::WorkerCrashed)?;
-
-        Ok(guard)
+        // The worker answers once every command sent before is done, so the
+        // handle is not taken from under one of them.
+        self.oneshot_cmd(|tx| Command::UnlockDb { tx }).await?;
+        Ok(self.shared.conn.lock().await)
     }
 
     /// Send a command to the worker to shut down the processing thread.
@@ -490,10 +555,7 @@ impl ConnectionWorker {
     pub(crate) fn shutdown(&mut self) -> impl Future<Output = Result<(), Error>> {
         let (tx, rx) = oneshot::channel();
 
-        let send_res = self
-            .command_tx
-            .send((Command::Shutdown { tx }, Span::current()))
-            .map_err(|_| Error::WorkerCrashed);
+        let send_res = self.send_now(Command::Shutdown { tx });
 
         async move {
             send_res?;

@@ -129,6 +129,11 @@ impl VirtualStatement {
             })
     }
 
+    /// Whether the query is one statement, once its first is prepared.
+    pub(crate) fn is_single(&self) -> bool {
+        self.handles.len() == 1 && self.tail.is_empty()
+    }
+
     pub fn reset(&mut self) -> Result<(), Error> {
         self.index = None;
 
