@@ -332,18 +332,32 @@ pub async fn verify_alone(run: Duration) -> anyhow::Result<()> {
     let clients = Clients::connect(&registry.url(), BeneficiaryRegistryServiceClient::new).await?;
     let people = Sizes::QUICK.b1_people;
     data::import(&mut clients.pick(0), 0, people, "bench-verify").await?;
-    let health = load::closed_loop(
-        HealthCall(Clients::connect(&registry.url(), HealthClient::new).await?),
-        CONCURRENCY,
-        WARMUP,
-        run,
-    )
-    .await;
+    let processes = [registry.process()];
+    let health = HealthCall(Clients::connect(&registry.url(), HealthClient::new).await?);
+    let (health, spent) = closed_loop_costed(health, CONCURRENCY, run, &processes).await;
     println!("health {}", line(&health));
+    println!("    CPU per call: {}", cpu::describe(&spent));
     let verify = VerifyCall { clients, people };
-    let peak = load::closed_loop(verify, CONCURRENCY, WARMUP, run).await;
+    let (peak, spent) = closed_loop_costed(verify, CONCURRENCY, run, &processes).await;
     println!("verify {}", line(&peak));
+    println!("    CPU per call: {}", cpu::describe(&spent));
     Ok(())
+}
+
+/// A closed loop, and the CPU each of `processes` spent per call while it
+/// was measured (after the warm-up).
+async fn closed_loop_costed<C: Call>(
+    call: C,
+    concurrency: usize,
+    run: Duration,
+    processes: &[(String, u32)],
+) -> (Stats, Vec<(String, Duration)>) {
+    let (stats, before) = tokio::join!(load::closed_loop(call, concurrency, WARMUP, run), async {
+        tokio::time::sleep(WARMUP).await;
+        cpu::Sample::take(processes)
+    });
+    let spent = cpu::Sample::take(processes).per_call_since(&before, stats.ok + stats.errors);
+    (stats, spent)
 }
 
 /// B2 (peak and half of it) and B5 on one backend, nothing else.
@@ -536,14 +550,8 @@ async fn raise_preauths(
         "B2  RaisePreauth on {backend}, {PREAUTH_CONCURRENCY} callers"
     ));
     let processes: Vec<(String, u32)> = running.iter().map(Service::process).collect();
-    let (stats, before) = tokio::join!(
-        load::closed_loop(call.clone(), PREAUTH_CONCURRENCY, WARMUP, run),
-        async {
-            tokio::time::sleep(WARMUP).await;
-            cpu::Sample::take(&processes)
-        }
-    );
-    let spent = cpu::Sample::take(&processes).per_call_since(&before, stats.ok + stats.errors);
+    let (stats, spent) =
+        closed_loop_costed(call.clone(), PREAUTH_CONCURRENCY, run, &processes).await;
     require_no_errors("B2", &stats)?;
     println!("    {}", line(&stats));
     println!("    CPU per preauth: {}", cpu::describe(&spent));
