@@ -122,6 +122,12 @@ pub(crate) fn execute(
     }
     statement.reset().ok();
     if deadline.passed.get() {
+        tracing::debug!(
+            target: "sqlx::sqlite::inline",
+            budget = ?READ_BUDGET,
+            sql = query.as_str(),
+            "a read ran past its budget on the calling thread; the worker runs it again"
+        );
         return None;
     }
     Some(results)
