@@ -179,17 +179,19 @@ async fn the_default_sqlite_file_is_in_wal_mode() {
     );
 }
 
+/// The first column of the one row `sql` answers on SQLite.
+async fn sqlite_value<T: sea_orm::TryGetable>(db: &impl ConnectionTrait, sql: &str) -> T {
+    db.query_one_raw(Statement::from_string(DatabaseBackend::Sqlite, sql))
+        .await
+        .expect(sql)
+        .expect("one row")
+        .try_get_by_index(0)
+        .expect(sql)
+}
+
 /// The value of SQLite's `PRAGMA name` on the connection `db` hands out next.
 async fn sqlite_pragma<T: sea_orm::TryGetable>(db: &impl ConnectionTrait, name: &str) -> T {
-    db.query_one_raw(Statement::from_string(
-        DatabaseBackend::Sqlite,
-        format!("PRAGMA {name}"),
-    ))
-    .await
-    .expect("pragma")
-    .expect("one row")
-    .try_get_by_index(0)
-    .expect(name)
+    sqlite_value(db, &format!("PRAGMA {name}")).await
 }
 
 #[tokio::test]
@@ -236,15 +238,6 @@ async fn sqlite_with_one_connection() -> (testing::TestDatabase, sea_orm::Databa
     (database, pool)
 }
 
-async fn sqlite_count(db: &impl ConnectionTrait, sql: &str) -> i64 {
-    db.query_one_raw(Statement::from_string(DatabaseBackend::Sqlite, sql))
-        .await
-        .expect("count")
-        .expect("one row")
-        .try_get_by_index(0)
-        .expect("a number")
-}
-
 /// A SELECT runs on the caller's thread only for a couple of milliseconds
 /// (third_party/sqlx-sqlite); one that takes longer is stopped and run again
 /// by the connection's worker thread.
@@ -255,7 +248,7 @@ async fn a_long_read_on_sqlite_is_answered_whole_and_its_write_transaction_goes_
     txn.execute_unprepared("INSERT INTO counted VALUES (1)")
         .await
         .expect("first insert");
-    let counted = sqlite_count(
+    let counted = sqlite_value::<i64>(
         &txn,
         "WITH RECURSIVE up(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM up WHERE n < 2000000) \
          SELECT count(*) + (SELECT sum(n) FROM counted) FROM up",
@@ -266,7 +259,10 @@ async fn a_long_read_on_sqlite_is_answered_whole_and_its_write_transaction_goes_
         .await
         .expect("second insert");
     txn.commit().await.expect("commit");
-    assert_eq!(sqlite_count(&pool, "SELECT sum(n) FROM counted").await, 3);
+    assert_eq!(
+        sqlite_value::<i64>(&pool, "SELECT sum(n) FROM counted").await,
+        3
+    );
 }
 
 /// A statement run on the caller's thread never overtakes one already handed
@@ -281,7 +277,7 @@ async fn a_read_on_sqlite_never_overtakes_the_rollback_of_a_dropped_transaction(
             .expect("insert");
         drop(txn);
         assert_eq!(
-            sqlite_count(&pool, "SELECT count(*) FROM counted").await,
+            sqlite_value::<i64>(&pool, "SELECT count(*) FROM counted").await,
             0,
             "attempt {attempt}: the dropped transaction's row is gone"
         );

@@ -62,6 +62,11 @@ impl WorkerSharedState {
     pub(crate) fn get_cached_statements_size(&self) -> usize {
         self.cached_statements_size.load(Ordering::Acquire)
     }
+
+    /// Whether no command sent to the worker is queued or running.
+    fn nothing_pending(&self) -> bool {
+        self.pending.load(Ordering::Acquire) == 0
+    }
 }
 
 enum Command {
@@ -418,13 +423,13 @@ impl ConnectionWorker {
         persistent: bool,
         limit: Option<usize>,
     ) -> Option<flume::Receiver<Result<Either<SqliteQueryResult, SqliteRow>, Error>>> {
-        if self.shared.pending.load(Ordering::Acquire) != 0 {
+        if !self.shared.nothing_pending() {
             return None;
         }
         let mut conn = self.shared.conn.try_lock()?;
         // Read under the lock: the worker counts a command finished before
         // it lets go of `conn`, so zero here means nothing queued or running.
-        if self.shared.pending.load(Ordering::Acquire) != 0 {
+        if !self.shared.nothing_pending() {
             return None;
         }
         let results = inline::execute(&mut conn, query, args, persistent, limit)?;
@@ -485,7 +490,7 @@ impl ConnectionWorker {
         // The pool pings every connection it takes back, to flush what is
         // queued (a dropped transaction's rollback). With nothing queued and
         // the worker alive there is nothing to wait for.
-        if self.shared.pending.load(Ordering::Acquire) == 0 && !self.command_tx.is_disconnected() {
+        if self.shared.nothing_pending() && !self.command_tx.is_disconnected() {
             return Ok(());
         }
         self.oneshot_cmd(|tx| Command::Ping { tx }).await
