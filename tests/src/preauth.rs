@@ -22,7 +22,8 @@ use crate::{
 };
 
 /// The flow's services. Preauth reaches the beneficiary registry through
-/// `beneficiary_link`, which a test may cut.
+/// `beneficiary_link` and portability through `portability_link`, which a
+/// test may cut.
 pub struct Flow {
     pub people: BeneficiaryRegistry,
     pub facilities: FacilityRegistry,
@@ -33,6 +34,7 @@ pub struct Flow {
     pub client: PreauthServiceClient<Channel>,
     pub claims: ayushman_proto::claims::v1::claims_service_client::ClaimsServiceClient<Channel>,
     pub beneficiary_link: Proxy,
+    pub portability_link: Proxy,
     pub servers: Vec<testing::RunningServer>,
     databases: Vec<testing::TestDatabase>,
 }
@@ -104,6 +106,7 @@ pub async fn spawn_with_claims(
     )
     .await;
     let beneficiary_link = Proxy::start(people.server.addr).await;
+    let portability_link = Proxy::start(portability_server.addr).await;
     let preauth_db = db::connect_and_migrate::<preauth::store::Migrator>(
         MeshService::Preauth,
         &databases[3].settings,
@@ -117,7 +120,7 @@ pub async fn spawn_with_claims(
         peers: preauth::peers::Peers::new(
             channel(&beneficiary_link.url()),
             channel(&facilities.server.url()),
-            channel(&portability_server.url()),
+            channel(&portability_link.url()),
         ),
         packages: preauth::catalogue::PackageBook::new(std::time::Duration::from_secs(
             settings.package_refresh_seconds,
@@ -164,6 +167,7 @@ pub async fn spawn_with_claims(
         client,
         claims,
         beneficiary_link,
+        portability_link,
         servers: vec![portability_server, preauth_server, claims_server],
         databases,
     }

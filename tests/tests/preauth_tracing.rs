@@ -1,7 +1,8 @@
 //! One trace across the whole preauth saga, entered through the partner
-//! gateway: the spans of the gateway and all four services carry the caller's
-//! trace id, and so does the gateway's audit row. Own test binary: it installs
-//! the global subscriber.
+//! gateway: the spans of the gateway and all four services (a portability
+//! case, so that portability routes it) carry the caller's trace id, and so
+//! does the gateway's audit row. Own test binary: it installs the global
+//! subscriber.
 
 use std::{collections::BTreeSet, time::Duration};
 
@@ -10,7 +11,7 @@ use ayushman_proto::preauth::v1::preauth_service_client::PreauthServiceClient;
 use ayushman_proto::{common::v1::Role, preauth::v1 as pb};
 use mesh_tests::{
     gateway::{self, as_user},
-    preauth::{self, CG_FAMILY, quick_settings, today},
+    preauth::{self, RJ_FAMILY, quick_settings, today},
 };
 use opentelemetry::trace::TraceId;
 use opentelemetry_sdk::trace::InMemorySpanExporter;
@@ -34,7 +35,8 @@ async fn through_the_gateway_the_spans_of_every_service_share_the_caller_s_trace
         .partner("Maharani District Hospital HIS", "22", &["preauth.write"])
         .await;
     let mitra = gateway.user(&hospital, "Arogya Mitra", &[Role::Pmam]).await;
-    let beneficiary_id = flow.member(CG_FAMILY).await;
+    // A Rajasthan MAA card holder at a Chhattisgarh hospital.
+    let beneficiary_id = flow.member(RJ_FAMILY).await;
 
     let mut request = as_user(
         pb::RaisePreauthRequest {

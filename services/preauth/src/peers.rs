@@ -2,7 +2,7 @@
 //! deadlines, answered as plain values. Reads are retried while a peer is
 //! briefly unavailable; wallet moves are idempotent by key, so they may be too.
 
-use ayushman_domain::Money;
+use ayushman_domain::{HfrId, Money};
 use ayushman_platform::{
     ApiError, MeshService,
     client::{TracedChannel, retry_idempotent},
@@ -14,7 +14,7 @@ use ayushman_proto::{
     },
     common::v1::{Actor, ActorKind, Ownership},
     facility::v1::{
-        CheckProfessionalLinkRequest,
+        CheckEmpanelmentRequest, CheckProfessionalLinkRequest, EmpanelmentDenial,
         facility_registry_service_client::FacilityRegistryServiceClient,
     },
     portability::v1::{
@@ -228,9 +228,82 @@ impl Peers {
         Ok(reply.into_inner().linked)
     }
 
+    /// The route of one specialty, with the treating doctor's link to the
+    /// facility. Only a case outside the patient's home state is routed
+    /// through portability (DESIGN §4); a hospital of the home state, by its
+    /// HFR id, is asked for its empanelment directly, one call fewer.
+    pub async fn route(
+        &self,
+        home_state: &str,
+        scheme: &str,
+        hfr_id: &str,
+        specialty: &str,
+        treating_hpr: &str,
+        date: NaiveDate,
+    ) -> Result<Route, ApiError> {
+        let in_home_state = HfrId::parse(hfr_id).is_ok_and(|id| id.state().code() == home_state);
+        if in_home_state
+            && let Some(route) = self
+                .route_in_state(home_state, scheme, hfr_id, specialty, treating_hpr, date)
+                .await?
+        {
+            return Ok(route);
+        }
+        self.route_case(home_state, scheme, hfr_id, specialty, treating_hpr, date)
+            .await
+    }
+
+    /// CheckEmpanelment under the patient's own scheme, answered as the
+    /// in-state route: the home state pays at the treating (its own) state's
+    /// rates. `None` when the registry places the facility in another state
+    /// than its id does; portability routes that case.
+    async fn route_in_state(
+        &self,
+        home_state: &str,
+        scheme: &str,
+        hfr_id: &str,
+        specialty: &str,
+        treating_hpr: &str,
+        date: NaiveDate,
+    ) -> Result<Option<Route>, ApiError> {
+        let request = CheckEmpanelmentRequest {
+            hfr_id: hfr_id.into(),
+            scheme_code: scheme.into(),
+            specialty_code: specialty.into(),
+            date: Some(convert::date_to_proto(date)),
+            treating_hpr_id: treating_hpr.into(),
+        };
+        let reply = retry_idempotent(ATTEMPTS, || {
+            let (mut client, request) = (self.facility.clone(), request.clone());
+            async move { client.check_empanelment(request).await }
+        })
+        .await
+        .map_err(|status| peer(MeshService::FacilityRegistry, &status))?
+        .into_inner();
+        let refusal = if reply.denial() == EmpanelmentDenial::FacilityUnknown {
+            Some(format!("no facility with id {hfr_id}"))
+        } else if reply.state_code != home_state {
+            return Ok(None);
+        } else {
+            (!reply.allowed).then(|| reply.message.clone())
+        };
+        Ok(Some(Route {
+            refusal,
+            portability_case: false,
+            treating_ownership: reply.ownership(),
+            treating_state: reply.state_code,
+            treating_district: reply.district_code,
+            payer_scheme: scheme.to_owned(),
+            payer_state: home_state.to_owned(),
+            rate_rule: RateRule::TreatingState,
+            agreement_id: String::new(),
+            doctor_linked: reply.professional_linked,
+        }))
+    }
+
     /// RouteCase for one specialty (it checks empanelment, in state or out,
     /// and the treating doctor's link to the facility).
-    pub async fn route(
+    async fn route_case(
         &self,
         home_state: &str,
         scheme: &str,

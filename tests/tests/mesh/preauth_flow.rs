@@ -192,6 +192,40 @@ async fn a_rajasthan_card_holder_in_a_bastar_hospital_is_a_portability_case_paid
     );
 }
 
+#[tokio::test]
+async fn only_a_case_outside_the_home_state_is_routed_through_portability() {
+    let mut flow = preauth::spawn("sqlite", quick_settings())
+        .await
+        .with_everything()
+        .await;
+    flow.portability_link.down();
+    let in_state = flow
+        .raise("pa-home", CG_FAMILY, "IN2210000001", &["MC011A"])
+        .await
+        .expect("a Chhattisgarh patient at a Chhattisgarh hospital needs no portability");
+    assert_eq!(
+        (
+            in_state.status,
+            in_state.portability_case,
+            in_state.payer_scheme_code.as_str(),
+            in_state.payer_state_code.as_str(),
+            in_state.facility_state_code.as_str()
+        ),
+        (PreauthStatus::Raised as i32, false, "PMJAY", "22", "22")
+    );
+    let out_of_state = flow
+        .raise("pa-away", RJ_FAMILY, "IN2210000001", &["MC011A"])
+        .await
+        .unwrap_err();
+    assert_eq!(out_of_state.code(), Code::Unavailable, "{out_of_state:?}");
+    flow.portability_link.up();
+    let routed = flow
+        .raise("pa-away", RJ_FAMILY, "IN2210000001", &["MC011A"])
+        .await
+        .expect("raised once portability answers");
+    assert!(routed.portability_case);
+}
+
 async fn refusal(
     flow: &mut preauth::Flow,
     key: &str,
