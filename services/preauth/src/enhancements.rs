@@ -23,7 +23,7 @@ use sea_orm::{ActiveModelTrait, ConnectionTrait, IntoActiveModel};
 
 use crate::{
     Context,
-    peers::{Hold, Move},
+    peers::{CaseToRoute, Hold, Move},
     pricing,
     saga::{self, Also, stored},
     store::{
@@ -118,6 +118,15 @@ pub async fn request(
     } else {
         network_of(context, &row).await?
     };
+    // The enhancement's packages are routed where the preauth was; no doctor asked.
+    let routed_here = CaseToRoute {
+        home_state: &row.home_state_code,
+        scheme: &network,
+        hfr_id: &row.hfr_id,
+        specialty: "",
+        treating_hpr: "",
+        date: row.admission_date,
+    };
     for (i, (code, add_ons)) in enhancement.packages.iter().enumerate() {
         let field = format!("packages[{i}].package_code");
         let package = queries::find_package(&context.db, code)
@@ -140,14 +149,10 @@ pub async fn request(
         let rule = if row.portability_case {
             context
                 .peers
-                .route(
-                    &row.home_state_code,
-                    &network,
-                    &row.hfr_id,
-                    &package.0.specialty_code,
-                    "",
-                    row.admission_date,
-                )
+                .route(&CaseToRoute {
+                    specialty: &package.0.specialty_code,
+                    ..routed_here
+                })
                 .await?
                 .rate_rule
         } else {
@@ -183,14 +188,10 @@ pub async fn request(
     for specialty in &new_specialties {
         let route = context
             .peers
-            .route(
-                &row.home_state_code,
-                &network,
-                &row.hfr_id,
+            .route(&CaseToRoute {
                 specialty,
-                "",
-                row.admission_date,
-            )
+                ..routed_here
+            })
             .await?;
         if let Some(why) = route.refusal {
             return Err(ApiError::FailedPrecondition(format!(

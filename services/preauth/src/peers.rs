@@ -100,6 +100,18 @@ pub struct Route {
     pub doctor_linked: Option<bool>,
 }
 
+/// A specialty of a case to route: the patient's home state and scheme
+/// network, the hospital, the treating doctor and the day.
+pub struct CaseToRoute<'a> {
+    pub home_state: &'a str,
+    /// The network (scheme) whose hospitals and agreements serve the patient.
+    pub scheme: &'a str,
+    pub hfr_id: &'a str,
+    pub specialty: &'a str,
+    pub treating_hpr: &'a str,
+    pub date: NaiveDate,
+}
+
 /// Cover to hold on a wallet for a preauth.
 pub struct Hold<'a> {
     /// Idempotency key of the block.
@@ -125,6 +137,26 @@ pub enum Move {
 
 fn peer(service: MeshService, status: &tonic::Status) -> ApiError {
     ApiError::from_peer(service, status)
+}
+
+/// A read of `service` through `client`, retried while the service is
+/// briefly unavailable; any other refusal is the peer's error.
+async fn read<Client, Req, Resp, Call, Answer>(
+    client: &Client,
+    service: MeshService,
+    request: Req,
+    call: Call,
+) -> Result<Resp, ApiError>
+where
+    Client: Clone,
+    Req: Clone,
+    Call: Fn(Client, Req) -> Answer,
+    Answer: Future<Output = Result<tonic::Response<Resp>, tonic::Status>>,
+{
+    retry_idempotent(ATTEMPTS, || call(client.clone(), request.clone()))
+        .await
+        .map(tonic::Response::into_inner)
+        .map_err(|status| peer(service, &status))
 }
 
 fn system() -> Option<Actor> {
@@ -219,70 +251,51 @@ impl Peers {
             hfr_id: hfr_id.into(),
             date: Some(convert::date_to_proto(date)),
         };
-        let reply = retry_idempotent(ATTEMPTS, || {
-            let (mut client, request) = (self.facility.clone(), request.clone());
-            async move { client.check_professional_link(request).await }
-        })
-        .await
-        .map_err(|status| peer(MeshService::FacilityRegistry, &status))?;
-        Ok(reply.into_inner().linked)
+        let reply = read(
+            &self.facility,
+            MeshService::FacilityRegistry,
+            request,
+            |mut client, request| async move { client.check_professional_link(request).await },
+        )
+        .await?;
+        Ok(reply.linked)
     }
 
     /// The route of one specialty, with the treating doctor's link to the
     /// facility. Only a case outside the patient's home state is routed
     /// through portability (DESIGN §4); a hospital of the home state, by its
     /// HFR id, is asked for its empanelment directly, one call fewer.
-    pub async fn route(
-        &self,
-        home_state: &str,
-        scheme: &str,
-        hfr_id: &str,
-        specialty: &str,
-        treating_hpr: &str,
-        date: NaiveDate,
-    ) -> Result<Route, ApiError> {
-        let in_home_state = HfrId::parse(hfr_id).is_ok_and(|id| id.state().code() == home_state);
-        if in_home_state
-            && let Some(route) = self
-                .route_in_state(home_state, scheme, hfr_id, specialty, treating_hpr, date)
-                .await?
-        {
+    pub async fn route(&self, case: &CaseToRoute<'_>) -> Result<Route, ApiError> {
+        let in_home_state =
+            HfrId::parse(case.hfr_id).is_ok_and(|id| id.state().code() == case.home_state);
+        if in_home_state && let Some(route) = self.route_in_state(case).await? {
             return Ok(route);
         }
-        self.route_case(home_state, scheme, hfr_id, specialty, treating_hpr, date)
-            .await
+        self.route_case(case).await
     }
 
     /// CheckEmpanelment under the patient's own scheme, answered as the
     /// in-state route: the home state pays at the treating (its own) state's
     /// rates. `None` when the registry places the facility in another state
     /// than its id does; portability routes that case.
-    async fn route_in_state(
-        &self,
-        home_state: &str,
-        scheme: &str,
-        hfr_id: &str,
-        specialty: &str,
-        treating_hpr: &str,
-        date: NaiveDate,
-    ) -> Result<Option<Route>, ApiError> {
+    async fn route_in_state(&self, case: &CaseToRoute<'_>) -> Result<Option<Route>, ApiError> {
         let request = CheckEmpanelmentRequest {
-            hfr_id: hfr_id.into(),
-            scheme_code: scheme.into(),
-            specialty_code: specialty.into(),
-            date: Some(convert::date_to_proto(date)),
-            treating_hpr_id: treating_hpr.into(),
+            hfr_id: case.hfr_id.into(),
+            scheme_code: case.scheme.into(),
+            specialty_code: case.specialty.into(),
+            date: Some(convert::date_to_proto(case.date)),
+            treating_hpr_id: case.treating_hpr.into(),
         };
-        let reply = retry_idempotent(ATTEMPTS, || {
-            let (mut client, request) = (self.facility.clone(), request.clone());
-            async move { client.check_empanelment(request).await }
-        })
-        .await
-        .map_err(|status| peer(MeshService::FacilityRegistry, &status))?
-        .into_inner();
+        let reply = read(
+            &self.facility,
+            MeshService::FacilityRegistry,
+            request,
+            |mut client, request| async move { client.check_empanelment(request).await },
+        )
+        .await?;
         let refusal = if reply.denial() == EmpanelmentDenial::FacilityUnknown {
-            Some(format!("no facility with id {hfr_id}"))
-        } else if reply.state_code != home_state {
+            Some(format!("no facility with id {}", case.hfr_id))
+        } else if reply.state_code != case.home_state {
             return Ok(None);
         } else {
             (!reply.allowed).then(|| reply.message.clone())
@@ -293,8 +306,8 @@ impl Peers {
             treating_ownership: reply.ownership(),
             treating_state: reply.state_code,
             treating_district: reply.district_code,
-            payer_scheme: scheme.to_owned(),
-            payer_state: home_state.to_owned(),
+            payer_scheme: case.scheme.to_owned(),
+            payer_state: case.home_state.to_owned(),
             rate_rule: RateRule::TreatingState,
             agreement_id: String::new(),
             doctor_linked: reply.professional_linked,
@@ -303,30 +316,22 @@ impl Peers {
 
     /// RouteCase for one specialty (it checks empanelment, in state or out,
     /// and the treating doctor's link to the facility).
-    async fn route_case(
-        &self,
-        home_state: &str,
-        scheme: &str,
-        hfr_id: &str,
-        specialty: &str,
-        treating_hpr: &str,
-        date: NaiveDate,
-    ) -> Result<Route, ApiError> {
+    async fn route_case(&self, case: &CaseToRoute<'_>) -> Result<Route, ApiError> {
         let request = RouteCaseRequest {
-            home_state_code: home_state.into(),
-            scheme_code: scheme.into(),
-            hfr_id: hfr_id.into(),
-            specialty_code: specialty.into(),
-            treatment_date: Some(convert::date_to_proto(date)),
-            treating_hpr_id: treating_hpr.into(),
+            home_state_code: case.home_state.into(),
+            scheme_code: case.scheme.into(),
+            hfr_id: case.hfr_id.into(),
+            specialty_code: case.specialty.into(),
+            treatment_date: Some(convert::date_to_proto(case.date)),
+            treating_hpr_id: case.treating_hpr.into(),
         };
-        let reply = retry_idempotent(ATTEMPTS, || {
-            let (mut client, request) = (self.portability.clone(), request.clone());
-            async move { client.route_case(request).await }
-        })
-        .await
-        .map_err(|status| peer(MeshService::Portability, &status))?
-        .into_inner();
+        let reply = read(
+            &self.portability,
+            MeshService::Portability,
+            request,
+            |mut client, request| async move { client.route_case(request).await },
+        )
+        .await?;
         Ok(Route {
             refusal: (!reply.allowed).then(|| reply.message.clone()),
             portability_case: reply.portability_case,

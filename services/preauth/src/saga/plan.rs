@@ -12,7 +12,7 @@ use ayushman_proto::common::v1::Ownership;
 use crate::{
     Context,
     catalogue::Catalogue,
-    peers::{Eligibility, Route, SchemeCover},
+    peers::{CaseToRoute, Eligibility, Route, SchemeCover},
     pricing,
     store::{
         entities::{preauth, preauth_line},
@@ -264,14 +264,14 @@ async fn route_all(
     for specialty in specialties {
         let answer = context
             .peers
-            .route(
+            .route(&CaseToRoute {
                 home_state,
-                network,
-                &row.hfr_id,
+                scheme: network,
+                hfr_id: &row.hfr_id,
                 specialty,
-                &row.treating_hpr_id,
-                row.admission_date,
-            )
+                treating_hpr: &row.treating_hpr_id,
+                date: row.admission_date,
+            })
             .await?;
         if let Some(why) = &answer.refusal {
             let refusal = format!("{specialty} at {}: {why}", row.hfr_id);
