@@ -5,17 +5,14 @@
 
 pub mod copy;
 pub mod idempotency;
+mod writers;
 
-use std::{
-    collections::HashMap,
-    path::PathBuf,
-    sync::{Arc, LazyLock},
-    time::Duration,
-};
+pub use writers::{WriteTransaction, begin_write, settle_writes};
+
+use std::time::Duration;
 
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
-    DatabaseTransaction, DbErr, ExecResult, QueryResult, Statement,
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr,
 };
 use sea_orm_migration::MigratorTrait;
 use secrecy::ExposeSecret;
@@ -160,96 +157,6 @@ impl std::ops::Deref for BulkWriter {
     fn deref(&self) -> &DatabaseConnection {
         &self.db
     }
-}
-
-/// A transaction that writes. On SQLite it also holds this process's turn
-/// to write that database, given back when it commits or is dropped.
-pub struct WriteTransaction {
-    txn: DatabaseTransaction,
-    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
-}
-
-impl WriteTransaction {
-    /// Commits, then gives the turn to the next writer.
-    pub async fn commit(self) -> Result<(), DbErr> {
-        self.txn.commit().await
-    }
-}
-
-impl std::ops::Deref for WriteTransaction {
-    type Target = DatabaseTransaction;
-
-    fn deref(&self) -> &DatabaseTransaction {
-        &self.txn
-    }
-}
-
-#[sea_orm::prelude::async_trait::async_trait]
-impl ConnectionTrait for WriteTransaction {
-    fn get_database_backend(&self) -> DatabaseBackend {
-        self.txn.get_database_backend()
-    }
-
-    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
-        self.txn.execute_raw(stmt).await
-    }
-
-    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
-        self.txn.execute_unprepared(sql).await
-    }
-
-    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
-        self.txn.query_one_raw(stmt).await
-    }
-
-    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        self.txn.query_all_raw(stmt).await
-    }
-
-    fn support_returning(&self) -> bool {
-        self.txn.support_returning()
-    }
-}
-
-/// Each SQLite database file's turn to write, shared by its pool's connections.
-static TURNS: LazyLock<std::sync::Mutex<HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>> =
-    LazyLock::new(Default::default);
-
-/// The writers' queue of `db` when it is a SQLite file; PostgreSQL has none.
-fn turn_of(db: &DatabaseConnection) -> Option<Arc<tokio::sync::Mutex<()>>> {
-    if db.get_database_backend() != DatabaseBackend::Sqlite {
-        return None;
-    }
-    let file = db
-        .get_sqlite_connection_pool()
-        .connect_options()
-        .get_filename()
-        .to_path_buf();
-    let mut turns = TURNS.lock().expect("write turns");
-    Some(turns.entry(file).or_default().clone())
-}
-
-/// Starts a transaction that will write. SQLite has one writer at a time:
-/// writers of this process wait in line for their turn (first come, first
-/// served) instead of in SQLite's busy handler, which sleeps longer the
-/// longer it waits and let the unlucky wait for seconds under load. Then it
-/// takes the write lock at BEGIN (IMMEDIATE): a deferred transaction that
-/// reads first and writes later fails with SQLITE_BUSY when another writer
-/// got in between, and busy_timeout cannot help there. PostgreSQL needs
-/// neither.
-pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTransaction, DbErr> {
-    use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
-    let turn = match turn_of(db) {
-        Some(queue) => Some(queue.lock_owned().await),
-        None => None,
-    };
-    let txn = db
-        .begin_with_options(TransactionOptions {
-            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-            ..TransactionOptions::default()
-        })
-        .await?;
-    Ok(WriteTransaction { txn, _turn: turn })
 }
 
 /// Whether `error` means a unique key was taken (another request inserted

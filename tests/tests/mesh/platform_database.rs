@@ -208,7 +208,11 @@ async fn a_bulk_writer_on_sqlite_has_its_own_cache_and_waits_its_turn_to_write()
     );
 
     let first = db::begin_write(&pool).await.expect("the pool writes first");
-    let mut second = Box::pin(db::begin_write(&bulk));
+    let bulk_connection = (*bulk).clone();
+    let mut second = tokio::spawn(async move {
+        let txn = db::begin_write(&bulk_connection).await?;
+        txn.commit().await
+    });
     assert!(
         tokio::time::timeout(std::time::Duration::from_millis(200), &mut second)
             .await
@@ -219,8 +223,6 @@ async fn a_bulk_writer_on_sqlite_has_its_own_cache_and_waits_its_turn_to_write()
     second
         .await
         .expect("the bulk writer's turn comes")
-        .commit()
-        .await
         .expect("commit");
     bulk.close().await.expect("close");
 }
@@ -343,4 +345,133 @@ async fn a_hospitals_daily_counts_survive_the_move_to_shards_and_back() {
             database.backend
         );
     }
+}
+
+/// A SQLite file with a table `counted (n UNIQUE)`: the services' pool, and
+/// a pool of its own that sees only what was committed.
+async fn sqlite_with_a_reader() -> (
+    testing::TestDatabase,
+    sea_orm::DatabaseConnection,
+    sea_orm::DatabaseConnection,
+) {
+    let database = testing::sqlite();
+    let pool = db::connect(MeshService::FacilityRegistry, &database.settings)
+        .await
+        .expect("connect");
+    pool.execute_unprepared("CREATE TABLE counted (n INTEGER NOT NULL UNIQUE)")
+        .await
+        .expect("create table");
+    let reader = db::connect(MeshService::FacilityRegistry, &database.settings)
+        .await
+        .expect("connect a reader");
+    (database, pool, reader)
+}
+
+/// Starts a writer in a task of its own that inserts `n` into `counted`,
+/// then commits when `commits`, or fails (is dropped) when not.
+fn spawn_writer(
+    pool: &sea_orm::DatabaseConnection,
+    n: i64,
+    commits: bool,
+) -> tokio::task::JoinHandle<Result<(), sea_orm::DbErr>> {
+    let pool = pool.clone();
+    tokio::spawn(async move {
+        let txn = db::begin_write(&pool).await?;
+        txn.execute_unprepared(&format!("INSERT INTO counted VALUES ({n})"))
+            .await?;
+        if commits {
+            txn.commit().await
+        } else {
+            Err(sea_orm::DbErr::Custom("this writer fails".into()))
+        }
+    })
+}
+
+/// The numbers in `counted`, in order, as `db` sees them.
+async fn counted(db: &sea_orm::DatabaseConnection) -> Vec<i64> {
+    db.query_all_raw(Statement::from_string(
+        DatabaseBackend::Sqlite,
+        "SELECT n FROM counted ORDER BY n",
+    ))
+    .await
+    .expect("read counted")
+    .iter()
+    .map(|row| row.try_get_by_index(0).expect("n"))
+    .collect()
+}
+
+/// Lets spawned writers reach the line for the turn.
+async fn let_writers_queue() {
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_writers_waiting_in_line_are_made_durable_by_the_first_ones_commit() {
+    let (_database, pool, reader) = sqlite_with_a_reader().await;
+    let first = db::begin_write(&pool).await.expect("begin");
+    first
+        .execute_unprepared("INSERT INTO counted VALUES (1)")
+        .await
+        .expect("insert");
+    let waiting: Vec<_> = (2..=5).map(|n| spawn_writer(&pool, n, true)).collect();
+    let_writers_queue().await;
+    assert_eq!(
+        counted(&reader).await,
+        Vec::<i64>::new(),
+        "nothing committed yet"
+    );
+
+    first.commit().await.expect("commit");
+    assert_eq!(
+        counted(&reader).await,
+        vec![1, 2, 3, 4, 5],
+        "the writers that were waiting joined the first one's commit"
+    );
+    for writer in waiting {
+        writer.await.expect("writer task").expect("commit");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sqlite_writer_that_fails_in_a_shared_commit_rolls_back_alone() {
+    let (_database, pool, reader) = sqlite_with_a_reader().await;
+    let first = db::begin_write(&pool).await.expect("begin");
+    first
+        .execute_unprepared("INSERT INTO counted VALUES (1)")
+        .await
+        .expect("insert");
+    let failing = spawn_writer(&pool, 2, false);
+    let_writers_queue().await;
+    let after = spawn_writer(&pool, 3, true);
+    let_writers_queue().await;
+
+    first.commit().await.expect("commit");
+    failing
+        .await
+        .expect("writer task")
+        .expect_err("the second writer fails");
+    after.await.expect("writer task").expect("commit");
+    assert_eq!(counted(&reader).await, vec![1, 3]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sqlite_writer_that_met_a_concurrent_writers_row_reads_it_back_once_writes_settle() {
+    let (_database, pool, reader) = sqlite_with_a_reader().await;
+    let first = db::begin_write(&pool).await.expect("begin");
+    first
+        .execute_unprepared("INSERT INTO counted VALUES (7)")
+        .await
+        .expect("insert");
+    let first_commits = tokio::spawn(first.commit());
+    let duplicate = db::begin_write(&pool).await.expect("begin");
+    let met = duplicate
+        .execute_unprepared("INSERT INTO counted VALUES (7)")
+        .await
+        .expect_err("the first writer's row is there");
+    assert!(db::is_unique_violation(&met), "{met}");
+    drop(duplicate);
+
+    db::settle_writes(&pool).await.expect("settle");
+    assert_eq!(counted(&reader).await, vec![7]);
+    first_commits.await.expect("task").expect("commit");
 }

@@ -202,6 +202,17 @@ impl Keyed {
         Ok(())
     }
 
+    /// [`Self::recall`] once every write begun before is settled: a
+    /// concurrent duplicate's reply, seen by this request's failed
+    /// transaction, is then read back too.
+    async fn recall_settled<Resp: Message + Default>(
+        &self,
+        db: &DatabaseConnection,
+    ) -> Result<Option<Resp>, ApiError> {
+        crate::db::settle_writes(db).await?;
+        self.recall(db).await
+    }
+
     /// The reply this request kept, once its transaction committed.
     pub fn kept<Resp: Message + Default>(&self) -> Result<Resp, ApiError> {
         let kept = self.kept.lock().expect("kept reply lock").clone();
@@ -219,12 +230,12 @@ impl Keyed {
     /// key kept meanwhile (it did the work), or the failure itself.
     pub async fn settle<Resp: Message + Default, T>(
         &self,
-        db: &impl ConnectionTrait,
+        db: &DatabaseConnection,
         outcome: Result<T, ApiError>,
     ) -> Result<Resp, ApiError> {
         match outcome {
             Ok(_) => self.kept(),
-            Err(error) => match self.recall(db).await {
+            Err(error) => match self.recall_settled(db).await {
                 Ok(Some(reply)) => Ok(reply),
                 Ok(None) => Err(error),
                 Err(recall_error) => {
@@ -240,7 +251,7 @@ impl Keyed {
     /// transaction that commits its decision (through [`KeepReply`]).
     pub async fn run<Resp, T, F, Fut>(
         &self,
-        db: &impl ConnectionTrait,
+        db: &DatabaseConnection,
         work: F,
     ) -> Result<Resp, ApiError>
     where

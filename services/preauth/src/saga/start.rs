@@ -143,6 +143,7 @@ fn kept_pending(preauth_id: &str, error: ApiError) -> ApiError {
 
 /// A concurrent request with the same key stored its preauth first.
 async fn taken(context: &Context, draft: &Draft, actor: &Actor) -> Result<Raised, ApiError> {
+    db::settle_writes(&context.db).await?;
     let row = queries::find_by_key(&context.db, &draft.key)
         .await?
         .ok_or_else(|| ApiError::internal("preauth vanished"))?;
