@@ -153,7 +153,7 @@ impl Hospital {
                     "billablePeriod": {"start": today},
                     "careTeam": [{"sequence": 1, "provider": {"identifier": {"system": "https://doctor.abdm.gov.in", "value": self.hpr_id}}}],
                     "diagnosis": [{"sequence": 1, "diagnosisCodeableConcept": {"text": "acute coronary syndrome"}}],
-                    "item": [{"sequence": 1, "productOrService": {"coding": [{"system": "https://pmjay.gov.in/hbp-package-code", "code": "MC001"}]}}],
+                    "item": [{"sequence": 1, "productOrService": {"coding": [{"system": "https://pmjay.gov.in/hbp-package-code", "code": super::scenarios::BENCH_PACKAGE}]}}],
                 }},
                 {"fullUrl": "urn:uuid:patient", "resource": {
                     "resourceType": "Patient",
