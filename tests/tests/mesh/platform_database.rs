@@ -400,6 +400,18 @@ async fn counted(db: &sea_orm::DatabaseConnection) -> Vec<i64> {
     .collect()
 }
 
+/// A writer that has inserted `n` into `counted` and holds the turn.
+async fn writer_holding_the_turn(
+    pool: &sea_orm::DatabaseConnection,
+    n: i64,
+) -> db::WriteTransaction {
+    let txn = db::begin_write(pool).await.expect("begin");
+    txn.execute_unprepared(&format!("INSERT INTO counted VALUES ({n})"))
+        .await
+        .expect("insert");
+    txn
+}
+
 /// Lets spawned writers reach the line for the turn.
 async fn let_writers_queue() {
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -408,11 +420,7 @@ async fn let_writers_queue() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_writers_waiting_in_line_are_made_durable_by_the_first_ones_commit() {
     let (_database, pool, reader) = sqlite_with_a_reader().await;
-    let first = db::begin_write(&pool).await.expect("begin");
-    first
-        .execute_unprepared("INSERT INTO counted VALUES (1)")
-        .await
-        .expect("insert");
+    let first = writer_holding_the_turn(&pool, 1).await;
     let waiting: Vec<_> = (2..=5).map(|n| spawn_writer(&pool, n, true)).collect();
     let_writers_queue().await;
     assert_eq!(
@@ -435,11 +443,7 @@ async fn sqlite_writers_waiting_in_line_are_made_durable_by_the_first_ones_commi
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sqlite_writer_that_fails_in_a_shared_commit_rolls_back_alone() {
     let (_database, pool, reader) = sqlite_with_a_reader().await;
-    let first = db::begin_write(&pool).await.expect("begin");
-    first
-        .execute_unprepared("INSERT INTO counted VALUES (1)")
-        .await
-        .expect("insert");
+    let first = writer_holding_the_turn(&pool, 1).await;
     let failing = spawn_writer(&pool, 2, false);
     let_writers_queue().await;
     let after = spawn_writer(&pool, 3, true);
@@ -457,11 +461,7 @@ async fn a_sqlite_writer_that_fails_in_a_shared_commit_rolls_back_alone() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sqlite_writer_that_met_a_concurrent_writers_row_reads_it_back_once_writes_settle() {
     let (_database, pool, reader) = sqlite_with_a_reader().await;
-    let first = db::begin_write(&pool).await.expect("begin");
-    first
-        .execute_unprepared("INSERT INTO counted VALUES (7)")
-        .await
-        .expect("insert");
+    let first = writer_holding_the_turn(&pool, 7).await;
     let first_commits = tokio::spawn(first.commit());
     let duplicate = db::begin_write(&pool).await.expect("begin");
     let met = duplicate
