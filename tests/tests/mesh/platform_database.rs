@@ -227,16 +227,22 @@ async fn a_bulk_writer_on_sqlite_has_its_own_cache_and_waits_its_turn_to_write()
     bulk.close().await.expect("close");
 }
 
-/// A SQLite pool of one connection with a table `counted (n)`.
-async fn sqlite_with_one_connection() -> (testing::TestDatabase, sea_orm::DatabaseConnection) {
-    let mut database = testing::sqlite();
-    database.settings.max_connections = 1;
+/// A SQLite pool on `database`'s file, with a table `counted (n UNIQUE)`.
+async fn sqlite_with_counted(database: &testing::TestDatabase) -> sea_orm::DatabaseConnection {
     let pool = db::connect(MeshService::FacilityRegistry, &database.settings)
         .await
         .expect("connect");
-    pool.execute_unprepared("CREATE TABLE counted (n INTEGER NOT NULL)")
+    pool.execute_unprepared("CREATE TABLE counted (n INTEGER NOT NULL UNIQUE)")
         .await
         .expect("create table");
+    pool
+}
+
+/// A SQLite pool of one connection with a table `counted (n UNIQUE)`.
+async fn sqlite_with_one_connection() -> (testing::TestDatabase, sea_orm::DatabaseConnection) {
+    let mut database = testing::sqlite();
+    database.settings.max_connections = 1;
+    let pool = sqlite_with_counted(&database).await;
     (database, pool)
 }
 
@@ -355,12 +361,7 @@ async fn sqlite_with_a_reader() -> (
     sea_orm::DatabaseConnection,
 ) {
     let database = testing::sqlite();
-    let pool = db::connect(MeshService::FacilityRegistry, &database.settings)
-        .await
-        .expect("connect");
-    pool.execute_unprepared("CREATE TABLE counted (n INTEGER NOT NULL UNIQUE)")
-        .await
-        .expect("create table");
+    let pool = sqlite_with_counted(&database).await;
     let reader = db::connect(MeshService::FacilityRegistry, &database.settings)
         .await
         .expect("connect a reader");

@@ -42,13 +42,12 @@ const MAX_GROUP: usize = 64;
 /// Starts a transaction that will write (on SQLite, once it is this
 /// process's turn to write the file).
 pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTransaction, DbErr> {
-    let Some(writers) = writers_of(db) else {
+    let Some((writers, pool)) = writers_of(db) else {
         return Ok(WriteTransaction {
             txn: db.begin().await?,
             member: None,
         });
     };
-    let pool = db.get_sqlite_connection_pool().connect_options();
     let mut turn = writers.clone().lock_owned().await;
     if turn
         .open
@@ -98,7 +97,7 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTransaction, Db
 /// PostgreSQL, where a row another transaction has not committed is never
 /// seen.
 pub async fn settle_writes(db: &DatabaseConnection) -> Result<(), DbErr> {
-    let Some(writers) = writers_of(db) else {
+    let Some((writers, _)) = writers_of(db) else {
         return Ok(());
     };
     let turn = writers.lock_owned().await;
@@ -177,7 +176,7 @@ impl ConnectionTrait for WriteTransaction {
 #[derive(Default)]
 struct Writers {
     open: Option<OpenGroup>,
-    /// Groups opened so far: the id of the next one.
+    /// Groups opened so far, which is the id of the latest.
     opened: u64,
 }
 
@@ -286,16 +285,17 @@ async fn commit_group(writers: Arc<Mutex<Writers>>, id: u64) {
 static WRITERS: LazyLock<std::sync::Mutex<HashMap<PathBuf, Arc<Mutex<Writers>>>>> =
     LazyLock::new(Default::default);
 
-/// The writers of `db` when it is a SQLite file; PostgreSQL has none.
-fn writers_of(db: &DatabaseConnection) -> Option<Arc<Mutex<Writers>>> {
+/// The writers of `db` when it is a SQLite file, with its pool's options
+/// (which tell pools apart); PostgreSQL has none.
+fn writers_of(db: &DatabaseConnection) -> Option<(Arc<Mutex<Writers>>, Arc<SqliteConnectOptions>)> {
     if db.get_database_backend() != DatabaseBackend::Sqlite {
         return None;
     }
-    let file = db
-        .get_sqlite_connection_pool()
-        .connect_options()
-        .get_filename()
-        .to_path_buf();
+    let pool = db.get_sqlite_connection_pool().connect_options();
     let mut writers = WRITERS.lock().expect("SQLite writers");
-    Some(writers.entry(file).or_default().clone())
+    let file = writers
+        .entry(pool.get_filename().to_path_buf())
+        .or_default()
+        .clone();
+    Some((file, pool))
 }

@@ -160,7 +160,8 @@ impl Call for RaiseCall {
         let card = &self.cards[(seq % self.cards.len() as u64) as usize];
         let today =
             ayushman_platform::convert::date_to_proto(ayushman_platform::convert::today_in_india());
-        self.clients
+        let preauth = self
+            .clients
             .pick(seq)
             .raise_preauth(RaisePreauthRequest {
                 idempotency_key: format!("{}-{seq}", self.run),
@@ -178,20 +179,19 @@ impl Call for RaiseCall {
             .map_err(|s| s.to_string())?
             .into_inner()
             .preauth
-            .map_or(Err("a reply without its preauth".to_owned()), |preauth| {
-                // A refused preauth is cheaper than a raised one: counted as
-                // done it would flatter the figure.
-                if preauth.status() == PreauthStatus::Raised {
-                    Ok(())
-                } else {
-                    Err(format!(
-                        "preauth {} is {}: {}",
-                        preauth.preauth_id,
-                        preauth.status().as_str_name(),
-                        preauth.failure_reason
-                    ))
-                }
-            })
+            .ok_or("a reply without its preauth")?;
+        // A refused preauth is cheaper than a raised one: counted as done it
+        // would flatter the figure.
+        if preauth.status() == PreauthStatus::Raised {
+            Ok(())
+        } else {
+            Err(format!(
+                "preauth {} is {}: {}",
+                preauth.preauth_id,
+                preauth.status().as_str_name(),
+                preauth.failure_reason
+            ))
+        }
     }
 }
 
