@@ -268,12 +268,15 @@ impl PgDatabases {
         })
     }
 
+    /// The admin URL with its database swapped for the scenario's, its
+    /// parameters (`?sslmode=…`) kept.
     fn url(&self, index: usize) -> String {
-        let base = self
+        let (server, rest) = self
             .admin_url
             .rsplit_once('/')
-            .map_or(self.admin_url.as_str(), |(base, _)| base);
-        format!("{base}/{}", self.names[index])
+            .unwrap_or((self.admin_url.as_str(), ""));
+        let parameters = rest.find('?').map_or("", |at| &rest[at..]);
+        format!("{server}/{}{parameters}", self.names[index])
     }
 
     async fn drop_all(self) {
