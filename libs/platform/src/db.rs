@@ -60,13 +60,35 @@ pub async fn connect(
         .sqlx_logging(false)
         // SQLite has one writer at a time: under a burst of writes a
         // transaction waits its turn rather than failing after sqlx's 5 s.
-        .map_sqlx_sqlite_opts(|options| options.busy_timeout(Duration::from_secs(30)));
+        .map_sqlx_sqlite_opts(|options| options.busy_timeout(Duration::from_secs(30)))
+        .map_sqlx_postgres_opts(plain_on_loopback);
     let db = Database::connect(options).await?;
     if db.get_database_backend() == DatabaseBackend::Sqlite {
         // WAL lets readers run while one writer commits; it is a property of the file.
         db.execute_unprepared("PRAGMA journal_mode=WAL").await?;
     }
     Ok(db)
+}
+
+/// `sslmode=prefer` (sqlx's default, as libpq's) asks for TLS and settles for
+/// none; on the machine's own loopback, where no one can listen in, it
+/// settles for none at once: TLS there costs an eighth of a preauth's CPU and
+/// protects nothing. Any other mode, or any other host, is left as asked.
+fn plain_on_loopback(
+    options: sea_orm::sqlx::postgres::PgConnectOptions,
+) -> sea_orm::sqlx::postgres::PgConnectOptions {
+    use sea_orm::sqlx::postgres::PgSslMode;
+    let host = options.get_host();
+    let loopback = host == "localhost"
+        || host
+            .trim_matches(|c| c == '[' || c == ']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if loopback && matches!(options.get_ssl_mode(), PgSslMode::Prefer) {
+        options.ssl_mode(PgSslMode::Disable)
+    } else {
+        options
+    }
 }
 
 /// The current instant at the precision every backend keeps (microseconds), so a
@@ -166,4 +188,51 @@ pub fn is_unique_violation(error: &DbErr) -> bool {
         error.sql_err(),
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::sqlx::postgres::{PgConnectOptions, PgSslMode};
+
+    use super::plain_on_loopback;
+
+    fn mode_for(url: &str) -> PgSslMode {
+        plain_on_loopback(url.parse::<PgConnectOptions>().expect(url)).get_ssl_mode()
+    }
+
+    #[test]
+    fn a_loopback_server_is_reached_without_tls_unless_tls_is_required() {
+        assert!(matches!(
+            mode_for("postgres://u@127.0.0.1/db"),
+            PgSslMode::Disable
+        ));
+        assert!(matches!(
+            mode_for("postgres://u@localhost:5433/db"),
+            PgSslMode::Disable
+        ));
+        assert!(matches!(
+            mode_for("postgres://u@[::1]/db"),
+            PgSslMode::Disable
+        ));
+        assert!(matches!(
+            mode_for("postgres://u@127.0.0.1/db?sslmode=require"),
+            PgSslMode::Require
+        ));
+    }
+
+    #[test]
+    fn any_other_server_is_asked_for_tls_as_configured() {
+        assert!(matches!(
+            mode_for("postgres://u@db.example.in/db"),
+            PgSslMode::Prefer
+        ));
+        assert!(matches!(
+            mode_for("postgres://u@10.0.0.7/db"),
+            PgSslMode::Prefer
+        ));
+        assert!(matches!(
+            mode_for("postgres://u@db.example.in/db?sslmode=verify-full"),
+            PgSslMode::VerifyFull
+        ));
+    }
 }

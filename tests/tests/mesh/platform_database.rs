@@ -9,6 +9,7 @@ use ayushman_platform::{
 };
 use ayushman_proto::facility::v1::{GetFacilityRequest, RecordOpdRegistrationResponse};
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
+use secrecy::ExposeSecret;
 use tonic::Code;
 
 fn partner(id: &str) -> Caller {
@@ -161,6 +162,32 @@ async fn an_idempotency_key_replays_the_first_reply_and_refuses_a_different_requ
             database.backend
         );
     }
+}
+
+#[tokio::test]
+async fn a_postgres_server_on_loopback_is_spoken_to_without_tls() {
+    let Some(database) = testing::postgres().await else {
+        return;
+    };
+    let url = database.settings.url.as_ref().expect("a PostgreSQL URL");
+    let server: sea_orm::sqlx::postgres::PgConnectOptions =
+        url.expose_secret().parse().expect("a PostgreSQL URL");
+    if !["127.0.0.1", "localhost", "::1"].contains(&server.get_host()) {
+        return;
+    }
+    let connection = db::connect(MeshService::FacilityRegistry, &database.settings)
+        .await
+        .expect("connect");
+    let row = connection
+        .query_one_raw(Statement::from_string(
+            DatabaseBackend::Postgres,
+            "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+        ))
+        .await
+        .expect("pg_stat_ssl")
+        .expect("this connection's row");
+    let tls: bool = row.try_get_by_index(0).expect("ssl");
+    assert!(!tls, "a loopback connection negotiated TLS");
 }
 
 #[tokio::test]
