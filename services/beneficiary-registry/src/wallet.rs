@@ -245,15 +245,22 @@ pub async fn block(
         }
         schemes.push(scheme);
     }
-    let mut fresh = Vec::new();
-    for scheme in &schemes {
-        let wallet = fresh_wallet(&person, scheme, request.treatment_date);
-        queries::ensure_wallet(db, wallet.clone()).await?;
-        fresh.push(wallet);
-    }
+    let fresh: Vec<wallet::Model> = schemes
+        .iter()
+        .map(|scheme| fresh_wallet(&person, scheme, request.treatment_date))
+        .collect();
     let mut ids: Vec<String> = fresh.iter().map(|w| w.wallet_id.clone()).collect();
     ids.sort();
-    let locked = queries::lock_wallets(db, &ids).await?;
+    let mut locked = queries::lock_wallets(db, &ids).await?;
+    // A wallet is made on its year's first block; every later block finds it.
+    if locked.len() < ids.len() {
+        for wallet in &fresh {
+            if !locked.iter().any(|w| w.wallet_id == wallet.wallet_id) {
+                queries::ensure_wallet(db, wallet.clone()).await?;
+            }
+        }
+        locked = queries::lock_wallets(db, &ids).await?;
+    }
     let mut remaining = request.amount.paise();
     let mut parts = Vec::new();
     for (scheme, wallet) in schemes.iter().zip(&fresh) {
