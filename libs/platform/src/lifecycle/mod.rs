@@ -222,11 +222,15 @@ where
 {
     row.set(status, Stored(transition.to).into());
     let key = row.get_primary_key_value();
-    let saved = <A::Entity as EntityTrait>::update(row)
-        .validate()?
-        .filter(status.eq(Stored(transition.from)))
-        .exec(db)
-        .await;
+    // Boxed: sea-orm's update of a wide row is a future of ~12 KiB, which
+    // every caller up the chain would otherwise hold, and copy, inline.
+    let saved = Box::pin(
+        <A::Entity as EntityTrait>::update(row)
+            .validate()?
+            .filter(status.eq(Stored(transition.from)))
+            .exec(db),
+    )
+    .await;
     match saved {
         Ok(model) => Ok(model),
         Err(DbErr::RecordNotUpdated) => Err(lost::<A::Entity, L>(db, status, key).await),

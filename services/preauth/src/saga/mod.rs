@@ -252,7 +252,7 @@ pub async fn run(
     let catalogue = context.packages.catalogue(&context.db).await?;
     let plan = match plan::plan(context, &catalogue, &row, &lines).await? {
         Planned::Go(plan) => plan,
-        Planned::Refused(reason) => return fail(context, row, reason, actor).await,
+        Planned::Refused(reason) => return Box::pin(fail(context, row, reason, actor)).await,
     };
     plan.apply(&mut row);
     row.updated_at = db::now();
@@ -314,12 +314,13 @@ async fn finish(
             row.drawn_scheme_codes = held.join(",");
         }
         Move::Refused(why) => {
-            let row = fail(
+            // Boxed, as the seldom path it is: inline it would double finish's future.
+            let row = Box::pin(fail(
                 context,
                 row,
                 format!("cover could not be blocked: {why}"),
                 actor,
-            )
+            ))
             .await?;
             return Ok(Finished { row, raised: None });
         }

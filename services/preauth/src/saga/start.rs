@@ -58,9 +58,13 @@ pub enum Raised {
 }
 
 /// Starts the preauth `draft` asks for, or answers for its key.
+///
+/// The paths a new preauth seldom takes (a key seen before, a concurrent
+/// duplicate) are boxed: they resume the whole saga, and inline they would
+/// make every request's future ~23 KiB, copied on each call.
 pub async fn start(context: &Context, draft: Draft, actor: &Actor) -> Result<Raised, ApiError> {
     if let Some(row) = queries::find_by_key(&context.db, &draft.key).await? {
-        return again(context, row, &draft, actor).await;
+        return Box::pin(again(context, row, &draft, actor)).await;
     }
     let catalogue = context.packages.catalogue(&context.db).await?;
     let id = ayushman_platform::ids::ordered_id("PA");
@@ -70,7 +74,7 @@ pub async fn start(context: &Context, draft: Draft, actor: &Actor) -> Result<Rai
         Ok(Planned::Go(plan)) => {
             plan.apply(&mut row);
             let Some(mut history) = persist(context, &row, &plan.lines, actor, None).await? else {
-                return taken(context, &draft, actor).await;
+                return Box::pin(taken(context, &draft, actor)).await;
             };
             let finished = finish(context, row, &plan, actor).await?;
             Ok(match finished.raised {
@@ -91,7 +95,7 @@ pub async fn start(context: &Context, draft: Draft, actor: &Actor) -> Result<Rai
             row.failure_reason = reason.clone();
             row.saga_state = SagaState::Done;
             let Some(history) = persist(context, &row, &lines, actor, Some(&reason)).await? else {
-                return taken(context, &draft, actor).await;
+                return Box::pin(taken(context, &draft, actor)).await;
             };
             Ok(Raised::New {
                 row,
@@ -104,7 +108,7 @@ pub async fn start(context: &Context, draft: Draft, actor: &Actor) -> Result<Rai
         // background worker to finish once it does.
         Err(error) => {
             if persist(context, &row, &lines, actor, None).await?.is_none() {
-                return taken(context, &draft, actor).await;
+                return Box::pin(taken(context, &draft, actor)).await;
             }
             Err(kept_pending(&id, error))
         }
@@ -147,7 +151,7 @@ async fn taken(context: &Context, draft: &Draft, actor: &Actor) -> Result<Raised
     let row = queries::find_by_key(&context.db, &draft.key)
         .await?
         .ok_or_else(|| ApiError::internal("preauth vanished"))?;
-    again(context, row, draft, actor).await
+    Box::pin(again(context, row, draft, actor)).await
 }
 
 /// Adds to `v` each package asked for that is not offered and each add-on
