@@ -78,17 +78,29 @@ fn plain_on_loopback(
     options: sea_orm::sqlx::postgres::PgConnectOptions,
 ) -> sea_orm::sqlx::postgres::PgConnectOptions {
     use sea_orm::sqlx::postgres::PgSslMode;
-    let host = options.get_host();
-    let loopback = host == "localhost"
-        || host
-            .trim_matches(|c| c == '[' || c == ']')
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
-    if loopback && matches!(options.get_ssl_mode(), PgSslMode::Prefer) {
+    if is_loopback(options.get_host()) && matches!(options.get_ssl_mode(), PgSslMode::Prefer) {
         options.ssl_mode(PgSslMode::Disable)
     } else {
         options
     }
+}
+
+/// Whether `host` (a name or an address, IPv6 bracketed or not) is this machine's loopback.
+pub fn is_loopback(host: &str) -> bool {
+    host == "localhost"
+        || host
+            .trim_matches(|c| c == '[' || c == ']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The URL of `database` on the server `server_url` names: its last path
+/// segment swapped, its parameters (`?sslmode=…`) kept; `None` when it has
+/// no path to swap.
+pub fn url_of_database(server_url: &str, database: &str) -> Option<String> {
+    let (server, rest) = server_url.rsplit_once('/')?;
+    let parameters = rest.find('?').map_or("", |at| &rest[at..]);
+    Some(format!("{server}/{database}{parameters}"))
 }
 
 /// The current instant at the precision every backend keeps (microseconds), so a
@@ -192,47 +204,65 @@ pub fn is_unique_violation(error: &DbErr) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use std::mem::discriminant;
+
     use sea_orm::sqlx::postgres::{PgConnectOptions, PgSslMode};
 
-    use super::plain_on_loopback;
+    use super::{plain_on_loopback, url_of_database};
 
-    fn mode_for(url: &str) -> PgSslMode {
-        plain_on_loopback(url.parse::<PgConnectOptions>().expect(url)).get_ssl_mode()
+    /// Asserts the TLS mode each URL connects with (PgSslMode has no
+    /// PartialEq; its variants carry nothing, so their discriminants say it).
+    fn assert_modes(cases: &[(&str, PgSslMode)]) {
+        for (url, expected) in cases {
+            let mode =
+                plain_on_loopback(url.parse::<PgConnectOptions>().expect(url)).get_ssl_mode();
+            assert_eq!(
+                discriminant(&mode),
+                discriminant(expected),
+                "{url}: {mode:?}, expected {expected:?}"
+            );
+        }
     }
 
     #[test]
     fn a_loopback_server_is_reached_without_tls_unless_tls_is_required() {
-        assert!(matches!(
-            mode_for("postgres://u@127.0.0.1/db"),
-            PgSslMode::Disable
-        ));
-        assert!(matches!(
-            mode_for("postgres://u@localhost:5433/db"),
-            PgSslMode::Disable
-        ));
-        assert!(matches!(
-            mode_for("postgres://u@[::1]/db"),
-            PgSslMode::Disable
-        ));
-        assert!(matches!(
-            mode_for("postgres://u@127.0.0.1/db?sslmode=require"),
-            PgSslMode::Require
-        ));
+        assert_modes(&[
+            ("postgres://u@127.0.0.1/db", PgSslMode::Disable),
+            ("postgres://u@localhost:5433/db", PgSslMode::Disable),
+            ("postgres://u@[::1]/db", PgSslMode::Disable),
+            (
+                "postgres://u@127.0.0.1/db?sslmode=require",
+                PgSslMode::Require,
+            ),
+        ]);
     }
 
     #[test]
     fn any_other_server_is_asked_for_tls_as_configured() {
-        assert!(matches!(
-            mode_for("postgres://u@db.example.in/db"),
-            PgSslMode::Prefer
-        ));
-        assert!(matches!(
-            mode_for("postgres://u@10.0.0.7/db"),
-            PgSslMode::Prefer
-        ));
-        assert!(matches!(
-            mode_for("postgres://u@db.example.in/db?sslmode=verify-full"),
-            PgSslMode::VerifyFull
-        ));
+        assert_modes(&[
+            ("postgres://u@db.example.in/db", PgSslMode::Prefer),
+            ("postgres://u@10.0.0.7/db", PgSslMode::Prefer),
+            (
+                "postgres://u@db.example.in/db?sslmode=verify-full",
+                PgSslMode::VerifyFull,
+            ),
+        ]);
+    }
+
+    #[test]
+    fn another_database_on_the_same_server_keeps_the_urls_parameters() {
+        assert_eq!(
+            url_of_database(
+                "postgres://u@127.0.0.1:5432/test?sslmode=disable",
+                "bench_1"
+            )
+            .as_deref(),
+            Some("postgres://u@127.0.0.1:5432/bench_1?sslmode=disable")
+        );
+        assert_eq!(
+            url_of_database("postgres://u@127.0.0.1:5432/test", "bench_1").as_deref(),
+            Some("postgres://u@127.0.0.1:5432/bench_1")
+        );
+        assert_eq!(url_of_database("test", "bench_1"), None);
     }
 }

@@ -84,12 +84,11 @@ pub async fn postgres() -> Option<TestDatabase> {
         .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
         .await
         .expect("create test database");
-    let (base, _) = admin_url
-        .rsplit_once('/')
-        .expect("TEST_DATABASE_URL ends in /database");
+    let url =
+        crate::db::url_of_database(&admin_url, &name).expect("TEST_DATABASE_URL ends in /database");
     Some(TestDatabase {
         settings: DatabaseSettings {
-            url: Some(SecretString::from(format!("{base}/{name}"))),
+            url: Some(SecretString::from(url)),
             data_dir: std::env::temp_dir(),
             max_connections: 5,
             fingerprint_key: SecretString::from(TEST_FINGERPRINT_KEY),

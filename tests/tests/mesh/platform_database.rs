@@ -172,7 +172,7 @@ async fn a_postgres_server_on_loopback_is_spoken_to_without_tls() {
     let url = database.settings.url.as_ref().expect("a PostgreSQL URL");
     let server: sea_orm::sqlx::postgres::PgConnectOptions =
         url.expose_secret().parse().expect("a PostgreSQL URL");
-    if !["127.0.0.1", "localhost", "::1"].contains(&server.get_host()) {
+    if !db::is_loopback(server.get_host()) {
         return;
     }
     let connection = db::connect(MeshService::FacilityRegistry, &database.settings)

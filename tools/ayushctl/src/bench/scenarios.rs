@@ -271,12 +271,9 @@ impl PgDatabases {
     /// The admin URL with its database swapped for the scenario's, its
     /// parameters (`?sslmode=…`) kept.
     fn url(&self, index: usize) -> String {
-        let (server, rest) = self
-            .admin_url
-            .rsplit_once('/')
-            .unwrap_or((self.admin_url.as_str(), ""));
-        let parameters = rest.find('?').map_or("", |at| &rest[at..]);
-        format!("{server}/{}{parameters}", self.names[index])
+        let name = &self.names[index];
+        ayushman_platform::db::url_of_database(&self.admin_url, name)
+            .unwrap_or_else(|| format!("{}/{name}", self.admin_url))
     }
 
     async fn drop_all(self) {
