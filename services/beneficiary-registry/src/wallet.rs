@@ -249,17 +249,19 @@ pub async fn block(
         .iter()
         .map(|scheme| fresh_wallet(&person, scheme, request.treatment_date))
         .collect();
-    let mut ids: Vec<String> = fresh.iter().map(|w| w.wallet_id.clone()).collect();
-    ids.sort();
-    let mut locked = queries::lock_wallets(db, &ids).await?;
-    // A wallet is made on its year's first block; every later block finds it.
+    let mut in_id_order = fresh.clone();
+    in_id_order.sort_by(|a, b| a.wallet_id.cmp(&b.wallet_id));
+    in_id_order.dedup_by(|a, b| a.wallet_id == b.wallet_id);
+    let ids: Vec<String> = in_id_order.iter().map(|w| w.wallet_id.clone()).collect();
+    // A wallet is made on its year's first block, and locked by being made;
+    // the wallets found made already are locked after.
+    let mut locked = queries::make_missing_wallets(db, in_id_order).await?;
     if locked.len() < ids.len() {
-        for wallet in &fresh {
-            if !locked.iter().any(|w| w.wallet_id == wallet.wallet_id) {
-                queries::ensure_wallet(db, wallet.clone()).await?;
-            }
-        }
-        locked = queries::lock_wallets(db, &ids).await?;
+        let found: Vec<String> = ids
+            .into_iter()
+            .filter(|id| !locked.iter().any(|w| &w.wallet_id == id))
+            .collect();
+        locked.extend(queries::lock_wallets(db, &found).await?);
     }
     let mut remaining = request.amount.paise();
     let mut parts = Vec::new();

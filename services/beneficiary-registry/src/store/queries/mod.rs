@@ -292,16 +292,20 @@ pub async fn find_wallet(
         .await
 }
 
-/// Creates the wallet if it does not exist yet (concurrent creators agree).
-/// The id is made from the holder, scheme and year that the other unique
-/// index keys on, so a conflict on either is the same wallet: no target, so
-/// PostgreSQL does nothing whichever index a concurrent creator hits first.
-pub async fn ensure_wallet(db: &impl ConnectionTrait, row: wallet::Model) -> Result<(), DbErr> {
-    wallet::Entity::insert(row.into_active_model())
+/// Makes those of `wallets` that do not exist yet and answers with them as
+/// made; they are this transaction's until it commits. The ids are made from
+/// the holder, scheme and year that the other unique index keys on, so a
+/// conflict on either is the same wallet: no target, so PostgreSQL does
+/// nothing whichever index a concurrent maker hits first. Give them in id
+/// order (the one order every money move locks wallets in).
+pub async fn make_missing_wallets(
+    db: &impl ConnectionTrait,
+    wallets: Vec<wallet::Model>,
+) -> Result<Vec<wallet::Model>, DbErr> {
+    wallet::Entity::insert_many(wallets.into_iter().map(IntoActiveModel::into_active_model))
         .on_conflict(OnConflict::new().do_nothing().to_owned())
-        .exec_without_returning(db)
+        .exec_with_returning(db)
         .await
-        .map(drop)
 }
 
 /// Blocks `amount` only if that much is available, in one statement: the check
