@@ -804,35 +804,73 @@ async fn two_hundred_concurrent_blocks_of_thirty_thousand_fit_exactly_sixteen_ti
 }
 
 #[tokio::test]
-async fn the_same_block_repeated_ten_times_has_one_effect() {
-    let database = testing::sqlite();
-    let mut registry = beneficiary::spawn(&database).await;
-    let person = registry.carded_person("RC-8000", "Radha", 8).await;
-    let mut replies = Vec::new();
-    for _ in 0..10 {
-        replies.push(
-            registry
-                .block("pa-80", &person.beneficiary_id, "PA-80", 50_000_00)
-                .await
-                .expect("block"),
+async fn the_same_block_sent_ten_times_at_once_has_one_effect_and_its_key_serves_no_other() {
+    for database in testing::all_databases().await {
+        let mut registry = beneficiary::spawn(&database).await;
+        let person = registry.carded_person("RC-8000", "Radha", 8).await;
+        let id = person.beneficiary_id.clone();
+        let block = pb::BlockAmountRequest {
+            idempotency_key: "pa-80".into(),
+            beneficiary_id: id.clone(),
+            scheme_code: "PMJAY".into(),
+            preauth_id: "PA-80".into(),
+            amount_paise: 50_000_00,
+            ..Default::default()
+        };
+        let repeats = (0..10).map(|_| {
+            let mut client = registry.client.clone();
+            let block = block.clone();
+            tokio::spawn(async move {
+                client
+                    .block_amount(block)
+                    .await
+                    .map(tonic::Response::into_inner)
+            })
+        });
+        let mut replies = Vec::new();
+        for repeat in repeats.collect::<Vec<_>>() {
+            replies.push(repeat.await.expect("task").expect("block"));
+        }
+        assert!(
+            replies.windows(2).all(|w| w[0] == w[1]),
+            "every repeat returns the first answer ({})",
+            database.backend
+        );
+        assert_eq!(
+            replies[0].wallet.as_ref().map(|w| w.blocked_paise),
+            Some(50_000_00)
+        );
+
+        let other = registry
+            .block("pa-80", &id, "PA-80", 40_000_00)
+            .await
+            .unwrap_err();
+        assert_eq!(other.code(), Code::AlreadyExists, "{}", database.backend);
+        registry
+            .block("pa-81", &id, "PA-81", 4_50_000_00)
+            .await
+            .expect("the rest of the cover");
+        let repeat = registry
+            .client
+            .block_amount(block)
+            .await
+            .expect("a repeat once no cover is left")
+            .into_inner();
+        assert_eq!(repeat, replies[0], "{}", database.backend);
+        let wallet = registry
+            .family("RC-8000")
+            .await
+            .wallets
+            .into_iter()
+            .find(|w| w.scheme_code == "PMJAY")
+            .expect("wallet");
+        assert_eq!(
+            (wallet.blocked_paise, wallet.available_paise),
+            (5_00_000_00, 0),
+            "{}",
+            database.backend
         );
     }
-    assert!(
-        replies.windows(2).all(|w| w[0] == w[1]),
-        "every repeat returns the first answer"
-    );
-    assert_eq!(
-        replies[0].wallet.as_ref().map(|w| w.blocked_paise),
-        Some(50_000_00)
-    );
-    let wallet = registry
-        .family("RC-8000")
-        .await
-        .wallets
-        .into_iter()
-        .find(|w| w.scheme_code == "PMJAY")
-        .expect("wallet");
-    assert_eq!(wallet.blocked_paise, 50_000_00);
 }
 
 #[tokio::test]

@@ -238,6 +238,8 @@ impl Keyed {
             Err(error) => match self.recall_settled(db).await {
                 Ok(Some(reply)) => Ok(reply),
                 Ok(None) => Err(error),
+                // The key was taken meanwhile by a different request.
+                Err(ApiError::AlreadyExists(why)) => Err(ApiError::AlreadyExists(why)),
                 Err(recall_error) => {
                     log_db_trouble("idempotency record could not be read", &recall_error);
                     Err(error)
@@ -277,6 +279,23 @@ impl Keyed {
         if let Some(reply) = self.recall(db).await? {
             return Ok(reply);
         }
+        self.once_optimistic(db, work).await
+    }
+
+    /// [`Self::once`] without reading the key first, one statement fewer for
+    /// a new request: the work runs, keeping its reply finds a repeat, and
+    /// the repeat's work rolls back. Only for work whose every effect is in
+    /// the transaction and that is cheap to do again (a money move on a hot
+    /// path); a repeat of an import or a call to a peer must use [`Self::once`].
+    pub async fn once_optimistic<Resp, F>(
+        &self,
+        db: &DatabaseConnection,
+        work: F,
+    ) -> Result<Resp, ApiError>
+    where
+        Resp: Message + Default,
+        F: for<'c> FnOnce(&'c DatabaseTransaction) -> Work<'c, Resp>,
+    {
         let outcome = async {
             let txn = crate::db::begin_write(db).await?;
             let reply = work(&txn).await?;

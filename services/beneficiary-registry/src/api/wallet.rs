@@ -183,7 +183,7 @@ pub(super) async fn block_amount(
     let reply = state
         .idempotency
         .keyed_by(&caller, &request)?
-        .once(&state.db, |txn| {
+        .once_optimistic(&state.db, |txn| {
             Box::pin(async move {
                 let movement = Movement {
                     reason: &reason,
