@@ -4,8 +4,6 @@
 use ayushman_proto::preauth::v1::FraudFlagKind;
 use chrono::NaiveDate;
 
-use crate::store::entities::preauth;
-
 /// A signal found on a new preauth.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Flag {
@@ -14,9 +12,20 @@ pub struct Flag {
     pub related: String,
 }
 
+/// Another live admission of the same beneficiary, as the signals see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stay {
+    pub preauth_id: String,
+    pub hfr_id: String,
+    pub admission_date: NaiveDate,
+    pub discharge_date: Option<NaiveDate>,
+    /// The packages pre-authorised for it.
+    pub package_codes: Vec<String>,
+}
+
 /// Another admission overlaps when it began on or before this one and was not
 /// discharged before this admission.
-pub fn overlapping(admission: NaiveDate, others: &[preauth::Model]) -> Vec<Flag> {
+pub fn overlapping(admission: NaiveDate, others: &[Stay]) -> Vec<Flag> {
     others
         .iter()
         .filter(|other| {
@@ -40,14 +49,15 @@ pub fn overlapping(admission: NaiveDate, others: &[preauth::Model]) -> Vec<Flag>
 pub fn duplicate_packages(
     admission: NaiveDate,
     packages: &[String],
-    others: &[(preauth::Model, Vec<String>)],
+    others: &[Stay],
     days: i64,
 ) -> Vec<Flag> {
     others
         .iter()
-        .filter(|(other, _)| (admission - other.admission_date).num_days().abs() <= days)
-        .flat_map(|(other, codes)| {
-            codes
+        .filter(|other| (admission - other.admission_date).num_days().abs() <= days)
+        .flat_map(|other| {
+            other
+                .package_codes
                 .iter()
                 .filter(|code| packages.contains(code))
                 .map(move |code| Flag {
@@ -90,42 +100,13 @@ mod tests {
         NaiveDate::from_ymd_opt(2025, 6, d).expect("valid date")
     }
 
-    fn stay(id: &str, from: NaiveDate, until: Option<NaiveDate>) -> preauth::Model {
-        preauth::Model {
+    fn stay(id: &str, from: NaiveDate, until: Option<NaiveDate>, packages: &[&str]) -> Stay {
+        Stay {
             preauth_id: id.into(),
-            idempotency_key: id.into(),
-            request_fingerprint: String::new(),
-            beneficiary_id: "BEN-1".into(),
-            card_number: String::new(),
-            family_id: String::new(),
-            home_state_code: "22".into(),
-            scheme_code: "PMJAY".into(),
             hfr_id: "IN2210000001".into(),
-            facility_state_code: "22".into(),
-            facility_district_code: String::new(),
-            facility_ownership: String::new(),
-            treating_hpr_id: String::new(),
             admission_date: from,
             discharge_date: until,
-            status: ayushman_proto::preauth::v1::PreauthStatus::Raised.into(),
-            requested_amount_paise: 0,
-            approved_amount_paise: 0,
-            blocked_amount_paise: 0,
-            enhancements: 0,
-            portability_case: false,
-            agreement_id: String::new(),
-            payer_scheme_code: String::new(),
-            payer_state_code: String::new(),
-            failure_reason: String::new(),
-            provisional_diagnosis: String::new(),
-            deemed_approval: false,
-            saga_state: crate::store::entities::preauth::SagaState::Done,
-            created_at: ayushman_platform::db::now(),
-            raised_at: None,
-            updated_at: ayushman_platform::db::now(),
-            drawn_scheme_codes: String::new(),
-            schemes_to_draw: String::new(),
-            review_clock_from: None,
+            package_codes: packages.iter().map(|&code| code.to_owned()).collect(),
         }
     }
 
@@ -134,9 +115,9 @@ mod tests {
         let flags = overlapping(
             day(10),
             &[
-                stay("PA-1", day(8), None),
-                stay("PA-2", day(1), Some(day(5))),
-                stay("PA-3", day(12), None),
+                stay("PA-1", day(8), None, &[]),
+                stay("PA-2", day(1), Some(day(5)), &[]),
+                stay("PA-3", day(12), None, &[]),
             ],
         );
         assert_eq!(
@@ -147,10 +128,7 @@ mod tests {
 
     #[test]
     fn the_same_package_within_the_window_is_flagged() {
-        let others = vec![(
-            stay("PA-1", day(1), Some(day(3))),
-            vec!["MC011A".to_owned()],
-        )];
+        let others = [stay("PA-1", day(1), Some(day(3)), &["MC011A"])];
         assert_eq!(
             duplicate_packages(day(20), &["MC011A".into()], &others, 30).len(),
             1

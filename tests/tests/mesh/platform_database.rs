@@ -321,7 +321,10 @@ async fn a_read_on_sqlite_never_overtakes_the_rollback_of_a_dropped_transaction(
 
 #[tokio::test]
 async fn a_hospitals_daily_counts_survive_the_move_to_shards_and_back() {
-    use preauth::store::{Migrator, queries::facility_volume};
+    use preauth::store::{
+        Migrator,
+        queries::{Admission, fraud_facts},
+    };
     use sea_orm_migration::MigratorTrait;
 
     let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 6).expect("date");
@@ -343,10 +346,21 @@ async fn a_hospitals_daily_counts_survive_the_move_to_shards_and_back() {
             .expect("counts as m0005 kept them");
 
         Migrator::up(&connection, None).await.expect("migrate");
-        let volume = facility_volume(&connection, "IN2210000001", day, 30)
+        let admission = Admission {
+            preauth_id: "PA-1",
+            beneficiary_id: "BEN-1",
+            hfr_id: "IN2210000001",
+            day,
+        };
+        let facts = fraud_facts(&connection, admission, &[], 30)
             .await
             .expect("volume");
-        assert_eq!(volume, (7, 40), "{}", database.backend);
+        assert_eq!(
+            (facts.on_day, facts.before),
+            (7, 40),
+            "{}",
+            database.backend
+        );
 
         Migrator::down(&connection, Some(1))
             .await

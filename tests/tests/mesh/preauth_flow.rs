@@ -402,6 +402,48 @@ async fn raising_again_with_the_same_key_makes_one_preauth_and_one_block() {
 }
 
 #[tokio::test]
+async fn a_retry_after_its_package_is_withdrawn_answers_as_the_first_call() {
+    let mut flow = preauth::spawn("sqlite", quick_settings())
+        .await
+        .with_everything()
+        .await;
+    let first = flow
+        .raise("before-withdrawal", CG_FAMILY, "IN2210000001", &["MC011A"])
+        .await
+        .expect("first");
+    let mut package = flow
+        .client
+        .get_package(pb::GetPackageRequest {
+            package_code: "MC011A".into(),
+        })
+        .await
+        .expect("package")
+        .into_inner()
+        .package
+        .expect("package in reply");
+    package.active = false;
+    flow.client
+        .upsert_package(pb::UpsertPackageRequest {
+            idempotency_key: "withdraw-MC011A".into(),
+            package: Some(package),
+        })
+        .await
+        .expect("withdrawn");
+
+    let again = flow
+        .raise("before-withdrawal", CG_FAMILY, "IN2210000001", &["MC011A"])
+        .await
+        .expect("the retry answers as the first call did");
+    assert_eq!(again.preauth_id, first.preauth_id);
+    assert_eq!(again.status, first.status);
+    let new = flow
+        .raise("after-withdrawal", CG_FAMILY, "IN2210000001", &["MC011A"])
+        .await
+        .unwrap_err();
+    assert_eq!(bad_fields(&new), ["packages[0].package_code"]);
+}
+
+#[tokio::test]
 async fn a_cancellation_while_the_registry_is_down_releases_the_block_once_it_is_back() {
     let mut flow = preauth::spawn("sqlite", quick_settings())
         .await

@@ -405,43 +405,18 @@ async fn flags_for(
         PreauthStatus::Rejected,
         PreauthStatus::Pending,
     ];
-    let others =
-        queries::live_preauths_of(&context.db, &row.beneficiary_id, &row.preauth_id, &dead).await?;
-    let mut flags = fraud::overlapping(row.admission_date, &others);
-    let codes = if others.is_empty() {
-        Vec::new()
-    } else {
-        queries::packages_of(
-            &context.db,
-            others.iter().map(|o| o.preauth_id.clone()).collect(),
-        )
-        .await?
-    };
-    let with_codes: Vec<_> = others
-        .iter()
-        .map(|o| {
-            (
-                o.clone(),
-                codes
-                    .iter()
-                    .filter(|(id, _)| *id == o.preauth_id)
-                    .map(|(_, code)| code.clone())
-                    .collect::<Vec<_>>(),
-            )
-        })
-        .collect();
+    let facts = queries::fraud_facts(&context.db, row.into(), &dead, 30).await?;
+    let mut flags = fraud::overlapping(row.admission_date, &facts.others);
     flags.extend(fraud::duplicate_packages(
         row.admission_date,
         packages,
-        &with_codes,
+        &facts.others,
         context.settings.duplicate_package_days,
     ));
-    let (today, previous) =
-        queries::facility_volume(&context.db, &row.hfr_id, row.admission_date, 30).await?;
     flags.extend(fraud::high_volume(
         &row.hfr_id,
-        today.max(0) as u64,
-        previous.max(0) as u64,
+        facts.on_day.max(0) as u64,
+        facts.before.max(0) as u64,
         context.settings.volume_multiple,
         context.settings.volume_minimum,
     ));

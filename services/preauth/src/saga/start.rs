@@ -1,8 +1,8 @@
 //! A new RaisePreauth request, start to finish in as few statements as it
-//! can: the request's key first (a retry answers as the first call did,
-//! whatever changed since), packages from the in-memory catalogue, the plan
-//! made before anything is written, PENDING with its priced lines in one
-//! commit, the block, RAISED; the reply built from what was written.
+//! can: packages from the in-memory catalogue, the plan made before anything
+//! is written, PENDING with its priced lines in one commit (which finds a
+//! repeated key: a retry answers as the first call did, whatever changed
+//! since), the block, RAISED; the reply built from what was written.
 
 use ayushman_platform::{
     ApiError, FieldViolations, db,
@@ -59,16 +59,27 @@ pub enum Raised {
 
 /// Starts the preauth `draft` asks for, or answers for its key.
 ///
+/// The key is not looked up first: a new request, the common case, is one
+/// statement shorter without. A repeat plans again, finds its key taken when
+/// it stores the preauth, and answers as the first call did; one refused
+/// before it stores anything (its packages withdrawn since) looks the key up
+/// then.
+///
 /// The paths a new preauth seldom takes (a key seen before, a concurrent
 /// duplicate) are boxed: they resume the whole saga, and inline they would
 /// make every request's future ~23 KiB, copied on each call.
 pub async fn start(context: &Context, draft: Draft, actor: &Actor) -> Result<Raised, ApiError> {
-    if let Some(row) = queries::find_by_key(&context.db, &draft.key).await? {
-        return Box::pin(again(context, row, &draft, actor)).await;
-    }
     let catalogue = context.packages.catalogue(&context.db).await?;
     let id = ayushman_platform::ids::ordered_id("PA");
-    let lines = lines_of(&catalogue, &draft, &id)?;
+    let lines = match lines_of(&catalogue, &draft, &id) {
+        Ok(lines) => lines,
+        Err(invalid) => {
+            return match queries::find_by_key(&context.db, &draft.key).await? {
+                Some(row) => Box::pin(again(context, row, &draft, actor)).await,
+                None => Err(invalid),
+            };
+        }
+    };
     let mut row = pending(&draft, &id);
     match plan(context, &catalogue, &row, &lines).await {
         Ok(Planned::Go(plan)) => {

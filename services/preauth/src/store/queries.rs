@@ -11,6 +11,8 @@ use sea_orm::{
     QueryOrder, QuerySelect,
 };
 
+use crate::fraud::Stay;
+
 use super::entities::{
     enhancement, facility_day, package, package_add_on, package_rate,
     preauth::{self, SagaState},
@@ -283,46 +285,48 @@ pub async fn insert_flags(
         .map(|_| ())
 }
 
-/// The beneficiary's other preauths that are not failed, cancelled or rejected.
-pub async fn live_preauths_of(
+/// What the fraud signals of a preauth about to be raised are read from.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct FraudFacts {
+    /// The beneficiary's other preauths in none of the `dead` statuses.
+    pub others: Vec<Stay>,
+    /// How many preauths the hospital received for admissions on the day.
+    pub on_day: i64,
+    /// How many in the `previous_days` before it.
+    pub before: i64,
+}
+
+/// The admission a preauth asks for, as its fraud signals are read.
+#[derive(Debug, Clone, Copy)]
+pub struct Admission<'a> {
+    pub preauth_id: &'a str,
+    pub beneficiary_id: &'a str,
+    pub hfr_id: &'a str,
+    pub day: NaiveDate,
+}
+
+impl<'a> From<&'a preauth::Model> for Admission<'a> {
+    fn from(preauth: &'a preauth::Model) -> Self {
+        Self {
+            preauth_id: &preauth.preauth_id,
+            beneficiary_id: &preauth.beneficiary_id,
+            hfr_id: &preauth.hfr_id,
+            day: preauth.admission_date,
+        }
+    }
+}
+
+/// [`FraudFacts`] of `admission`, in one statement: the hospital's daily
+/// counts summed (one row however many shards and days there are), joined to
+/// the beneficiary's other live preauths and their lines.
+pub async fn fraud_facts(
     db: &impl ConnectionTrait,
-    beneficiary_id: &str,
-    except: &str,
+    admission: Admission<'_>,
     dead: &[PreauthStatus],
-) -> Result<Vec<preauth::Model>, DbErr> {
-    preauth::Entity::find()
-        .filter(preauth::Column::BeneficiaryId.eq(beneficiary_id))
-        .filter(preauth::Column::PreauthId.ne(except))
-        .filter(preauth::Column::Status.is_not_in(dead.iter().copied().map(Stored)))
-        .all(db)
-        .await
-}
-
-/// Package codes of the given preauths' lines.
-pub async fn packages_of(
-    db: &impl ConnectionTrait,
-    preauth_ids: Vec<String>,
-) -> Result<Vec<(String, String)>, DbErr> {
-    preauth_line::Entity::find()
-        .select_only()
-        .column(preauth_line::Column::PreauthId)
-        .column(preauth_line::Column::PackageCode)
-        .filter(preauth_line::Column::PreauthId.is_in(preauth_ids))
-        .into_tuple()
-        .all(db)
-        .await
-}
-
-/// How many preauths a facility received for admissions on `day`, and in
-/// the `previous_days` before it: its daily counts summed in the database,
-/// one row back however many shards and days there are.
-pub async fn facility_volume(
-    db: &impl ConnectionTrait,
-    hfr_id: &str,
-    day: NaiveDate,
     previous_days: i64,
-) -> Result<(i64, i64), DbErr> {
-    use sea_orm::sea_query::{Expr, ExprTrait, Func};
+) -> Result<FraudFacts, DbErr> {
+    use sea_orm::sea_query::{Expr, ExprTrait, Func, JoinType, Order, Query};
+    let day = admission.day;
     // SUM of BIGINT is NUMERIC on PostgreSQL: cast back, and none is 0.
     let total = |on_day: bool| {
         let counted = if on_day {
@@ -337,19 +341,70 @@ pub async fn facility_volume(
         ])
         .cast_as("BIGINT")
     };
-    let volume: Option<(i64, i64)> = facility_day::Entity::find()
-        .select_only()
+    let volume = Query::select()
         .expr_as(total(true), "on_day")
         .expr_as(total(false), "before")
-        .filter(facility_day::Column::HfrId.eq(hfr_id))
-        .filter(
+        .from(facility_day::Entity)
+        .and_where(facility_day::Column::HfrId.eq(admission.hfr_id))
+        .and_where(
             facility_day::Column::AdmissionDate
                 .between(day - chrono::Duration::days(previous_days), day),
         )
-        .into_tuple()
-        .one(db)
-        .await?;
-    Ok(volume.unwrap_or_default())
+        .to_owned();
+    let live = Condition::all()
+        .add(preauth::Column::BeneficiaryId.eq(admission.beneficiary_id))
+        .add(preauth::Column::PreauthId.ne(admission.preauth_id))
+        .add(preauth::Column::Status.is_not_in(dead.iter().copied().map(Stored)));
+    let query = Query::select()
+        .column(("volume", "on_day"))
+        .column(("volume", "before"))
+        .columns([
+            (preauth::Entity, preauth::Column::PreauthId),
+            (preauth::Entity, preauth::Column::HfrId),
+            (preauth::Entity, preauth::Column::AdmissionDate),
+            (preauth::Entity, preauth::Column::DischargeDate),
+        ])
+        .column((preauth_line::Entity, preauth_line::Column::PackageCode))
+        .from_subquery(volume, "volume")
+        .join(JoinType::LeftJoin, preauth::Entity, live)
+        .join(
+            JoinType::LeftJoin,
+            preauth_line::Entity,
+            Expr::col((preauth_line::Entity, preauth_line::Column::PreauthId))
+                .equals((preauth::Entity, preauth::Column::PreauthId)),
+        )
+        .order_by((preauth::Entity, preauth::Column::PreauthId), Order::Asc)
+        .order_by(
+            (preauth_line::Entity, preauth_line::Column::LineNo),
+            Order::Asc,
+        )
+        .to_owned();
+    let mut facts = FraudFacts::default();
+    for row in db.query_all(&query).await? {
+        facts.on_day = row.try_get("", "on_day")?;
+        facts.before = row.try_get("", "before")?;
+        let Some(preauth_id) = row.try_get::<Option<String>>("", "preauth_id")? else {
+            continue;
+        };
+        let code: Option<String> = row.try_get("", "package_code")?;
+        if facts
+            .others
+            .last()
+            .is_none_or(|stay| stay.preauth_id != preauth_id)
+        {
+            facts.others.push(Stay {
+                preauth_id,
+                hfr_id: row.try_get("", "hfr_id")?,
+                admission_date: row.try_get("", "admission_date")?,
+                discharge_date: row.try_get("", "discharge_date")?,
+                package_codes: Vec::new(),
+            });
+        }
+        if let (Some(stay), Some(code)) = (facts.others.last_mut(), code) {
+            stay.package_codes.push(code);
+        }
+    }
+    Ok(facts)
 }
 
 /// Records that what the saga owed (`owed`) is done and the preauth now
