@@ -151,6 +151,16 @@ impl BeneficiaryRegistry {
             .expect("family in reply")
     }
 
+    /// The family's PM-JAY wallet of this policy year.
+    pub async fn pmjay_wallet(&mut self, family_id: &str) -> pb::Wallet {
+        self.family(family_id)
+            .await
+            .wallets
+            .into_iter()
+            .find(|w| w.scheme_code == "PMJAY")
+            .expect("a PM-JAY wallet")
+    }
+
     /// Imports one SECC person of a new family and cards them; returns the beneficiary.
     pub async fn carded_person(
         &mut self,

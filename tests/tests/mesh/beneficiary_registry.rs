@@ -758,13 +758,7 @@ async fn two_hundred_concurrent_blocks_of_thirty_thousand_fit_exactly_sixteen_ti
             }
         }
         assert_eq!(succeeded, 16, "{}", database.backend);
-        let wallet = registry
-            .family("RC-7000")
-            .await
-            .wallets
-            .into_iter()
-            .find(|w| w.scheme_code == "PMJAY")
-            .expect("wallet");
+        let wallet = registry.pmjay_wallet("RC-7000").await;
         assert_eq!(
             (wallet.blocked_paise, wallet.available_paise),
             (16 * 30_000_00, 20_000_00)
@@ -857,13 +851,7 @@ async fn the_same_block_sent_ten_times_at_once_has_one_effect_and_its_key_serves
             .expect("a repeat once no cover is left")
             .into_inner();
         assert_eq!(repeat, replies[0], "{}", database.backend);
-        let wallet = registry
-            .family("RC-8000")
-            .await
-            .wallets
-            .into_iter()
-            .find(|w| w.scheme_code == "PMJAY")
-            .expect("wallet");
+        let wallet = registry.pmjay_wallet("RC-8000").await;
         assert_eq!(
             (wallet.blocked_paise, wallet.available_paise),
             (5_00_000_00, 0),

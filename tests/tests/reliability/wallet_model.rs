@@ -170,13 +170,7 @@ async fn run(ops: Vec<Op>) {
         let expected = model.apply(op);
         let answered = apply(&mut registry, &person, step, op).await;
         assert_eq!(answered, expected, "step {step}: {op:?}");
-        let wallet = registry
-            .family("RC-MODEL")
-            .await
-            .wallets
-            .into_iter()
-            .find(|w| w.scheme_code == "PMJAY")
-            .expect("PM-JAY wallet");
+        let wallet = registry.pmjay_wallet("RC-MODEL").await;
         assert_eq!(
             (wallet.blocked_paise, wallet.consumed_paise),
             (model.blocked(), model.consumed),
