@@ -239,7 +239,7 @@ impl Keyed {
                 Ok(Some(reply)) => Ok(reply),
                 Ok(None) => Err(error),
                 // The key was taken meanwhile by a different request.
-                Err(ApiError::AlreadyExists(why)) => Err(ApiError::AlreadyExists(why)),
+                Err(taken @ ApiError::AlreadyExists(_)) => Err(taken),
                 Err(recall_error) => {
                     log_db_trouble("idempotency record could not be read", &recall_error);
                     Err(error)
