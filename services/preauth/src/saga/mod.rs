@@ -258,7 +258,9 @@ pub async fn run(
     row.updated_at = db::now();
     {
         let txn = db::begin_write(&context.db).await?;
-        queries::save_lines(&txn, preauth_id, plan.lines.clone()).await?;
+        // The preauth first: its row lock makes a concurrent runner of this
+        // saga (a retry, the background worker) wait here until this one
+        // commits, so their replacements of the lines cannot interleave.
         let pending = Preauths::unchanged(PreauthStatus::Pending);
         match lifecycle::save(
             &txn,
@@ -277,6 +279,7 @@ pub async fn run(
             }
             Err(error) => return Err(error),
         }
+        queries::save_lines(&txn, preauth_id, plan.lines.clone()).await?;
         txn.commit().await?;
     }
     Ok(finish(context, row, &plan, actor).await?.row)
