@@ -3,10 +3,12 @@
 //! crash), PostgreSQL when a `postgres://` URL is configured. Migrations run at
 //! start, before the service reports SERVING.
 
+mod batch;
 pub mod copy;
 pub mod idempotency;
 mod writers;
 
+pub use batch::Batch;
 pub use writers::{WriteTransaction, begin_write, settle_writes};
 
 use std::time::Duration;

@@ -517,3 +517,72 @@ async fn a_sqlite_writer_that_met_a_concurrent_writers_row_reads_it_back_once_wr
     assert_eq!(counted(&reader).await, vec![7]);
     first_commits.await.expect("task").expect("commit");
 }
+
+/// An insert into `table` of one row of text values.
+fn insert_into(table: &str, values: &[&str]) -> sea_orm::sea_query::InsertStatement {
+    use sea_orm::sea_query::{Alias, Expr, Query};
+    let columns: Vec<Alias> = ["id", "parent_id"][..values.len()]
+        .iter()
+        .map(|c| Alias::new(*c))
+        .collect();
+    Query::insert()
+        .into_table(Alias::new(table))
+        .columns(columns)
+        .values(values.iter().map(|v| Expr::val(*v)))
+        .expect("as many values as columns")
+        .to_owned()
+}
+
+/// The ids in `table`, in order.
+async fn ids_in(db: &sea_orm::DatabaseConnection, table: &str) -> Vec<String> {
+    let backend = db.get_database_backend();
+    db.query_all_raw(Statement::from_string(
+        backend,
+        format!("SELECT id FROM {table} ORDER BY id"),
+    ))
+    .await
+    .expect("read ids")
+    .iter()
+    .map(|row| row.try_get_by_index(0).expect("id"))
+    .collect()
+}
+
+#[tokio::test]
+async fn a_batch_commits_all_its_inserts_or_none_on_every_backend() {
+    for database in testing::all_databases().await {
+        let backend = database.backend;
+        let pool = db::connect(MeshService::FacilityRegistry, &database.settings)
+            .await
+            .expect("connect");
+        for table in [
+            "CREATE TABLE parent (id TEXT PRIMARY KEY)",
+            "CREATE TABLE child (id TEXT PRIMARY KEY, parent_id TEXT NOT NULL REFERENCES parent (id))",
+        ] {
+            pool.execute_unprepared(table).await.expect("create table");
+        }
+        let mut first = db::Batch::new();
+        first
+            .insert(insert_into("parent", &["p1"]))
+            .insert(insert_into("child", &["c1", "p1"]))
+            .insert(insert_into("child", &["c2", "p1"]));
+        first
+            .commit(&pool)
+            .await
+            .expect("a batch whose inserts fit");
+        assert_eq!(ids_in(&pool, "child").await, ["c1", "c2"], "{backend}");
+
+        let mut second = db::Batch::new();
+        second
+            .insert(insert_into("parent", &["p2"]))
+            .insert(insert_into("child", &["c3", "p2"]))
+            .insert(insert_into("child", &["c1", "p2"]));
+        let error = second.commit(&pool).await.expect_err("c1 is taken");
+        assert!(db::is_unique_violation(&error), "{backend}: {error}");
+        assert_eq!(
+            ids_in(&pool, "parent").await,
+            ["p1"],
+            "{backend}: none of the batch"
+        );
+        assert_eq!(ids_in(&pool, "child").await, ["c1", "c2"], "{backend}");
+    }
+}

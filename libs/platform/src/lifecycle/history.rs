@@ -7,7 +7,10 @@ use std::collections::BTreeMap;
 use ayushman_proto::common::v1::{ActorKind, StatusChange};
 use sea_orm::{
     ConnectionTrait, DbErr, QueryResult,
-    sea_query::{ColumnDef, Expr, ExprTrait, Index, IndexCreateStatement, Order, Query, Table},
+    sea_query::{
+        ColumnDef, Expr, ExprTrait, Index, IndexCreateStatement, InsertStatement, Order, Query,
+        Table,
+    },
 };
 
 use super::Actor;
@@ -116,6 +119,20 @@ impl HistoryTable {
         reason: &str,
         actor: &Actor,
     ) -> Result<HistoryRow, DbErr> {
+        let (insert, row) = self.entry(key, status, reason, actor)?;
+        db.execute(&insert).await?;
+        Ok(row)
+    }
+
+    /// [`HistoryTable::append`]'s insert, to be run with others (a
+    /// [`crate::db::Batch`]), and the change it writes.
+    pub fn entry(
+        &self,
+        key: &[&str],
+        status: &str,
+        reason: &str,
+        actor: &Actor,
+    ) -> Result<(InsertStatement, HistoryRow), DbErr> {
         debug_assert_eq!(key.len(), self.key.len(), "{} key", self.table);
         let changed_at = crate::db::now();
         let mut columns: Vec<&'static str> = self.key.to_vec();
@@ -135,14 +152,16 @@ impl HistoryTable {
             .values(values)
             .map_err(|error| DbErr::Custom(error.to_string()))?
             .to_owned();
-        db.execute(&insert).await?;
-        Ok(HistoryRow {
-            key: key.iter().map(|k| (*k).to_owned()).collect(),
-            status: status.to_owned(),
-            reason: reason.to_owned(),
-            actor: actor.clone(),
-            changed_at,
-        })
+        Ok((
+            insert,
+            HistoryRow {
+                key: key.iter().map(|k| (*k).to_owned()).collect(),
+                status: status.to_owned(),
+                reason: reason.to_owned(),
+                actor: actor.clone(),
+                changed_at,
+            },
+        ))
     }
 
     /// The history of the record `key`, oldest first.

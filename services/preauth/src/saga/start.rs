@@ -5,7 +5,8 @@
 //! since), the block, RAISED; the reply built from what was written.
 
 use ayushman_platform::{
-    ApiError, FieldViolations, db,
+    ApiError, FieldViolations,
+    db::{self, Batch},
     lifecycle::{Actor, HistoryRow, Stored},
 };
 use ayushman_proto::preauth::v1::{PreauthStatus, RateSource};
@@ -272,35 +273,22 @@ async fn persist(
     actor: &Actor,
     failed: Option<&str>,
 ) -> Result<Option<Vec<HistoryRow>>, ApiError> {
-    let txn = db::begin_write(&context.db).await?;
-    if !queries::insert_preauth(&txn, row.clone(), lines.to_vec()).await? {
-        return Ok(None);
-    }
     let id = row.preauth_id.as_str();
-    let mut history = vec![
-        PREAUTH_HISTORY
-            .append(
-                &txn,
-                &[id],
-                PreauthStatus::Pending.as_str_name(),
-                "received",
-                actor,
-            )
-            .await?,
-    ];
-    if let Some(reason) = failed {
-        history.push(
-            PREAUTH_HISTORY
-                .append(
-                    &txn,
-                    &[id],
-                    PreauthStatus::Failed.as_str_name(),
-                    reason,
-                    actor,
-                )
-                .await?,
-        );
+    let mut batch = Batch::new();
+    queries::insert_preauth(&mut batch, row.clone(), lines.to_vec());
+    let mut history = Vec::new();
+    let received = (PreauthStatus::Pending, "received");
+    for (status, reason) in [received]
+        .into_iter()
+        .chain(failed.map(|f| (PreauthStatus::Failed, f)))
+    {
+        let (insert, change) = PREAUTH_HISTORY.entry(&[id], status.as_str_name(), reason, actor)?;
+        batch.insert(insert);
+        history.push(change);
     }
-    txn.commit().await?;
-    Ok(Some(history))
+    match batch.commit(&context.db).await {
+        Ok(()) => Ok(Some(history)),
+        Err(error) if db::is_unique_violation(&error) => Ok(None),
+        Err(error) => Err(error.into()),
+    }
 }

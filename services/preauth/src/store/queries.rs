@@ -3,12 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use ayushman_platform::lifecycle::Stored;
+use ayushman_platform::{db::Batch, lifecycle::Stored};
 use ayushman_proto::preauth::v1::PreauthStatus;
 use chrono::NaiveDate;
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, QuerySelect,
+    QueryOrder, QuerySelect, QueryTrait, sea_query::InsertStatement,
 };
 
 use crate::fraud::Stay;
@@ -165,47 +165,28 @@ pub async fn find_by_key(
         .await
 }
 
-/// Inserts a new preauth with its requested lines, counted in its hospital's
-/// admissions of the day; returns false when the idempotency key is taken
+/// Adds to `batch` a new preauth with its requested lines, counted in its
+/// hospital's admissions of the day. The preauth's id is new, so the batch
+/// fails with a unique violation only when its idempotency key is taken
 /// (another request got there first).
-pub async fn insert_preauth(
-    db: &impl ConnectionTrait,
-    row: preauth::Model,
-    lines: Vec<preauth_line::Model>,
-) -> Result<bool, DbErr> {
-    let (id, hfr_id, day) = (
-        row.preauth_id.clone(),
-        row.hfr_id.clone(),
-        row.admission_date,
-    );
-    let inserted = preauth::Entity::insert(row.into_active_model())
-        .on_conflict(
-            sea_orm::sea_query::OnConflict::column(preauth::Column::IdempotencyKey)
-                .do_nothing()
-                .to_owned(),
+pub fn insert_preauth(batch: &mut Batch, row: preauth::Model, lines: Vec<preauth_line::Model>) {
+    let received = count_received(&row.preauth_id, &row.hfr_id, row.admission_date);
+    batch
+        .insert(preauth::Entity::insert(row.into_active_model()).into_query())
+        .insert(
+            preauth_line::Entity::insert_many(
+                lines.into_iter().map(IntoActiveModel::into_active_model),
+            )
+            .into_query(),
         )
-        .exec_without_returning(db)
-        .await?;
-    if inserted == 0 {
-        return Ok(false);
-    }
-    preauth_line::Entity::insert_many(lines.into_iter().map(IntoActiveModel::into_active_model))
-        .exec_without_returning(db)
-        .await?;
-    count_received(db, &id, &hfr_id, day).await?;
-    Ok(true)
+        .insert(received);
 }
 
 /// Adds preauth `preauth_id` to those `hfr_id` received for admissions on
-/// `day`, as one statement: concurrent requests each add theirs. The shard's
+/// `day`, as one upsert: concurrent requests each add theirs. The shard's
 /// row is locked from here to the commit; concurrent preauths at the
 /// hospital mostly count in other shards.
-async fn count_received(
-    db: &impl ConnectionTrait,
-    preauth_id: &str,
-    hfr_id: &str,
-    day: NaiveDate,
-) -> Result<(), DbErr> {
+fn count_received(preauth_id: &str, hfr_id: &str, day: NaiveDate) -> InsertStatement {
     use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
     facility_day::Entity::insert(facility_day::ActiveModel {
         hfr_id: sea_orm::ActiveValue::Set(hfr_id.to_owned()),
@@ -225,9 +206,7 @@ async fn count_received(
         )
         .to_owned(),
     )
-    .exec_without_returning(db)
-    .await
-    .map(drop)
+    .into_query()
 }
 
 pub async fn lines_of(
