@@ -586,3 +586,75 @@ async fn a_batch_commits_all_its_inserts_or_none_on_every_backend() {
         assert_eq!(ids_in(&pool, "child").await, ["c1", "c2"], "{backend}");
     }
 }
+
+#[derive(Debug, PartialEq, sea_orm::FromQueryResult)]
+struct Record {
+    id: String,
+    status: String,
+}
+
+/// A guarded write closing record `r1` if it is still open, with a note `note`.
+fn close_r1_noting(note: &str) -> db::Guarded {
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+    let mut close = db::Guarded::new(
+        Query::update()
+            .table(Alias::new("record"))
+            .value(Alias::new("status"), "closed")
+            .and_where(Expr::col(Alias::new("id")).eq("r1"))
+            .and_where(Expr::col(Alias::new("status")).eq("open"))
+            .to_owned(),
+    );
+    close.insert(db::Row::new(
+        Alias::new("child"),
+        [Alias::new("id"), Alias::new("parent_id")],
+        [Expr::val(note), Expr::val("r1")],
+    ));
+    close
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn of_ten_guarded_writes_at_once_one_changes_the_record_and_only_its_rows_are_written() {
+    for database in testing::all_databases().await {
+        let backend = database.backend;
+        let pool = db::connect(MeshService::FacilityRegistry, &database.settings)
+            .await
+            .expect("connect");
+        for statement in [
+            "CREATE TABLE record (id TEXT PRIMARY KEY, status TEXT NOT NULL)",
+            "CREATE TABLE child (id TEXT PRIMARY KEY, parent_id TEXT NOT NULL REFERENCES record (id))",
+            "INSERT INTO record VALUES ('r1', 'open')",
+        ] {
+            pool.execute_unprepared(statement).await.expect("arrange");
+        }
+        let writers: Vec<_> = (0..10)
+            .map(|n| {
+                let pool = pool.clone();
+                tokio::spawn(async move {
+                    close_r1_noting(&format!("note-{n}"))
+                        .commit::<Record>(&pool)
+                        .await
+                })
+            })
+            .collect();
+        let mut changed = Vec::new();
+        for writer in writers {
+            changed.extend(writer.await.expect("join").expect("commit"));
+        }
+        assert_eq!(
+            changed,
+            [Record {
+                id: "r1".into(),
+                status: "closed".into()
+            }],
+            "{backend}: one write found the record open"
+        );
+        assert_eq!(
+            ids_in(&pool, "child").await.len(),
+            1,
+            "{backend}: its note alone"
+        );
+        let late = close_r1_noting("late").commit::<Record>(&pool).await;
+        assert_eq!(late.expect("commit"), None, "{backend}");
+        assert_eq!(ids_in(&pool, "child").await.len(), 1, "{backend}");
+    }
+}

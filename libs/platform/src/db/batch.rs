@@ -1,9 +1,13 @@
-//! Inserts that need nothing from each other, committed together in as few
+//! Writes that need nothing from each other, committed together in as few
 //! round trips as the backend allows.
 
 use sea_orm::{
-    ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr,
-    sea_query::{Alias, CommonTableExpression, InsertStatement, WithClause},
+    ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, DatabaseBackend,
+    DatabaseConnection, DbErr, EntityName, EntityTrait, FromQueryResult, Iterable,
+    sea_query::{
+        Alias, Asterisk, CommonTableExpression, DynIden, Expr, InsertStatement, IntoIden, Query,
+        UpdateStatement, WithClause,
+    },
 };
 
 use super::begin_write;
@@ -27,8 +31,8 @@ impl Batch {
     }
 
     /// Adds `insert` to the batch.
-    pub fn insert(&mut self, insert: InsertStatement) -> &mut Self {
-        self.inserts.push(insert);
+    pub fn insert(&mut self, insert: impl Into<InsertStatement>) -> &mut Self {
+        self.inserts.push(insert.into());
         self
     }
 
@@ -44,12 +48,7 @@ impl Batch {
             }
             let mut with = WithClause::new();
             for (n, insert) in inserts.into_iter().enumerate() {
-                with.cte(
-                    CommonTableExpression::new()
-                        .table_name(Alias::new(format!("insert_{n}")))
-                        .query(insert)
-                        .to_owned(),
-                );
+                with.cte(insert_cte(n, insert));
             }
             return db.execute(&with.query(last)).await.map(drop);
         }
@@ -59,4 +58,144 @@ impl Batch {
         }
         txn.commit().await
     }
+}
+
+/// One row for a table, as the columns it sets and their values.
+#[derive(Debug, Clone)]
+pub struct Row {
+    table: DynIden,
+    columns: Vec<DynIden>,
+    values: Vec<Expr>,
+}
+
+impl Row {
+    /// A row of `table` setting `columns` to `values`, in order.
+    pub fn new<C: IntoIden>(
+        table: impl IntoIden,
+        columns: impl IntoIterator<Item = C>,
+        values: impl IntoIterator<Item = Expr>,
+    ) -> Self {
+        Self {
+            table: table.into_iden(),
+            columns: columns.into_iter().map(IntoIden::into_iden).collect(),
+            values: values.into_iter().collect(),
+        }
+    }
+
+    /// The row `model` makes: the columns it sets (an auto-increment id left
+    /// unset is left to the database).
+    pub fn of<A: ActiveModelTrait>(model: &A) -> Self {
+        let mut row = Self::new(
+            <A::Entity as Default>::default().table_name(),
+            Vec::<DynIden>::new(),
+            Vec::new(),
+        );
+        for column in <A::Entity as EntityTrait>::Column::iter() {
+            if let ActiveValue::Set(value) | ActiveValue::Unchanged(value) = model.get(column) {
+                row.columns.push(column.into_iden());
+                row.values.push(column.save_as(Expr::val(value)));
+            }
+        }
+        row
+    }
+
+    /// The insert of this row's values, provided `table` has a row: for a
+    /// write that only follows another's (see [`Guarded`]).
+    fn inserted_if_in(self, table: DynIden) -> Result<InsertStatement, DbErr> {
+        let mut insert = Query::insert();
+        insert
+            .into_table(self.table)
+            .columns(self.columns)
+            .select_from(Query::select().exprs(self.values).from(table).to_owned())
+            .map_err(|error| DbErr::Custom(error.to_string()))?;
+        Ok(insert)
+    }
+}
+
+impl From<Row> for InsertStatement {
+    fn from(row: Row) -> Self {
+        let mut insert = Query::insert();
+        insert
+            .into_table(row.table)
+            .columns(row.columns)
+            .values_panic(row.values);
+        insert
+    }
+}
+
+/// A change of one record on the state it was read in (an UPDATE whose
+/// WHERE names that state), and rows inserted only if it finds the record
+/// so: all committed together, or none when another request changed the
+/// record first. The rows may not depend on one another.
+///
+/// On PostgreSQL one statement (the update and each insert a data-modifying
+/// `WITH`, the inserts selecting from the update's result), so it costs one
+/// round trip; on SQLite the update, then the inserts, in one write
+/// transaction.
+#[derive(Debug)]
+pub struct Guarded {
+    update: UpdateStatement,
+    rows: Vec<Row>,
+}
+
+impl Guarded {
+    /// `update` must change at most one record.
+    pub fn new(update: UpdateStatement) -> Self {
+        Self {
+            update,
+            rows: Vec::new(),
+        }
+    }
+
+    /// Adds `row`, inserted only if the update finds its record.
+    pub fn insert(&mut self, row: Row) -> &mut Self {
+        self.rows.push(row);
+        self
+    }
+
+    /// Commits; the record as updated, or `None` (and nothing written) when
+    /// the update found no record in the state it names.
+    pub async fn commit<M: FromQueryResult>(
+        self,
+        db: &DatabaseConnection,
+    ) -> Result<Option<M>, DbErr> {
+        let Self { mut update, rows } = self;
+        update.returning_all();
+        let changed = if db.get_database_backend() == DatabaseBackend::Postgres {
+            let guard = Alias::new("guard").into_iden();
+            let mut with = WithClause::new();
+            with.cte(
+                CommonTableExpression::new()
+                    .table_name(guard.clone())
+                    .query(update)
+                    .to_owned(),
+            );
+            for (n, row) in rows.into_iter().enumerate() {
+                with.cte(insert_cte(n, row.inserted_if_in(guard.clone())?));
+            }
+            let changed = Query::select().column(Asterisk).from(guard).to_owned();
+            db.query_one(&with.query(changed)).await?
+        } else {
+            let txn = begin_write(db).await?;
+            let Some(changed) = txn.query_one(&update).await? else {
+                return Ok(None);
+            };
+            for row in rows {
+                txn.execute(&InsertStatement::from(row)).await?;
+            }
+            txn.commit().await?;
+            Some(changed)
+        };
+        changed
+            .map(|row| M::from_query_result(&row, ""))
+            .transpose()
+    }
+}
+
+/// The `n`th data-modifying `WITH` of a batch.
+fn insert_cte(n: usize, insert: InsertStatement) -> CommonTableExpression {
+    CommonTableExpression::new()
+        .table_name(Alias::new(format!("insert_{n}")))
+        .query(insert)
+        .to_owned()
 }

@@ -14,7 +14,7 @@ use sea_orm::{
 };
 
 use super::Actor;
-use crate::convert::timestamp_to_proto;
+use crate::{convert::timestamp_to_proto, db::Row};
 
 const ID: &str = "id";
 const STATUS: &str = "status";
@@ -119,20 +119,20 @@ impl HistoryTable {
         reason: &str,
         actor: &Actor,
     ) -> Result<HistoryRow, DbErr> {
-        let (insert, row) = self.entry(key, status, reason, actor)?;
-        db.execute(&insert).await?;
-        Ok(row)
+        let (row, change) = self.entry(key, status, reason, actor);
+        db.execute(&InsertStatement::from(row)).await?;
+        Ok(change)
     }
 
-    /// [`HistoryTable::append`]'s insert, to be run with others (a
-    /// [`crate::db::Batch`]), and the change it writes.
+    /// [`HistoryTable::append`]'s row, to be written with others (a
+    /// [`crate::db::Batch`]), and the change it records.
     pub fn entry(
         &self,
         key: &[&str],
         status: &str,
         reason: &str,
         actor: &Actor,
-    ) -> Result<(InsertStatement, HistoryRow), DbErr> {
+    ) -> (Row, HistoryRow) {
         debug_assert_eq!(key.len(), self.key.len(), "{} key", self.table);
         let changed_at = crate::db::now();
         let mut columns: Vec<&'static str> = self.key.to_vec();
@@ -146,14 +146,8 @@ impl HistoryTable {
             Expr::val(actor.trace_id.as_str()),
             Expr::val(changed_at),
         ]);
-        let insert = Query::insert()
-            .into_table(self.table)
-            .columns(columns)
-            .values(values)
-            .map_err(|error| DbErr::Custom(error.to_string()))?
-            .to_owned();
-        Ok((
-            insert,
+        (
+            Row::new(self.table, columns, values),
             HistoryRow {
                 key: key.iter().map(|k| (*k).to_owned()).collect(),
                 status: status.to_owned(),
@@ -161,7 +155,7 @@ impl HistoryTable {
                 actor: actor.clone(),
                 changed_at,
             },
-        ))
+        )
     }
 
     /// The history of the record `key`, oldest first.

@@ -10,7 +10,8 @@
 //! - [`save`] writes a record with its new status as one compare-and-set
 //!   statement (`UPDATE … SET status = $to … WHERE id = $id AND status = $from`):
 //!   of two concurrent decisions exactly one wins, on PostgreSQL as on SQLite;
-//!   the other gets ABORTED naming the status the winner left.
+//!   the other gets ABORTED naming the status the winner left. [`guard`] is
+//!   the same statement for a write committed with others ([`crate::db::Guarded`]).
 //! - Every change appends a row to the record's [`history`] table, written and
 //!   read by one [`HistoryTable`], shown as one `StatusChange`.
 
@@ -22,8 +23,8 @@ use ayushman_proto::{
     common::v1::{Actor as ProtoActor, ActorKind},
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
-    QueryFilter,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryTrait, sea_query::UpdateStatement,
 };
 
 pub use history::{HistoryRow, HistoryTable};
@@ -236,6 +237,28 @@ where
         Err(DbErr::RecordNotUpdated) => Err(lost::<A::Entity, L>(db, status, key).await),
         Err(error) => Err(error.into()),
     }
+}
+
+/// The UPDATE that writes `changes` to the record `which` selects with
+/// status `transition.to()`, provided the stored status is still
+/// `transition.from()`: the guard of a [`crate::db::Guarded`] write, which
+/// commits nothing when another request moved the record first.
+pub fn guard<A, L>(
+    mut changes: A,
+    which: Condition,
+    status: <A::Entity as EntityTrait>::Column,
+    transition: Transition<L>,
+) -> UpdateStatement
+where
+    A: ActiveModelTrait,
+    L: Lifecycle,
+{
+    changes.set(status, Stored(transition.to).into());
+    <A::Entity as EntityTrait>::update_many()
+        .set(changes)
+        .filter(which)
+        .filter(status.eq(Stored(transition.from)))
+        .into_query()
 }
 
 /// ABORTED for a record another request moved on, naming where it is now.

@@ -15,12 +15,15 @@ pub use start::{Draft, Raised, check_packages, start};
 
 use ayushman_domain::Money;
 use ayushman_platform::{
-    ApiError, db,
-    db::idempotency::{Nothing, OnCommit},
+    ApiError,
+    db::{
+        self, Guarded, Row,
+        idempotency::{Nothing, OnCommit},
+    },
     lifecycle::{self, Actor, HistoryRow, Lifecycle},
 };
 use ayushman_proto::preauth::v1::PreauthStatus;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, IntoActiveModel};
 
 use crate::{
     Context, fraud,
@@ -77,8 +80,6 @@ pub async fn record(
 /// What else a change writes in its transaction.
 #[derive(Default)]
 pub struct Also {
-    /// Fraud flags raised.
-    pub flags: Vec<preauth_flag::ActiveModel>,
     /// The preauth's lines, replaced (an approved enhancement adds some).
     pub lines: Option<Vec<preauth_line::Model>>,
     /// Enhancement requests made.
@@ -100,19 +101,6 @@ pub async fn record_with(
     also: Also,
     on_commit: &dyn OnCommit<preauth::Model>,
 ) -> Result<preauth::Model, ApiError> {
-    commit_change(context, row, (to, reason, actor), also, on_commit)
-        .await
-        .map(|(row, _)| row)
-}
-
-/// [`record_with`], answering with the history row written too.
-async fn commit_change(
-    context: &Context,
-    row: preauth::Model,
-    (to, reason, actor): (PreauthStatus, &str, &Actor),
-    also: Also,
-    on_commit: &dyn OnCommit<preauth::Model>,
-) -> Result<(preauth::Model, HistoryRow), ApiError> {
     let transition = if *row.status == to {
         Preauths::unchanged(to)
     } else {
@@ -122,7 +110,6 @@ async fn commit_change(
     changed.updated_at = Set(db::now());
     let txn = db::begin_write(&context.db).await?;
     let saved = lifecycle::save(&txn, changed, preauth::Column::Status, transition).await?;
-    queries::insert_flags(&txn, also.flags).await?;
     if let Some(lines) = also.lines {
         queries::save_lines(&txn, &saved.preauth_id, lines).await?;
     }
@@ -130,12 +117,12 @@ async fn commit_change(
     if let Some((decided, transition)) = also.decision {
         crate::enhancements::save_decision(&txn, decided, transition).await?;
     }
-    let change = PREAUTH_HISTORY
+    PREAUTH_HISTORY
         .append(&txn, &[&saved.preauth_id], to.as_str_name(), reason, actor)
         .await?;
     on_commit.run(&txn, &saved).await?;
     txn.commit().await?;
-    Ok((saved, change))
+    Ok(saved)
 }
 
 /// Ends the saga as FAILED with `reason`, releasing any block it may have made.
@@ -340,35 +327,51 @@ async fn finish(
             related_preauth_id: flag.related,
         })
         .collect();
-    let also = Also {
-        flags: flags
-            .iter()
-            .map(|flag| preauth_flag::ActiveModel {
-                preauth_id: Set(flag.preauth_id.clone()),
-                kind: Set(flag.kind.clone()),
-                reason: Set(flag.reason.clone()),
-                related_preauth_id: Set(flag.related_preauth_id.clone()),
-                ..Default::default()
-            })
-            .collect(),
-        ..Also::default()
-    };
-    row.blocked_amount_paise = plan.total.paise();
-    row.raised_at = Some(db::now());
-    row.saga_state = SagaState::Done;
-    row.review_clock_from = row.raised_at;
     let reason = format!(
         "{} blocked on the wallets of {}",
         plan.total,
         row.drawn_scheme_codes.replace(',', " then ")
     );
-    let raise = (PreauthStatus::Raised, reason.as_str(), actor);
-    match commit_change(context, row, raise, also, &Nothing).await {
-        Ok((row, change)) => Ok(Finished {
+    let now = db::now();
+    let raised = preauth::ActiveModel {
+        scheme_code: Set(row.scheme_code),
+        drawn_scheme_codes: Set(row.drawn_scheme_codes),
+        blocked_amount_paise: Set(plan.total.paise()),
+        raised_at: Set(Some(now)),
+        review_clock_from: Set(Some(now)),
+        saga_state: Set(SagaState::Done),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    let transition = Preauths::transition(&preauth_id, *row.status, PreauthStatus::Raised)?;
+    let mut raise = Guarded::new(lifecycle::guard(
+        raised,
+        Condition::all().add(preauth::Column::PreauthId.eq(&preauth_id)),
+        preauth::Column::Status,
+        transition,
+    ));
+    for flag in &flags {
+        raise.insert(Row::of(&preauth_flag::ActiveModel {
+            preauth_id: Set(flag.preauth_id.clone()),
+            kind: Set(flag.kind.clone()),
+            reason: Set(flag.reason.clone()),
+            related_preauth_id: Set(flag.related_preauth_id.clone()),
+            ..Default::default()
+        }));
+    }
+    let (entry, change) = PREAUTH_HISTORY.entry(
+        &[&preauth_id],
+        PreauthStatus::Raised.as_str_name(),
+        &reason,
+        actor,
+    );
+    raise.insert(entry);
+    match raise.commit::<preauth::Model>(&context.db).await? {
+        Some(row) => Ok(Finished {
             row,
             raised: Some((flags, change)),
         }),
-        Err(ApiError::Aborted(_)) => {
+        None => {
             // Another runner concluded first. The block is keyed by the preauth,
             // so if that runner raised it, both made the same block; if it
             // failed (and released before this block landed), this block must go.
@@ -390,7 +393,6 @@ async fn finish(
                 raised: None,
             })
         }
-        Err(error) => Err(error),
     }
 }
 

@@ -282,8 +282,8 @@ async fn persist(
         .into_iter()
         .chain(failed.map(|f| (PreauthStatus::Failed, f)))
     {
-        let (insert, change) = PREAUTH_HISTORY.entry(&[id], status.as_str_name(), reason, actor)?;
-        batch.insert(insert);
+        let (entry, change) = PREAUTH_HISTORY.entry(&[id], status.as_str_name(), reason, actor);
+        batch.insert(entry);
         history.push(change);
     }
     match batch.commit(&context.db).await {

@@ -251,19 +251,6 @@ pub async fn flags_of(
         .await
 }
 
-pub async fn insert_flags(
-    db: &impl ConnectionTrait,
-    flags: Vec<preauth_flag::ActiveModel>,
-) -> Result<(), DbErr> {
-    if flags.is_empty() {
-        return Ok(());
-    }
-    preauth_flag::Entity::insert_many(flags)
-        .exec_without_returning(db)
-        .await
-        .map(|_| ())
-}
-
 /// What the fraud signals of a preauth about to be raised are read from.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct FraudFacts {
