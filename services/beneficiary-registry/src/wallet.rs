@@ -170,10 +170,23 @@ async fn record_after(
     claim_id: &str,
     movement: &Movement<'_>,
 ) -> Result<(wallet::Model, ledger_entry::Model), ApiError> {
-    let wallet_id = wallet.wallet_id.as_str();
-    let entry = ledger_entry::Model {
+    let entry = ledger_entry(&wallet, kind, amount, preauth_id, claim_id, movement);
+    queries::append_ledger(db, entry.clone()).await?;
+    Ok((wallet, entry))
+}
+
+/// The ledger row of a move that left `wallet` as it is.
+fn ledger_entry(
+    wallet: &wallet::Model,
+    kind: LedgerEntryKind,
+    amount: i64,
+    preauth_id: &str,
+    claim_id: &str,
+    movement: &Movement<'_>,
+) -> ledger_entry::Model {
+    ledger_entry::Model {
         entry_id: ids::ordered_id("LED"),
-        wallet_id: wallet_id.to_owned(),
+        wallet_id: wallet.wallet_id.clone(),
         kind: kind.as_str_name().to_owned(),
         amount_paise: amount,
         preauth_id: preauth_id.to_owned(),
@@ -184,9 +197,7 @@ async fn record_after(
         trace_id: movement.actor.trace_id.clone(),
         available_after_paise: wallet.available_paise(),
         created_at: db::now(),
-    };
-    queries::append_ledger(db, entry.clone()).await?;
-    Ok((wallet, entry))
+    }
 }
 
 /// What BlockAmount needs.
@@ -288,42 +299,39 @@ pub async fn block(
         )));
     }
     let mut moved = Moved::default();
-    // The wallets stay locked to the commit (on SQLite, this transaction is
-    // the only writer), so each is known after its block without reading it back.
+    // Each wallet's block, its hold and its ledger row are one guarded write
+    // (one statement on PostgreSQL). The wallets stay locked to the commit,
+    // so the guard holds unless the locking above is broken.
     for (scheme, mut wallet, amount) in parts {
-        let wallet_id = wallet.wallet_id.clone();
-        if !queries::block_if_available(db, &wallet_id, amount).await? {
-            return Err(ApiError::Aborted(format!(
-                "wallet {wallet_id} changed while this request ran; retry"
-            )));
-        }
-        queries::add_to_hold(
-            db,
-            hold::Model {
-                preauth_id: request.preauth_id.clone(),
-                wallet_id: wallet_id.clone(),
-                scheme_code: scheme.code.clone(),
-                draw_order: scheme.draw_order,
-                beneficiary_id: request.beneficiary_id.clone(),
-                held_paise: amount,
-                consumed_paise: 0,
-                released_paise: 0,
-            },
-        )
-        .await?;
+        let hold = hold::Model {
+            preauth_id: request.preauth_id.clone(),
+            wallet_id: wallet.wallet_id.clone(),
+            scheme_code: scheme.code.clone(),
+            draw_order: scheme.draw_order,
+            beneficiary_id: request.beneficiary_id.clone(),
+            held_paise: amount,
+            consumed_paise: 0,
+            released_paise: 0,
+        };
         wallet.blocked_paise += amount;
-        moved.add(
-            record_after(
-                db,
-                wallet,
-                LedgerEntryKind::Block,
-                amount,
-                &request.preauth_id,
-                "",
-                movement,
-            )
-            .await?,
+        let entry = ledger_entry(
+            &wallet,
+            LedgerEntryKind::Block,
+            amount,
+            &request.preauth_id,
+            "",
+            movement,
         );
+        let Some(blocked) = queries::block_with_hold(amount, hold, entry.clone())
+            .run_in::<wallet::Model>(db)
+            .await?
+        else {
+            return Err(ApiError::Aborted(format!(
+                "wallet {} changed while this request ran; retry",
+                wallet.wallet_id
+            )));
+        };
+        moved.add((blocked, entry));
     }
     let holds = queries::holds_of(db, &request.preauth_id).await?;
     Ok((moved, holds))

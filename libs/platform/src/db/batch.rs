@@ -5,8 +5,8 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, DatabaseBackend,
     DatabaseConnection, DbErr, EntityName, EntityTrait, FromQueryResult, Iterable,
     sea_query::{
-        Alias, Asterisk, CommonTableExpression, DynIden, Expr, InsertStatement, IntoIden, Query,
-        UpdateStatement, WithClause,
+        Alias, Asterisk, CommonTableExpression, DynIden, Expr, InsertStatement, IntoIden,
+        OnConflict, Query, UpdateStatement, WithClause,
     },
 };
 
@@ -66,10 +66,15 @@ pub struct Row {
     table: DynIden,
     columns: Vec<DynIden>,
     values: Vec<Expr>,
+    on_conflict: Option<OnConflict>,
 }
 
 impl Row {
     /// A row of `table` setting `columns` to `values`, in order.
+    ///
+    /// # Panics
+    ///
+    /// When written, if `columns` and `values` differ in number.
     pub fn new<C: IntoIden>(
         table: impl IntoIden,
         columns: impl IntoIterator<Item = C>,
@@ -79,7 +84,14 @@ impl Row {
             table: table.into_iden(),
             columns: columns.into_iter().map(IntoIden::into_iden).collect(),
             values: values.into_iter().collect(),
+            on_conflict: None,
         }
+    }
+
+    /// What to do when the row collides with one stored (an upsert).
+    pub fn on_conflict(mut self, on_conflict: OnConflict) -> Self {
+        self.on_conflict = Some(on_conflict);
+        self
     }
 
     /// The row `model` makes: the columns it sets (an auto-increment id left
@@ -108,6 +120,9 @@ impl Row {
             .columns(self.columns)
             .select_from(Query::select().exprs(self.values).from(table).to_owned())
             .map_err(|error| DbErr::Custom(error.to_string()))?;
+        if let Some(on_conflict) = self.on_conflict {
+            insert.on_conflict(on_conflict);
+        }
         Ok(insert)
     }
 }
@@ -119,6 +134,9 @@ impl From<Row> for InsertStatement {
             .into_table(row.table)
             .columns(row.columns)
             .values_panic(row.values);
+        if let Some(on_conflict) = row.on_conflict {
+            insert.on_conflict(on_conflict);
+        }
         insert
     }
 }
@@ -159,9 +177,25 @@ impl Guarded {
         self,
         db: &DatabaseConnection,
     ) -> Result<Option<M>, DbErr> {
+        if db.get_database_backend() == DatabaseBackend::Postgres {
+            return self.run_in(db).await;
+        }
+        let txn = begin_write(db).await?;
+        let Some(changed) = self.run_in(&txn).await? else {
+            return Ok(None);
+        };
+        txn.commit().await?;
+        Ok(Some(changed))
+    }
+
+    /// [`Guarded::commit`] as part of the transaction `txn`, which commits it.
+    pub async fn run_in<M: FromQueryResult>(
+        self,
+        txn: &impl ConnectionTrait,
+    ) -> Result<Option<M>, DbErr> {
         let Self { mut update, rows } = self;
         update.returning_all();
-        let changed = if db.get_database_backend() == DatabaseBackend::Postgres {
+        let changed = if txn.get_database_backend() == DatabaseBackend::Postgres {
             let guard = Alias::new("guard").into_iden();
             let mut with = WithClause::new();
             with.cte(
@@ -174,16 +208,14 @@ impl Guarded {
                 with.cte(insert_cte(n, row.inserted_if_in(guard.clone())?));
             }
             let changed = Query::select().column(Asterisk).from(guard).to_owned();
-            db.query_one(&with.query(changed)).await?
+            txn.query_one(&with.query(changed)).await?
         } else {
-            let txn = begin_write(db).await?;
             let Some(changed) = txn.query_one(&update).await? else {
                 return Ok(None);
             };
             for row in rows {
                 txn.execute(&InsertStatement::from(row)).await?;
             }
-            txn.commit().await?;
             Some(changed)
         };
         changed

@@ -4,11 +4,11 @@
 
 pub mod drives;
 
-use ayushman_platform::db::{insert_one, select_prefixed};
+use ayushman_platform::db::{Guarded, Row, insert_one, select_prefixed};
 use chrono::{Months, NaiveDate};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
-    IntoActiveModel, JoinType, QueryFilter, QueryOrder, QuerySelect,
+    IntoActiveModel, JoinType, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
     sea_query::{Expr, ExprTrait, OnConflict, Query},
 };
 
@@ -308,26 +308,33 @@ pub async fn make_missing_wallets(
         .await
 }
 
-/// Blocks `amount` only if that much is available, in one statement: the check
-/// and the change cannot be split by a concurrent request. Returns whether it blocked.
-pub async fn block_if_available(
-    db: &impl ConnectionTrait,
-    wallet_id: &str,
-    amount: i64,
-) -> Result<bool, DbErr> {
+/// Adds `amount` to the blocked amount of the hold's wallet, provided at
+/// least that much is available, with the preauth's hold on it (added to
+/// any it has) and the move's ledger row: one guarded write.
+pub fn block_with_hold(amount: i64, hold: hold::Model, entry: ledger_entry::Model) -> Guarded {
     let available = Expr::col(wallet::Column::CoverPaise)
         .sub(Expr::col(wallet::Column::BlockedPaise))
         .sub(Expr::col(wallet::Column::ConsumedPaise));
-    let result = wallet::Entity::update_many()
-        .col_expr(
-            wallet::Column::BlockedPaise,
-            Expr::col(wallet::Column::BlockedPaise).add(amount),
+    let mut block = Guarded::new(
+        wallet::Entity::update_many()
+            .col_expr(
+                wallet::Column::BlockedPaise,
+                Expr::col(wallet::Column::BlockedPaise).add(amount),
+            )
+            .filter(wallet::Column::WalletId.eq(&hold.wallet_id))
+            .filter(available.gte(amount))
+            .into_query(),
+    );
+    let added_to_hold = OnConflict::columns([hold::Column::PreauthId, hold::Column::WalletId])
+        .value(
+            hold::Column::HeldPaise,
+            Expr::col((hold::Entity, hold::Column::HeldPaise)).add(amount),
         )
-        .filter(wallet::Column::WalletId.eq(wallet_id))
-        .filter(available.gte(amount))
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected == 1)
+        .to_owned();
+    block
+        .insert(Row::of(&hold.into_active_model()).on_conflict(added_to_hold))
+        .insert(Row::of(&entry.into_active_model()));
+    block
 }
 
 /// Takes `unblock` off the wallet's blocked amount and adds `consume` to its
@@ -393,24 +400,6 @@ pub async fn lock_holds(
         .lock_exclusive()
         .all(db)
         .await
-}
-
-/// Adds `row.held_paise` to what the preauth holds on `row.wallet_id`,
-/// creating the hold.
-pub async fn add_to_hold(db: &impl ConnectionTrait, row: hold::Model) -> Result<(), DbErr> {
-    let amount = row.held_paise;
-    hold::Entity::insert(row.into_active_model())
-        .on_conflict(
-            OnConflict::columns([hold::Column::PreauthId, hold::Column::WalletId])
-                .value(
-                    hold::Column::HeldPaise,
-                    Expr::col((hold::Entity, hold::Column::HeldPaise)).add(amount),
-                )
-                .to_owned(),
-        )
-        .exec_without_returning(db)
-        .await
-        .map(|_| ())
 }
 
 /// Moves `amount` out of what a preauth holds on a wallet — consumed when
