@@ -8,7 +8,7 @@ pub mod copy;
 pub mod idempotency;
 mod writers;
 
-pub use batch::{Batch, Guarded, Row};
+pub use batch::{Batch, Guarded, Rows};
 pub use writers::{WriteTransaction, begin_write, settle_writes};
 
 use std::time::Duration;

@@ -604,7 +604,7 @@ fn close_r1_noting(note: &str) -> db::Guarded {
             .and_where(Expr::col(Alias::new("status")).eq("open"))
             .to_owned(),
     );
-    close.insert(db::Row::new(
+    close.insert(db::Rows::new(
         Alias::new("child"),
         [Alias::new("id"), Alias::new("parent_id")],
         [Expr::val(note), Expr::val("r1")],

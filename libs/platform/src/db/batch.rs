@@ -6,7 +6,7 @@ use sea_orm::{
     DatabaseConnection, DbErr, EntityName, EntityTrait, FromQueryResult, Iterable,
     sea_query::{
         Alias, Asterisk, CommonTableExpression, DynIden, Expr, InsertStatement, IntoIden,
-        OnConflict, Query, UpdateStatement, WithClause,
+        OnConflict, Query, UnionType, UpdateStatement, WithClause,
     },
 };
 
@@ -60,16 +60,19 @@ impl Batch {
     }
 }
 
-/// One row for a table, as the columns it sets and their values.
+/// Rows for one table, as the columns they set and their values. The rows
+/// of one `Rows` are one insert, written in their order (an id the table
+/// assigns follows it); separate inserts of a [`Batch`] or [`Guarded`] run
+/// in no fixed order on PostgreSQL.
 #[derive(Debug, Clone)]
-pub struct Row {
+pub struct Rows {
     table: DynIden,
     columns: Vec<DynIden>,
-    values: Vec<Expr>,
+    values: Vec<Vec<Expr>>,
     on_conflict: Option<OnConflict>,
 }
 
-impl Row {
+impl Rows {
     /// A row of `table` setting `columns` to `values`, in order.
     ///
     /// # Panics
@@ -83,42 +86,64 @@ impl Row {
         Self {
             table: table.into_iden(),
             columns: columns.into_iter().map(IntoIden::into_iden).collect(),
-            values: values.into_iter().collect(),
+            values: vec![values.into_iter().collect()],
             on_conflict: None,
         }
-    }
-
-    /// What to do when the row collides with one stored (an upsert).
-    pub fn on_conflict(mut self, on_conflict: OnConflict) -> Self {
-        self.on_conflict = Some(on_conflict);
-        self
     }
 
     /// The row `model` makes: the columns it sets (an auto-increment id left
     /// unset is left to the database).
     pub fn of<A: ActiveModelTrait>(model: &A) -> Self {
-        let mut row = Self::new(
-            <A::Entity as Default>::default().table_name(),
-            Vec::<DynIden>::new(),
-            Vec::new(),
-        );
+        let (mut columns, mut values) = (Vec::new(), Vec::new());
         for column in <A::Entity as EntityTrait>::Column::iter() {
             if let ActiveValue::Set(value) | ActiveValue::Unchanged(value) = model.get(column) {
-                row.columns.push(column.into_iden());
-                row.values.push(column.save_as(Expr::val(value)));
+                columns.push(column.into_iden());
+                values.push(column.save_as(Expr::val(value)));
             }
         }
-        row
+        Self::new(
+            <A::Entity as Default>::default().table_name(),
+            columns,
+            values,
+        )
     }
 
-    /// The insert of this row's values, provided `table` has a row: for a
-    /// write that only follows another's (see [`Guarded`]).
+    /// The rows `models` make, in order; `None` for no models. Each must
+    /// set the same columns.
+    pub fn of_all<A: ActiveModelTrait>(models: &[A]) -> Option<Self> {
+        models.iter().map(Self::of).reduce(Self::and)
+    }
+
+    /// These rows, then `more`'s, as one insert. `more` must be of the same
+    /// table and set the same columns.
+    pub fn and(mut self, more: Rows) -> Self {
+        debug_assert_eq!(self.columns, more.columns, "rows of one insert");
+        self.values.extend(more.values);
+        self
+    }
+
+    /// What to do when a row collides with one stored (an upsert).
+    pub fn on_conflict(mut self, on_conflict: OnConflict) -> Self {
+        self.on_conflict = Some(on_conflict);
+        self
+    }
+
+    /// The insert of these rows, provided `table` has a row: for a write
+    /// that only follows another's (see [`Guarded`]).
     fn inserted_if_in(self, table: DynIden) -> Result<InsertStatement, DbErr> {
+        let mut rows = self
+            .values
+            .into_iter()
+            .map(|values| Query::select().exprs(values).from(table.clone()).to_owned());
+        let mut select = rows.next().unwrap_or_default();
+        for row in rows {
+            select.union(UnionType::All, row);
+        }
         let mut insert = Query::insert();
         insert
             .into_table(self.table)
             .columns(self.columns)
-            .select_from(Query::select().exprs(self.values).from(table).to_owned())
+            .select_from(select)
             .map_err(|error| DbErr::Custom(error.to_string()))?;
         if let Some(on_conflict) = self.on_conflict {
             insert.on_conflict(on_conflict);
@@ -127,14 +152,14 @@ impl Row {
     }
 }
 
-impl From<Row> for InsertStatement {
-    fn from(row: Row) -> Self {
+impl From<Rows> for InsertStatement {
+    fn from(rows: Rows) -> Self {
         let mut insert = Query::insert();
-        insert
-            .into_table(row.table)
-            .columns(row.columns)
-            .values_panic(row.values);
-        if let Some(on_conflict) = row.on_conflict {
+        insert.into_table(rows.table).columns(rows.columns);
+        for values in rows.values {
+            insert.values_panic(values);
+        }
+        if let Some(on_conflict) = rows.on_conflict {
             insert.on_conflict(on_conflict);
         }
         insert
@@ -153,7 +178,7 @@ impl From<Row> for InsertStatement {
 #[derive(Debug)]
 pub struct Guarded {
     update: UpdateStatement,
-    rows: Vec<Row>,
+    rows: Vec<Rows>,
 }
 
 impl Guarded {
@@ -165,9 +190,9 @@ impl Guarded {
         }
     }
 
-    /// Adds `row`, inserted only if the update finds its record.
-    pub fn insert(&mut self, row: Row) -> &mut Self {
-        self.rows.push(row);
+    /// Adds `rows`, inserted only if the update finds its record.
+    pub fn insert(&mut self, rows: Rows) -> &mut Self {
+        self.rows.push(rows);
         self
     }
 

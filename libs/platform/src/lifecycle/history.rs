@@ -14,7 +14,7 @@ use sea_orm::{
 };
 
 use super::Actor;
-use crate::{convert::timestamp_to_proto, db::Row};
+use crate::{convert::timestamp_to_proto, db::Rows};
 
 const ID: &str = "id";
 const STATUS: &str = "status";
@@ -132,7 +132,7 @@ impl HistoryTable {
         status: &str,
         reason: &str,
         actor: &Actor,
-    ) -> (Row, HistoryRow) {
+    ) -> (Rows, HistoryRow) {
         debug_assert_eq!(key.len(), self.key.len(), "{} key", self.table);
         let changed_at = crate::db::now();
         let mut columns: Vec<&'static str> = self.key.to_vec();
@@ -147,7 +147,7 @@ impl HistoryTable {
             Expr::val(changed_at),
         ]);
         (
-            Row::new(self.table, columns, values),
+            Rows::new(self.table, columns, values),
             HistoryRow {
                 key: key.iter().map(|k| (*k).to_owned()).collect(),
                 status: status.to_owned(),

@@ -17,7 +17,7 @@ use ayushman_domain::Money;
 use ayushman_platform::{
     ApiError,
     db::{
-        self, Guarded, Row,
+        self, Guarded, Rows,
         idempotency::{Nothing, OnCommit},
     },
     lifecycle::{self, Actor, HistoryRow, Lifecycle},
@@ -350,14 +350,19 @@ async fn finish(
         preauth::Column::Status,
         transition,
     ));
-    for flag in &flags {
-        raise.insert(Row::of(&preauth_flag::ActiveModel {
+    let flag_rows: Vec<preauth_flag::ActiveModel> = flags
+        .iter()
+        .map(|flag| preauth_flag::ActiveModel {
             preauth_id: Set(flag.preauth_id.clone()),
             kind: Set(flag.kind.clone()),
             reason: Set(flag.reason.clone()),
             related_preauth_id: Set(flag.related_preauth_id.clone()),
             ..Default::default()
-        }));
+        })
+        .collect();
+    // One insert, so the flags' ids follow the order of the reply.
+    if let Some(rows) = Rows::of_all(&flag_rows) {
+        raise.insert(rows);
     }
     let (entry, change) = PREAUTH_HISTORY.entry(
         &[&preauth_id],

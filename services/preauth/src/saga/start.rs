@@ -6,7 +6,7 @@
 
 use ayushman_platform::{
     ApiError, FieldViolations,
-    db::{self, Batch},
+    db::{self, Batch, Rows},
     lifecycle::{Actor, HistoryRow, Stored},
 };
 use ayushman_proto::preauth::v1::{PreauthStatus, RateSource};
@@ -276,15 +276,15 @@ async fn persist(
     let id = row.preauth_id.as_str();
     let mut batch = Batch::new();
     queries::insert_preauth(&mut batch, row.clone(), lines.to_vec());
-    let mut history = Vec::new();
     let received = (PreauthStatus::Pending, "received");
-    for (status, reason) in [received]
+    let (entries, history): (Vec<Rows>, Vec<HistoryRow>) = [received]
         .into_iter()
         .chain(failed.map(|f| (PreauthStatus::Failed, f)))
-    {
-        let (entry, change) = PREAUTH_HISTORY.entry(&[id], status.as_str_name(), reason, actor);
-        batch.insert(entry);
-        history.push(change);
+        .map(|(status, reason)| PREAUTH_HISTORY.entry(&[id], status.as_str_name(), reason, actor))
+        .unzip();
+    // One insert, so the history's ids follow the order of the changes.
+    if let Some(entries) = entries.into_iter().reduce(Rows::and) {
+        batch.insert(entries);
     }
     match batch.commit(&context.db).await {
         Ok(()) => Ok(Some(history)),

@@ -4,7 +4,7 @@
 
 pub mod drives;
 
-use ayushman_platform::db::{Guarded, Row, insert_one, select_prefixed};
+use ayushman_platform::db::{Guarded, Rows, insert_one, select_prefixed};
 use chrono::{Months, NaiveDate};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
@@ -332,8 +332,8 @@ pub fn block_with_hold(amount: i64, hold: hold::Model, entry: ledger_entry::Mode
         )
         .to_owned();
     block
-        .insert(Row::of(&hold.into_active_model()).on_conflict(added_to_hold))
-        .insert(Row::of(&entry.into_active_model()));
+        .insert(Rows::of(&hold.into_active_model()).on_conflict(added_to_hold))
+        .insert(Rows::of(&entry.into_active_model()));
     block
 }
 
