@@ -518,6 +518,20 @@ async fn a_sqlite_writer_that_met_a_concurrent_writers_row_reads_it_back_once_wr
     first_commits.await.expect("task").expect("commit");
 }
 
+/// A pool on `database`, after running `statements` on it.
+async fn connected_after(
+    database: &testing::TestDatabase,
+    statements: &[&str],
+) -> sea_orm::DatabaseConnection {
+    let pool = db::connect(MeshService::FacilityRegistry, &database.settings)
+        .await
+        .expect("connect");
+    for statement in statements {
+        pool.execute_unprepared(statement).await.expect("arrange");
+    }
+    pool
+}
+
 /// An insert into `table` of one row of text values.
 fn insert_into(table: &str, values: &[&str]) -> sea_orm::sea_query::InsertStatement {
     use sea_orm::sea_query::{Alias, Expr, Query};
@@ -551,15 +565,14 @@ async fn ids_in(db: &sea_orm::DatabaseConnection, table: &str) -> Vec<String> {
 async fn a_batch_commits_all_its_inserts_or_none_on_every_backend() {
     for database in testing::all_databases().await {
         let backend = database.backend;
-        let pool = db::connect(MeshService::FacilityRegistry, &database.settings)
-            .await
-            .expect("connect");
-        for table in [
-            "CREATE TABLE parent (id TEXT PRIMARY KEY)",
-            "CREATE TABLE child (id TEXT PRIMARY KEY, parent_id TEXT NOT NULL REFERENCES parent (id))",
-        ] {
-            pool.execute_unprepared(table).await.expect("create table");
-        }
+        let pool = connected_after(
+            &database,
+            &[
+                "CREATE TABLE parent (id TEXT PRIMARY KEY)",
+                "CREATE TABLE child (id TEXT PRIMARY KEY, parent_id TEXT NOT NULL REFERENCES parent (id))",
+            ],
+        )
+        .await;
         let mut first = db::Batch::new();
         first
             .insert(insert_into("parent", &["p1"]))
@@ -616,16 +629,15 @@ fn close_r1_noting(note: &str) -> db::Guarded {
 async fn of_ten_guarded_writes_at_once_one_changes_the_record_and_only_its_rows_are_written() {
     for database in testing::all_databases().await {
         let backend = database.backend;
-        let pool = db::connect(MeshService::FacilityRegistry, &database.settings)
-            .await
-            .expect("connect");
-        for statement in [
-            "CREATE TABLE record (id TEXT PRIMARY KEY, status TEXT NOT NULL)",
-            "CREATE TABLE child (id TEXT PRIMARY KEY, parent_id TEXT NOT NULL REFERENCES record (id))",
-            "INSERT INTO record VALUES ('r1', 'open')",
-        ] {
-            pool.execute_unprepared(statement).await.expect("arrange");
-        }
+        let pool = connected_after(
+            &database,
+            &[
+                "CREATE TABLE record (id TEXT PRIMARY KEY, status TEXT NOT NULL)",
+                "CREATE TABLE child (id TEXT PRIMARY KEY, parent_id TEXT NOT NULL REFERENCES record (id))",
+                "INSERT INTO record VALUES ('r1', 'open')",
+            ],
+        )
+        .await;
         let writers: Vec<_> = (0..10)
             .map(|n| {
                 let pool = pool.clone();
