@@ -516,6 +516,24 @@ impl Flow {
             .map(|reply| reply.into_inner().preauth.expect("preauth in reply"))
     }
 
+    /// `requests` sent all at once, each on its own task; the preauths
+    /// raised, in the order of the requests.
+    pub async fn raise_at_once(&self, requests: Vec<pb::RaisePreauthRequest>) -> Vec<pb::Preauth> {
+        let racing: Vec<_> = requests
+            .into_iter()
+            .map(|request| {
+                let mut client = self.client.clone();
+                tokio::spawn(async move { client.raise_preauth(request).await })
+            })
+            .collect();
+        let mut raised = Vec::new();
+        for reply in racing {
+            let reply = reply.await.expect("joined").expect("raised").into_inner();
+            raised.push(reply.preauth.expect("preauth in reply"));
+        }
+        raised
+    }
+
     /// GetPreauth.
     pub async fn get(&mut self, id: &str) -> pb::Preauth {
         self.client

@@ -376,20 +376,16 @@ async fn raising_again_with_the_same_key_makes_one_preauth_and_one_block() {
         let patient = flow.member(CG_FAMILY).await;
         // Five at once: the key is found only when PENDING is stored, so
         // every twin but one must meet the stored one there.
-        let racing: Vec<_> = (0..5)
-            .map(|_| {
-                let (mut client, request) = (
-                    flow.client.clone(),
-                    raise_request("same-key", &patient, "IN2210000001", &["MC011A"]),
-                );
-                tokio::spawn(async move { client.raise_preauth(request).await })
-            })
+        let ids: Vec<String> = flow
+            .raise_at_once(
+                (0..5)
+                    .map(|_| raise_request("same-key", &patient, "IN2210000001", &["MC011A"]))
+                    .collect(),
+            )
+            .await
+            .into_iter()
+            .map(|preauth| preauth.preauth_id)
             .collect();
-        let mut ids = Vec::new();
-        for raised in racing {
-            let reply = raised.await.expect("joined").expect("raised").into_inner();
-            ids.push(reply.preauth.expect("preauth in reply").preauth_id);
-        }
         let first = flow
             .raise("same-key", CG_FAMILY, "IN2210000001", &["MC011A"])
             .await
@@ -660,18 +656,12 @@ async fn a_hospital_receiving_far_more_preauths_than_usual_is_flagged_with_each_
             .await;
         let patient = flow.member(CG_FAMILY).await;
         // Twelve at once: each is counted, whatever their transactions interleave.
-        let racing: Vec<_> = (0..12)
-            .map(|n| {
-                let (mut client, request) = (
-                    flow.client.clone(),
-                    raise_request(&format!("busy-{n}"), &patient, "IN2210000001", &["SG039A"]),
-                );
-                tokio::spawn(async move { client.raise_preauth(request).await })
-            })
-            .collect();
-        for raised in racing {
-            raised.await.expect("joined").expect("raised");
-        }
+        flow.raise_at_once(
+            (0..12)
+                .map(|n| raise_request(&format!("busy-{n}"), &patient, "IN2210000001", &["SG039A"]))
+                .collect(),
+        )
+        .await;
         let thirteenth = flow
             .raise("busy-12", CG_FAMILY, "IN2210000001", &["SG039A"])
             .await

@@ -43,6 +43,7 @@ impl Batch {
             return Ok(());
         };
         if db.get_database_backend() == DatabaseBackend::Postgres {
+            // sea-query refuses a WITH of no expressions.
             if inserts.is_empty() {
                 return db.execute(&last).await.map(drop);
             }
