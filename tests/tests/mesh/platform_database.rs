@@ -600,6 +600,55 @@ async fn a_batch_commits_all_its_inserts_or_none_on_every_backend() {
     }
 }
 
+#[tokio::test]
+async fn a_batch_reads_the_database_as_it_was_before_its_inserts_on_every_backend() {
+    use sea_orm::sea_query::{Alias, Expr, Func, Query};
+    for database in testing::all_databases().await {
+        let backend = database.backend;
+        let pool = connected_after(
+            &database,
+            &[
+                "CREATE TABLE parent (id TEXT PRIMARY KEY)",
+                "INSERT INTO parent VALUES ('p1')",
+            ],
+        )
+        .await;
+        let parents = Query::select()
+            .expr_as(
+                Func::count(Expr::col(Alias::new("id"))),
+                Alias::new("parents"),
+            )
+            .from(Alias::new("parent"))
+            .to_owned();
+        let mut batch = db::Batch::new();
+        batch
+            .insert(insert_into("parent", &["p2"]))
+            .insert(insert_into("parent", &["p3"]));
+        let rows = batch
+            .commit_reading(&pool, parents.clone())
+            .await
+            .expect("a batch whose inserts fit");
+        let counted: Vec<i64> = rows
+            .iter()
+            .map(|row| row.try_get("", "parents").expect("parents"))
+            .collect();
+        assert_eq!(counted, [1], "{backend}: the read saw only p1");
+        assert_eq!(
+            ids_in(&pool, "parent").await,
+            ["p1", "p2", "p3"],
+            "{backend}"
+        );
+
+        let mut taken = db::Batch::new();
+        taken.insert(insert_into("parent", &["p1"]));
+        let error = taken
+            .commit_reading(&pool, parents)
+            .await
+            .expect_err("p1 is taken");
+        assert!(db::is_unique_violation(&error), "{backend}: {error}");
+    }
+}
+
 #[derive(Debug, PartialEq, sea_orm::FromQueryResult)]
 struct Record {
     id: String,

@@ -3,10 +3,10 @@
 
 use sea_orm::{
     ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, DatabaseBackend,
-    DatabaseConnection, DbErr, EntityName, EntityTrait, FromQueryResult, Iterable,
+    DatabaseConnection, DbErr, EntityName, EntityTrait, FromQueryResult, Iterable, QueryResult,
     sea_query::{
         Alias, Asterisk, CommonTableExpression, DynIden, Expr, InsertStatement, IntoIden,
-        OnConflict, Query, UnionType, UpdateStatement, WithClause,
+        OnConflict, Query, SelectStatement, UnionType, UpdateStatement, WithClause,
     },
 };
 
@@ -58,6 +58,34 @@ impl Batch {
             txn.execute(insert).await?;
         }
         txn.commit().await
+    }
+
+    /// [`Batch::commit`], reading with `read` the database as it was just
+    /// before the batch: what a write needs to know of the others, at no
+    /// round trip of its own on PostgreSQL (the batch's statement ends with
+    /// the read); on SQLite read first in the batch's write transaction.
+    pub async fn commit_reading(
+        self,
+        db: &DatabaseConnection,
+        read: SelectStatement,
+    ) -> Result<Vec<QueryResult>, DbErr> {
+        if db.get_database_backend() == DatabaseBackend::Postgres {
+            if self.inserts.is_empty() {
+                return db.query_all(&read).await;
+            }
+            let mut with = WithClause::new();
+            for (n, insert) in self.inserts.into_iter().enumerate() {
+                with.cte(insert_cte(n, insert));
+            }
+            return db.query_all(&with.query(read)).await;
+        }
+        let txn = begin_write(db).await?;
+        let rows = txn.query_all(&read).await?;
+        for insert in &self.inserts {
+            txn.execute(insert).await?;
+        }
+        txn.commit().await?;
+        Ok(rows)
     }
 }
 

@@ -23,7 +23,10 @@ use ayushman_platform::{
     lifecycle::{self, Actor, HistoryRow, Lifecycle},
 };
 use ayushman_proto::preauth::v1::PreauthStatus;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, IntoActiveModel};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, IntoActiveModel,
+    sea_query::SelectStatement,
+};
 
 use crate::{
     Context, fraud,
@@ -35,7 +38,7 @@ use crate::{
             preauth::{self, SagaState},
             preauth_flag, preauth_line,
         },
-        queries,
+        queries::{self, FraudFacts},
     },
 };
 
@@ -269,7 +272,7 @@ pub async fn run(
         queries::save_lines(&txn, preauth_id, plan.lines.clone()).await?;
         txn.commit().await?;
     }
-    Ok(finish(context, row, &plan, actor).await?.row)
+    Ok(finish(context, row, &plan, None, actor).await?.row)
 }
 
 /// How a saga ended: the preauth, and when it was raised now, its flags and
@@ -280,11 +283,13 @@ pub struct Finished {
 }
 
 /// Blocks the planned amount on the planned schemes and marks the (stored,
-/// PENDING) preauth RAISED with its fraud flags; a refused block fails it.
+/// PENDING) preauth RAISED with its fraud flags, from `facts` when they were
+/// read already; a refused block fails it.
 async fn finish(
     context: &Context,
     mut row: preauth::Model,
     plan: &Plan,
+    facts: Option<FraudFacts>,
     actor: &Actor,
 ) -> Result<Finished, ApiError> {
     let preauth_id = row.preauth_id.clone();
@@ -316,8 +321,11 @@ async fn finish(
         }
     }
     let codes: Vec<String> = plan.lines.iter().map(|l| l.package_code.clone()).collect();
-    let flags: Vec<preauth_flag::Model> = flags_for(context, &row, &codes)
-        .await?
+    let facts = match facts {
+        Some(facts) => facts,
+        None => FraudFacts::of_rows(&context.db.query_all(&fraud_facts_read(&row)).await?)?,
+    };
+    let flags: Vec<preauth_flag::Model> = flags_for(context, &row, &codes, &facts)
         .into_iter()
         .map(|flag| preauth_flag::Model {
             id: 0,
@@ -401,21 +409,31 @@ async fn finish(
     }
 }
 
+/// The statuses of a beneficiary's preauths that are no (or not yet an)
+/// admission, to the fraud signals.
+const NOT_LIVE: [PreauthStatus; 4] = [
+    PreauthStatus::Failed,
+    PreauthStatus::Cancelled,
+    PreauthStatus::Rejected,
+    PreauthStatus::Pending,
+];
+
+/// The read of the facts the fraud signals of `row` come from: its
+/// beneficiary's other live admissions and its hospital's volume over the
+/// 30 days before its admission and on the day.
+fn fraud_facts_read(row: &preauth::Model) -> SelectStatement {
+    queries::fraud_facts_read(row.into(), &NOT_LIVE, 30)
+}
+
 /// The fraud signals of a preauth about to be raised (DESIGN §4): its
 /// beneficiary's other live admissions and packages, and its hospital's
 /// volume today against the month before.
-async fn flags_for(
+fn flags_for(
     context: &Context,
     row: &preauth::Model,
     packages: &[String],
-) -> Result<Vec<fraud::Flag>, ApiError> {
-    let dead = [
-        PreauthStatus::Failed,
-        PreauthStatus::Cancelled,
-        PreauthStatus::Rejected,
-        PreauthStatus::Pending,
-    ];
-    let facts = queries::fraud_facts(&context.db, row.into(), &dead, 30).await?;
+    facts: &FraudFacts,
+) -> Vec<fraud::Flag> {
     let mut flags = fraud::overlapping(row.admission_date, &facts.others);
     flags.extend(fraud::duplicate_packages(
         row.admission_date,
@@ -430,5 +448,5 @@ async fn flags_for(
         context.settings.volume_multiple,
         context.settings.volume_minimum,
     ));
-    Ok(flags)
+    flags
 }

@@ -11,6 +11,7 @@ use ayushman_platform::{
 };
 use ayushman_proto::preauth::v1::{PreauthStatus, RateSource};
 use chrono::NaiveDate;
+use sea_orm::{QueryResult, sea_query::SelectStatement};
 
 use super::{Planned, finish, plan::plan, run};
 use crate::{
@@ -22,7 +23,7 @@ use crate::{
             preauth::{self, SagaState},
             preauth_flag, preauth_line,
         },
-        queries,
+        queries::{self, FraudFacts},
     },
 };
 
@@ -85,10 +86,16 @@ pub async fn start(context: &Context, draft: Draft, actor: &Actor) -> Result<Rai
     match plan(context, &catalogue, &row, &lines).await {
         Ok(Planned::Go(plan)) => {
             plan.apply(&mut row);
-            let Some(mut history) = persist(context, &row, &plan.lines, actor, None).await? else {
+            let read = super::fraud_facts_read(&row);
+            let Some((mut history, rows)) =
+                persist(context, &row, &plan.lines, actor, None, Some(read)).await?
+            else {
                 return Box::pin(taken(context, &draft, actor)).await;
             };
-            let finished = finish(context, row, &plan, actor).await?;
+            // Read as the hospital's count stood before this preauth joined it.
+            let mut facts = FraudFacts::of_rows(&rows)?;
+            facts.on_day += 1;
+            let finished = finish(context, row, &plan, Some(facts), actor).await?;
             Ok(match finished.raised {
                 Some((flags, raised)) => Raised::New {
                     row: finished.row,
@@ -106,7 +113,9 @@ pub async fn start(context: &Context, draft: Draft, actor: &Actor) -> Result<Rai
             row.status = Stored(PreauthStatus::Failed);
             row.failure_reason = reason.clone();
             row.saga_state = SagaState::Done;
-            let Some(history) = persist(context, &row, &lines, actor, Some(&reason)).await? else {
+            let Some((history, _)) =
+                persist(context, &row, &lines, actor, Some(&reason), None).await?
+            else {
                 return Box::pin(taken(context, &draft, actor)).await;
             };
             Ok(Raised::New {
@@ -119,7 +128,10 @@ pub async fn start(context: &Context, draft: Draft, actor: &Actor) -> Result<Rai
         // A peer did not answer: the request is kept, PENDING, for the
         // background worker to finish once it does.
         Err(error) => {
-            if persist(context, &row, &lines, actor, None).await?.is_none() {
+            if persist(context, &row, &lines, actor, None, None)
+                .await?
+                .is_none()
+            {
                 return Box::pin(taken(context, &draft, actor)).await;
             }
             Err(kept_pending(&id, error))
@@ -263,8 +275,9 @@ fn pending(draft: &Draft, id: &str) -> preauth::Model {
 }
 
 /// Stores the new preauth with its lines and its history so far (received,
-/// and `failed` with its reason when it was refused) in one commit; the
-/// history written, or `None` when a concurrent request with the same key
+/// and `failed` with its reason when it was refused) in one commit, reading
+/// with `read` the database as it was just before; the history written and
+/// what was read, or `None` when a concurrent request with the same key
 /// stored its own first.
 async fn persist(
     context: &Context,
@@ -272,7 +285,8 @@ async fn persist(
     lines: &[preauth_line::Model],
     actor: &Actor,
     failed: Option<&str>,
-) -> Result<Option<Vec<HistoryRow>>, ApiError> {
+    read: Option<SelectStatement>,
+) -> Result<Option<(Vec<HistoryRow>, Vec<QueryResult>)>, ApiError> {
     let id = row.preauth_id.as_str();
     let mut batch = Batch::new();
     queries::insert_preauth(&mut batch, row.clone(), lines.to_vec());
@@ -286,8 +300,12 @@ async fn persist(
     if let Some(entries) = entries.into_iter().reduce(Rows::and) {
         batch.insert(entries);
     }
-    match batch.commit(&context.db).await {
-        Ok(()) => Ok(Some(history)),
+    let committed = match read {
+        Some(read) => batch.commit_reading(&context.db, read).await,
+        None => batch.commit(&context.db).await.map(|()| Vec::new()),
+    };
+    match committed {
+        Ok(rows) => Ok(Some((history, rows))),
         Err(error) if db::is_unique_violation(&error) => Ok(None),
         Err(error) => Err(error.into()),
     }

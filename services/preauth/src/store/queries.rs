@@ -8,7 +8,8 @@ use ayushman_proto::preauth::v1::PreauthStatus;
 use chrono::NaiveDate;
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait, sea_query::InsertStatement,
+    QueryOrder, QueryResult, QuerySelect, QueryTrait,
+    sea_query::{InsertStatement, SelectStatement},
 };
 
 use crate::fraud::Stay;
@@ -282,15 +283,27 @@ impl<'a> From<&'a preauth::Model> for Admission<'a> {
     }
 }
 
-/// [`FraudFacts`] of `admission`, in one statement: the hospital's daily
-/// counts summed (one row however many shards and days there are), joined to
-/// the beneficiary's other live preauths and their lines.
+/// [`FraudFacts`] of `admission`, in one statement.
 pub async fn fraud_facts(
     db: &impl ConnectionTrait,
     admission: Admission<'_>,
     dead: &[PreauthStatus],
     previous_days: i64,
 ) -> Result<FraudFacts, DbErr> {
+    FraudFacts::of_rows(
+        &db.query_all(&fraud_facts_read(admission, dead, previous_days))
+            .await?,
+    )
+}
+
+/// The read of [`FraudFacts`]: the hospital's daily counts summed (one row
+/// however many shards and days there are), joined to the beneficiary's
+/// other live preauths and their lines.
+pub fn fraud_facts_read(
+    admission: Admission<'_>,
+    dead: &[PreauthStatus],
+    previous_days: i64,
+) -> SelectStatement {
     use sea_orm::sea_query::{Expr, ExprTrait, Func, JoinType, Order, Query};
     let day = admission.day;
     // SUM of BIGINT is NUMERIC on PostgreSQL: cast back, and none is 0.
@@ -321,7 +334,7 @@ pub async fn fraud_facts(
         .add(preauth::Column::BeneficiaryId.eq(admission.beneficiary_id))
         .add(preauth::Column::PreauthId.ne(admission.preauth_id))
         .add(preauth::Column::Status.is_not_in(dead.iter().copied().map(Stored)));
-    let query = Query::select()
+    Query::select()
         .column(("volume", "on_day"))
         .column(("volume", "before"))
         .columns([
@@ -344,33 +357,39 @@ pub async fn fraud_facts(
             (preauth_line::Entity, preauth_line::Column::LineNo),
             Order::Asc,
         )
-        .to_owned();
-    let mut facts = FraudFacts::default();
-    for row in db.query_all(&query).await? {
-        facts.on_day = row.try_get("", "on_day")?;
-        facts.before = row.try_get("", "before")?;
-        let Some(preauth_id) = row.try_get::<Option<String>>("", "preauth_id")? else {
-            continue;
-        };
-        let code: Option<String> = row.try_get("", "package_code")?;
-        if facts
-            .others
-            .last()
-            .is_none_or(|stay| stay.preauth_id != preauth_id)
-        {
-            facts.others.push(Stay {
-                preauth_id,
-                hfr_id: row.try_get("", "hfr_id")?,
-                admission_date: row.try_get("", "admission_date")?,
-                discharge_date: row.try_get("", "discharge_date")?,
-                package_codes: Vec::new(),
-            });
+        .to_owned()
+}
+
+impl FraudFacts {
+    /// The facts in the rows of [`fraud_facts_read`].
+    pub fn of_rows(rows: &[QueryResult]) -> Result<Self, DbErr> {
+        let mut facts = Self::default();
+        for row in rows {
+            facts.on_day = row.try_get("", "on_day")?;
+            facts.before = row.try_get("", "before")?;
+            let Some(preauth_id) = row.try_get::<Option<String>>("", "preauth_id")? else {
+                continue;
+            };
+            let code: Option<String> = row.try_get("", "package_code")?;
+            if facts
+                .others
+                .last()
+                .is_none_or(|stay| stay.preauth_id != preauth_id)
+            {
+                facts.others.push(Stay {
+                    preauth_id,
+                    hfr_id: row.try_get("", "hfr_id")?,
+                    admission_date: row.try_get("", "admission_date")?,
+                    discharge_date: row.try_get("", "discharge_date")?,
+                    package_codes: Vec::new(),
+                });
+            }
+            if let (Some(stay), Some(code)) = (facts.others.last_mut(), code) {
+                stay.package_codes.push(code);
+            }
         }
-        if let (Some(stay), Some(code)) = (facts.others.last_mut(), code) {
-            stay.package_codes.push(code);
-        }
+        Ok(facts)
     }
-    Ok(facts)
 }
 
 /// Records that what the saga owed (`owed`) is done and the preauth now
