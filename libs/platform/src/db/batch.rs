@@ -38,26 +38,35 @@ impl Batch {
 
     /// Commits every insert, or none when one fails (with that one's error).
     pub async fn commit(self, db: &DatabaseConnection) -> Result<(), DbErr> {
+        if db.get_database_backend() == DatabaseBackend::Postgres {
+            return self.run_in(db).await;
+        }
+        let txn = begin_write(db).await?;
+        self.run_in(&txn).await?;
+        txn.commit().await
+    }
+
+    /// [`Batch::commit`] as part of the transaction `txn`, which commits it.
+    pub async fn run_in(self, txn: &impl ConnectionTrait) -> Result<(), DbErr> {
         let mut inserts = self.inserts;
         let Some(last) = inserts.pop() else {
             return Ok(());
         };
-        if db.get_database_backend() == DatabaseBackend::Postgres {
+        if txn.get_database_backend() == DatabaseBackend::Postgres {
             // sea-query refuses a WITH of no expressions.
             if inserts.is_empty() {
-                return db.execute(&last).await.map(drop);
+                return txn.execute(&last).await.map(drop);
             }
             let mut with = WithClause::new();
             for (n, insert) in inserts.into_iter().enumerate() {
                 with.cte(insert_cte(n, insert));
             }
-            return db.execute(&with.query(last)).await.map(drop);
+            return txn.execute(&with.query(last)).await.map(drop);
         }
-        let txn = begin_write(db).await?;
         for insert in inserts.iter().chain([&last]) {
             txn.execute(insert).await?;
         }
-        txn.commit().await
+        Ok(())
     }
 
     /// [`Batch::commit`], reading with `read` the database as it was just

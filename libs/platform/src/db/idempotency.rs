@@ -202,6 +202,34 @@ impl Keyed {
         Ok(())
     }
 
+    /// The row that keeps `reply` under the key, for work that commits in
+    /// one write of its own (a [`Guarded`](crate::db::Guarded) or
+    /// [`Batch`](crate::db::Batch)) rather than in a transaction. When a
+    /// request with the same key kept its reply first, that write fails as a
+    /// unique violation, and [`Keyed::settle`] answers with the first reply.
+    pub fn reply_row(&self, reply: &impl Message) -> crate::db::Rows {
+        let response = reply.encode_to_vec();
+        let record = ActiveModel {
+            scope: Set(self.rpc.to_owned()),
+            idempotency_key: Set(self.key.clone()),
+            request_fingerprint: Set(self.fingerprint.clone()),
+            response: Set(response.clone()),
+            created_at: Set(crate::db::now()),
+        };
+        *self.kept.lock().expect("kept reply lock") = Some(response);
+        crate::db::Rows::of(&record)
+    }
+
+    /// Whether a reply is kept under the key (by this request's key, or
+    /// another request's), once every write begun before is settled.
+    pub async fn is_kept(&self, db: &DatabaseConnection) -> Result<bool, ApiError> {
+        crate::db::settle_writes(db).await?;
+        Ok(Entity::find_by_id((self.rpc.to_owned(), self.key.clone()))
+            .one(db)
+            .await?
+            .is_some())
+    }
+
     /// [`Self::recall`] once every write begun before is settled: a
     /// concurrent duplicate's reply, seen by this request's failed
     /// transaction, is then read back too.

@@ -20,8 +20,11 @@ use super::{
 use crate::{
     AppState, registry,
     schemes::{Catalogue, Member},
-    store::{entities::beneficiary, queries},
-    wallet::{self as wallets, BlockRequest, Moved, Movement},
+    store::{
+        entities::{beneficiary, hold},
+        queries,
+    },
+    wallet::{self as wallets, BlockRequest, Moved, Movement, Unlocked},
 };
 
 /// The wallets of a family's members' schemes (or `only` one) in the year
@@ -180,26 +183,49 @@ pub(super) async fn block_amount(
         amount: Money::from_paise(request.amount_paise),
         treatment_date: date.unwrap_or_default(),
     };
-    let reply = state
-        .idempotency
-        .keyed_by(&caller, &request)?
-        .once_optimistic(&state.db, |txn| {
-            Box::pin(async move {
-                let movement = Movement {
-                    reason: &reason,
-                    actor: &actor,
-                };
-                let (moved, holds) = wallets::block(txn, &catalogue, &block, &movement).await?;
-                let Moved { wallets, entries } = moved;
-                Ok(pb::BlockAmountResponse {
-                    wallet: wallets.into_iter().next().map(wallet_to_proto),
-                    entry: entries.into_iter().next().map(ledger_to_proto),
-                    holds: holds.into_iter().map(hold_to_proto).collect(),
+    let keyed = state.idempotency.keyed_by(&caller, &request)?;
+    let unlocked = wallets::block_unlocked(
+        &state.db,
+        &catalogue,
+        &block,
+        &Movement {
+            reason: &reason,
+            actor: &actor,
+        },
+        &keyed,
+        block_reply,
+    )
+    .await;
+    let reply = match unlocked {
+        Ok(Unlocked::NeedsLocks) => {
+            keyed
+                .once_optimistic(&state.db, |txn| {
+                    Box::pin(async move {
+                        let movement = Movement {
+                            reason: &reason,
+                            actor: &actor,
+                        };
+                        let (moved, holds) =
+                            wallets::block_locked(txn, &catalogue, &block, &movement).await?;
+                        Ok(block_reply(moved, holds))
+                    })
                 })
-            })
-        })
-        .await?;
+                .await?
+        }
+        outcome => keyed.settle(&state.db, outcome).await?,
+    };
     Ok(Response::new(reply))
+}
+
+/// BlockAmount's reply: the first wallet drawn on and its ledger row, as the
+/// block left them, and every hold of the preauth.
+fn block_reply(moved: Moved, holds: Vec<hold::Model>) -> pb::BlockAmountResponse {
+    let Moved { wallets, entries } = moved;
+    pb::BlockAmountResponse {
+        wallet: wallets.into_iter().next().map(wallet_to_proto),
+        entry: entries.into_iter().next().map(ledger_to_proto),
+        holds: holds.into_iter().map(hold_to_proto).collect(),
+    }
 }
 
 pub(super) async fn release_amount(

@@ -4,7 +4,7 @@
 
 pub mod drives;
 
-use ayushman_platform::db::{Guarded, Rows, insert_one, select_prefixed};
+use ayushman_platform::db::{Batch, Guarded, Rows, insert_one, select_prefixed};
 use chrono::{Months, NaiveDate};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
@@ -308,33 +308,59 @@ pub async fn make_missing_wallets(
         .await
 }
 
-/// Adds `amount` to the blocked amount of the hold's wallet, provided at
-/// least that much is available, with the preauth's hold on it (added to
-/// any it has) and the move's ledger row: one guarded write.
-pub fn block_with_hold(amount: i64, hold: hold::Model, entry: ledger_entry::Model) -> Guarded {
-    let available = Expr::col(wallet::Column::CoverPaise)
-        .sub(Expr::col(wallet::Column::BlockedPaise))
-        .sub(Expr::col(wallet::Column::ConsumedPaise));
+/// Adds `amount` to the blocked amount of wallet `read`, provided it is
+/// still as read (its cover, blocked and consumed amounts), with the
+/// preauth's hold on it (added to any it has) and the move's ledger row:
+/// one guarded write. Still as read, the ledger row's balance is exact.
+pub fn block_with_hold(
+    read: &wallet::Model,
+    amount: i64,
+    hold: hold::Model,
+    entry: ledger_entry::Model,
+) -> Guarded {
     let mut block = Guarded::new(
         wallet::Entity::update_many()
             .col_expr(
                 wallet::Column::BlockedPaise,
                 Expr::col(wallet::Column::BlockedPaise).add(amount),
             )
-            .filter(wallet::Column::WalletId.eq(&hold.wallet_id))
-            .filter(available.gte(amount))
+            .filter(wallet::Column::WalletId.eq(&read.wallet_id))
+            .filter(wallet::Column::CoverPaise.eq(read.cover_paise))
+            .filter(wallet::Column::BlockedPaise.eq(read.blocked_paise))
+            .filter(wallet::Column::ConsumedPaise.eq(read.consumed_paise))
             .into_query(),
     );
-    let added_to_hold = OnConflict::columns([hold::Column::PreauthId, hold::Column::WalletId])
-        .value(
-            hold::Column::HeldPaise,
-            Expr::col((hold::Entity, hold::Column::HeldPaise)).add(amount),
-        )
-        .to_owned();
     block
-        .insert(Rows::of(&hold.into_active_model()).on_conflict(added_to_hold))
+        .insert(hold_added_to(hold))
         .insert(Rows::of(&entry.into_active_model()));
     block
+}
+
+/// Makes wallet `blocked` with its first block in it, the preauth's hold on
+/// it and the block's ledger row, together. A wallet made meanwhile by a
+/// concurrent request fails the batch as a unique violation.
+pub fn make_blocked(
+    blocked: wallet::Model,
+    hold: hold::Model,
+    entry: ledger_entry::Model,
+) -> Batch {
+    let mut batch = Batch::new();
+    batch
+        .insert(Rows::of(&blocked.into_active_model()))
+        .insert(hold_added_to(hold))
+        .insert(Rows::of(&entry.into_active_model()));
+    batch
+}
+
+/// The row of `hold`, added to the preauth's hold on the wallet if it has one.
+fn hold_added_to(hold: hold::Model) -> Rows {
+    let added = OnConflict::columns([hold::Column::PreauthId, hold::Column::WalletId])
+        .value(
+            hold::Column::HeldPaise,
+            Expr::col((hold::Entity, hold::Column::HeldPaise)).add(hold.held_paise),
+        )
+        .to_owned();
+    Rows::of(&hold.into_active_model()).on_conflict(added)
 }
 
 /// Takes `unblock` off the wallet's blocked amount and adds `consume` to its

@@ -13,8 +13,12 @@
 //! and take each amount out with a guarded UPDATE (`held >= amount`,
 //! `blocked >= amount`).
 
+mod block;
+
+pub use block::{BlockRequest, Unlocked, block_locked, block_unlocked};
+
 use ayushman_domain::Money;
-use ayushman_platform::{ApiError, convert::today_in_india, db, ids, lifecycle::Actor};
+use ayushman_platform::{ApiError, db, ids, lifecycle::Actor};
 use ayushman_proto::beneficiary::v1::{
     CardStatus, CoverKind, IneligibilityReason, LedgerEntryKind, WalletKind,
 };
@@ -200,16 +204,6 @@ fn ledger_entry(
     }
 }
 
-/// What BlockAmount needs.
-pub struct BlockRequest {
-    pub beneficiary_id: String,
-    /// The schemes to draw from, in this order.
-    pub scheme_codes: Vec<String>,
-    pub preauth_id: String,
-    pub amount: Money,
-    pub treatment_date: NaiveDate,
-}
-
 /// What a move did: the wallets it touched (after it) and its ledger rows.
 #[derive(Debug, Default)]
 pub struct Moved {
@@ -223,118 +217,6 @@ impl Moved {
         self.wallets.push(wallet);
         self.entries.push(entry);
     }
-}
-
-/// Blocks an amount for a pre-authorisation on the wallets of `scheme_codes`,
-/// drawn in that order: each gives what it has available until the amount is
-/// covered, or nothing is blocked. A second block for the same preauth (an
-/// enhancement) adds to its holds. Returns the moves and the preauth's holds.
-pub async fn block(
-    db: &impl ConnectionTrait,
-    catalogue: &Catalogue,
-    request: &BlockRequest,
-    movement: &Movement<'_>,
-) -> Result<(Moved, Vec<hold::Model>), ApiError> {
-    let person = crate::registry::get(db, &request.beneficiary_id).await?;
-    let applicable = catalogue.schemes_of(&Member::of(&person), request.treatment_date);
-    let mut schemes = Vec::new();
-    for code in &request.scheme_codes {
-        let scheme = catalogue
-            .get(code)
-            .ok_or_else(|| ApiError::invalid("scheme_code", format!("unknown scheme {code}")))?;
-        if !applicable.iter().any(|s| s.code == scheme.code) || !scheme.is_active() {
-            return Err(ApiError::FailedPrecondition(format!(
-                "{} is not covered by {code}",
-                request.beneficiary_id
-            )));
-        }
-        let year = scheme.policy_year(request.treatment_date);
-        if year.end() < today_in_india() {
-            return Err(ApiError::FailedPrecondition(format!(
-                "policy year {year} of {code} has ended; cover cannot be blocked in it"
-            )));
-        }
-        schemes.push(scheme);
-    }
-    let fresh: Vec<wallet::Model> = schemes
-        .iter()
-        .map(|scheme| fresh_wallet(&person, scheme, request.treatment_date))
-        .collect();
-    let mut in_id_order = fresh.clone();
-    in_id_order.sort_by(|a, b| a.wallet_id.cmp(&b.wallet_id));
-    in_id_order.dedup_by(|a, b| a.wallet_id == b.wallet_id);
-    let ids: Vec<String> = in_id_order.iter().map(|w| w.wallet_id.clone()).collect();
-    // A wallet is made on its year's first block, and locked by being made;
-    // the wallets found made already are locked after.
-    let mut locked = queries::make_missing_wallets(db, in_id_order).await?;
-    if locked.len() < ids.len() {
-        let found: Vec<String> = ids
-            .into_iter()
-            .filter(|id| !locked.iter().any(|w| &w.wallet_id == id))
-            .collect();
-        locked.extend(queries::lock_wallets(db, &found).await?);
-    }
-    let mut remaining = request.amount.paise();
-    let mut parts = Vec::new();
-    for (scheme, wallet) in schemes.iter().zip(&fresh) {
-        let Some(locked) = locked.iter().find(|w| w.wallet_id == wallet.wallet_id) else {
-            continue;
-        };
-        let take = remaining.min(locked.available_paise().max(0));
-        if take > 0 {
-            parts.push((*scheme, locked.clone(), take));
-            remaining -= take;
-        }
-    }
-    if remaining > 0 {
-        let available = Money::from_paise(request.amount.paise() - remaining);
-        let year = schemes
-            .first()
-            .map(|s| s.policy_year(request.treatment_date).to_string())
-            .unwrap_or_default();
-        return Err(ApiError::FailedPrecondition(format!(
-            "only {available} of {} cover is available in {year}; {} asked",
-            request.scheme_codes.join(" and "),
-            request.amount
-        )));
-    }
-    let mut moved = Moved::default();
-    // Each wallet's block, its hold and its ledger row are one guarded write
-    // (one statement on PostgreSQL). The wallets stay locked to the commit,
-    // so the guard holds unless the locking above is broken.
-    for (scheme, mut wallet, amount) in parts {
-        let hold = hold::Model {
-            preauth_id: request.preauth_id.clone(),
-            wallet_id: wallet.wallet_id.clone(),
-            scheme_code: scheme.code.clone(),
-            draw_order: scheme.draw_order,
-            beneficiary_id: request.beneficiary_id.clone(),
-            held_paise: amount,
-            consumed_paise: 0,
-            released_paise: 0,
-        };
-        wallet.blocked_paise += amount;
-        let entry = ledger_entry(
-            &wallet,
-            LedgerEntryKind::Block,
-            amount,
-            &request.preauth_id,
-            "",
-            movement,
-        );
-        let Some(blocked) = queries::block_with_hold(amount, hold, entry.clone())
-            .run_in::<wallet::Model>(db)
-            .await?
-        else {
-            return Err(ApiError::Aborted(format!(
-                "wallet {} changed while this request ran; retry",
-                wallet.wallet_id
-            )));
-        };
-        moved.add((blocked, entry));
-    }
-    let holds = queries::holds_of(db, &request.preauth_id).await?;
-    Ok((moved, holds))
 }
 
 /// What a preauth holds, with its wallets and then its holds locked for the
