@@ -1070,3 +1070,114 @@ async fn coverage_operator_activity_and_campaign_progress_count_cards() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_block_computed_from_a_wallet_that_moved_since_it_was_read_writes_nothing() {
+    use ayushman_platform::{MeshService, db};
+    use beneficiary_registry::store::{
+        Migrator,
+        entities::{hold, ledger_entry, wallet},
+        queries,
+    };
+    use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, PaginatorTrait};
+    use sea_orm_migration::MigratorTrait;
+
+    for database in testing::all_databases().await {
+        let backend = database.backend;
+        let connection = db::connect(MeshService::BeneficiaryRegistry, &database.settings)
+            .await
+            .expect("connect");
+        Migrator::up(&connection, None).await.expect("migrate");
+        let read = wallet::Model {
+            wallet_id: "WAL-F1-PMJAY-2026".into(),
+            family_id: "F1".into(),
+            beneficiary_id: String::new(),
+            scheme_code: "PMJAY".into(),
+            kind: "WALLET_KIND_FAMILY_FLOATER".into(),
+            policy_year_start: chrono::NaiveDate::from_ymd_opt(2026, 4, 1).expect("a date"),
+            cover_paise: 5_00_000_00,
+            blocked_paise: 0,
+            consumed_paise: 0,
+        };
+        read.clone()
+            .into_active_model()
+            .insert(&connection)
+            .await
+            .expect("the wallet");
+        // Another block moved the wallet after this one read it.
+        let moved = wallet::Model {
+            blocked_paise: 1_00_000_00,
+            ..read.clone()
+        };
+        moved
+            .clone()
+            .into_active_model()
+            .reset_all()
+            .update(&connection)
+            .await
+            .expect("the other block");
+        let block = |on: &wallet::Model| {
+            let hold = hold::Model {
+                preauth_id: "PA-1".into(),
+                wallet_id: on.wallet_id.clone(),
+                scheme_code: "PMJAY".into(),
+                draw_order: 1,
+                beneficiary_id: "BEN-1".into(),
+                held_paise: 50_000_00,
+                consumed_paise: 0,
+                released_paise: 0,
+            };
+            let entry = ledger_entry::Model {
+                entry_id: format!("LED-{}", on.blocked_paise),
+                wallet_id: on.wallet_id.clone(),
+                kind: "LEDGER_ENTRY_KIND_BLOCK".into(),
+                amount_paise: 50_000_00,
+                preauth_id: "PA-1".into(),
+                claim_id: String::new(),
+                reason: "preauth raised".into(),
+                actor_id: "test".into(),
+                actor_kind: "ACTOR_KIND_SYSTEM".into(),
+                trace_id: String::new(),
+                available_after_paise: on.available_paise() - 50_000_00,
+                created_at: db::now(),
+            };
+            queries::block_with_hold(on, 50_000_00, hold, entry)
+        };
+
+        let stale = block(&read)
+            .commit::<wallet::Model>(&connection)
+            .await
+            .expect("a guarded write");
+        assert_eq!(stale, None, "{backend}");
+        let written = (
+            hold::Entity::find()
+                .count(&connection)
+                .await
+                .expect("holds"),
+            ledger_entry::Entity::find()
+                .count(&connection)
+                .await
+                .expect("ledger"),
+        );
+        assert_eq!(written, (0, 0), "{backend}: nothing of the stale block");
+
+        let fresh = block(&moved)
+            .commit::<wallet::Model>(&connection)
+            .await
+            .expect("a guarded write")
+            .expect("the wallet as read");
+        assert_eq!(fresh.blocked_paise, 1_50_000_00, "{backend}");
+        let entries = ledger_entry::Entity::find()
+            .all(&connection)
+            .await
+            .expect("ledger");
+        assert_eq!(
+            entries
+                .iter()
+                .map(|e| e.available_after_paise)
+                .collect::<Vec<_>>(),
+            [3_50_000_00],
+            "{backend}"
+        );
+    }
+}

@@ -8,10 +8,11 @@
 //! draw order, releases from the last drawn first.
 //!
 //! No interleaving moves more than is there: a block is one guarded UPDATE
-//! (`cover - blocked - consumed >= amount`); releases and consumptions lock
-//! the wallets (in id order, the one order every move takes), then the holds,
-//! and take each amount out with a guarded UPDATE (`held >= amount`,
-//! `blocked >= amount`).
+//! per wallet (`cover - blocked - consumed >= amount`, and the wallet as
+//! read; [`block`] says when it reads without locks); releases and
+//! consumptions lock the wallets (in id order, the one order every move
+//! takes), then the holds, and take each amount out with a guarded UPDATE
+//! (`held >= amount`, `blocked >= amount`).
 
 mod block;
 

@@ -308,16 +308,20 @@ pub async fn make_missing_wallets(
         .await
 }
 
-/// Adds `amount` to the blocked amount of wallet `read`, provided it is
-/// still as read (its cover, blocked and consumed amounts), with the
-/// preauth's hold on it (added to any it has) and the move's ledger row:
-/// one guarded write. Still as read, the ledger row's balance is exact.
+/// Adds `amount` to the blocked amount of wallet `read`, provided at least
+/// that much is available and it is still as read (its cover, blocked and
+/// consumed amounts), with the preauth's hold on it (added to any it has)
+/// and the move's ledger row: one guarded write. Still as read, the ledger
+/// row's balance is exact.
 pub fn block_with_hold(
     read: &wallet::Model,
     amount: i64,
     hold: hold::Model,
     entry: ledger_entry::Model,
 ) -> Guarded {
+    let available = Expr::col(wallet::Column::CoverPaise)
+        .sub(Expr::col(wallet::Column::BlockedPaise))
+        .sub(Expr::col(wallet::Column::ConsumedPaise));
     let mut block = Guarded::new(
         wallet::Entity::update_many()
             .col_expr(
@@ -325,6 +329,7 @@ pub fn block_with_hold(
                 Expr::col(wallet::Column::BlockedPaise).add(amount),
             )
             .filter(wallet::Column::WalletId.eq(&read.wallet_id))
+            .filter(available.gte(amount))
             .filter(wallet::Column::CoverPaise.eq(read.cover_paise))
             .filter(wallet::Column::BlockedPaise.eq(read.blocked_paise))
             .filter(wallet::Column::ConsumedPaise.eq(read.consumed_paise))
