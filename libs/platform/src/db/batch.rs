@@ -70,9 +70,11 @@ impl Batch {
     }
 
     /// [`Batch::commit`], reading with `read` the database as it was just
-    /// before the batch: what a write needs to know of the others, at no
-    /// round trip of its own on PostgreSQL (the batch's statement ends with
-    /// the read); on SQLite read first in the batch's write transaction.
+    /// before the batch: what a write needs to know of the others. On
+    /// PostgreSQL the batch's statement ends with the read, which sees the
+    /// statement's snapshot, at no round trip of its own. On SQLite the read
+    /// runs just before the batch's write transaction, so the one writer's
+    /// lock is not held for it (another writer may commit in between).
     pub async fn commit_reading(
         self,
         db: &DatabaseConnection,
@@ -88,12 +90,8 @@ impl Batch {
             }
             return db.query_all(&with.query(read)).await;
         }
-        let txn = begin_write(db).await?;
-        let rows = txn.query_all(&read).await?;
-        for insert in &self.inserts {
-            txn.execute(insert).await?;
-        }
-        txn.commit().await?;
+        let rows = db.query_all(&read).await?;
+        self.commit(db).await?;
         Ok(rows)
     }
 }
