@@ -177,14 +177,7 @@ impl Keyed {
         txn: &DatabaseTransaction,
         reply: &impl Message,
     ) -> Result<(), ApiError> {
-        let response = reply.encode_to_vec();
-        let record = ActiveModel {
-            scope: Set(self.rpc.to_owned()),
-            idempotency_key: Set(self.key.clone()),
-            request_fingerprint: Set(self.fingerprint.clone()),
-            response: Set(response.clone()),
-            created_at: Set(crate::db::now()),
-        };
+        let (record, response) = self.record_of(reply);
         let inserted = Entity::insert(record)
             .on_conflict(
                 sea_orm::sea_query::OnConflict::columns([Column::Scope, Column::IdempotencyKey])
@@ -208,6 +201,13 @@ impl Keyed {
     /// request with the same key kept its reply first, that write fails as a
     /// unique violation, and [`Keyed::settle`] answers with the first reply.
     pub fn reply_row(&self, reply: &impl Message) -> crate::db::Rows {
+        let (record, response) = self.record_of(reply);
+        *self.kept.lock().expect("kept reply lock") = Some(response);
+        crate::db::Rows::of(&record)
+    }
+
+    /// The record keeping `reply` under the key, and the reply encoded.
+    fn record_of(&self, reply: &impl Message) -> (ActiveModel, Vec<u8>) {
         let response = reply.encode_to_vec();
         let record = ActiveModel {
             scope: Set(self.rpc.to_owned()),
@@ -216,8 +216,7 @@ impl Keyed {
             response: Set(response.clone()),
             created_at: Set(crate::db::now()),
         };
-        *self.kept.lock().expect("kept reply lock") = Some(response);
-        crate::db::Rows::of(&record)
+        (record, response)
     }
 
     /// Whether a reply is kept under the key (by this request's key, or

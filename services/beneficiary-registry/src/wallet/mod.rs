@@ -162,19 +162,6 @@ async fn record(
     let wallet = queries::find_wallet(db, wallet_id)
         .await?
         .ok_or_else(|| ApiError::internal(format!("wallet {wallet_id} vanished")))?;
-    record_after(db, wallet, kind, amount, preauth_id, claim_id, movement).await
-}
-
-/// [`record`] when the caller knows the wallet as the move left it.
-async fn record_after(
-    db: &impl ConnectionTrait,
-    wallet: wallet::Model,
-    kind: LedgerEntryKind,
-    amount: i64,
-    preauth_id: &str,
-    claim_id: &str,
-    movement: &Movement<'_>,
-) -> Result<(wallet::Model, ledger_entry::Model), ApiError> {
     let entry = ledger_entry(&wallet, kind, amount, preauth_id, claim_id, movement);
     queries::append_ledger(db, entry.clone()).await?;
     Ok((wallet, entry))
