@@ -2,7 +2,21 @@
 //! what a copy of the database would reveal.
 
 use ayushman_platform::{MeshService, db, testing::TestDatabase};
-use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement, TryGetable};
+
+/// The first column of every row `sql` reads, in the order read.
+pub async fn first_column<T: TryGetable>(connection: &DatabaseConnection, sql: &str) -> Vec<T> {
+    connection
+        .query_all_raw(Statement::from_string(
+            connection.get_database_backend(),
+            sql,
+        ))
+        .await
+        .unwrap_or_else(|error| panic!("{sql}: {error}"))
+        .iter()
+        .map(|row| row.try_get_by_index(0).expect("the first column"))
+        .collect()
+}
 
 /// One line per row of every table: `table: value | value | …`, text as
 /// stored and binary values in hex (as `psql` and `sqlite3` show them).
@@ -17,27 +31,16 @@ pub async fn dump(service: MeshService, database: &TestDatabase) -> Vec<String> 
         }
         _ => "SELECT tablename FROM pg_tables WHERE schemaname = 'public'",
     };
-    let tables: Vec<String> = connection
-        .query_all_raw(Statement::from_string(backend, tables_sql))
-        .await
-        .expect("list tables")
-        .iter()
-        .map(|row| row.try_get_by_index(0).expect("table name"))
-        .collect();
+    let tables: Vec<String> = first_column(&connection, tables_sql).await;
     let mut lines = Vec::new();
     for table in tables {
         let row_sql = match backend {
             DatabaseBackend::Sqlite => {
-                let columns: Vec<String> = connection
-                    .query_all_raw(Statement::from_string(
-                        backend,
-                        format!("SELECT name FROM pragma_table_info('{table}')"),
-                    ))
-                    .await
-                    .expect("columns")
-                    .iter()
-                    .map(|row| row.try_get_by_index(0).expect("column name"))
-                    .collect();
+                let columns: Vec<String> = first_column(
+                    &connection,
+                    &format!("SELECT name FROM pragma_table_info('{table}')"),
+                )
+                .await;
                 let values: Vec<String> = columns
                     .iter()
                     .map(|c| format!("coalesce(quote(\"{c}\"), '')"))

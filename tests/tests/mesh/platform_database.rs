@@ -8,6 +8,7 @@ use ayushman_platform::{
     testing,
 };
 use ayushman_proto::facility::v1::{GetFacilityRequest, RecordOpdRegistrationResponse};
+use mesh_tests::dump::first_column;
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
 use secrecy::ExposeSecret;
 use tonic::Code;
@@ -431,15 +432,7 @@ fn spawn_writer(
 
 /// The numbers in `counted`, in order, as `db` sees them.
 async fn counted(db: &sea_orm::DatabaseConnection) -> Vec<i64> {
-    db.query_all_raw(Statement::from_string(
-        DatabaseBackend::Sqlite,
-        "SELECT n FROM counted ORDER BY n",
-    ))
-    .await
-    .expect("read counted")
-    .iter()
-    .map(|row| row.try_get_by_index(0).expect("n"))
-    .collect()
+    first_column(db, "SELECT n FROM counted ORDER BY n").await
 }
 
 /// A writer that has inserted `n` into `counted` and holds the turn.
@@ -549,16 +542,7 @@ fn insert_into(table: &str, values: &[&str]) -> sea_orm::sea_query::InsertStatem
 
 /// The ids in `table`, in order.
 async fn ids_in(db: &sea_orm::DatabaseConnection, table: &str) -> Vec<String> {
-    let backend = db.get_database_backend();
-    db.query_all_raw(Statement::from_string(
-        backend,
-        format!("SELECT id FROM {table} ORDER BY id"),
-    ))
-    .await
-    .expect("read ids")
-    .iter()
-    .map(|row| row.try_get_by_index(0).expect("id"))
-    .collect()
+    first_column(db, &format!("SELECT id FROM {table} ORDER BY id")).await
 }
 
 #[tokio::test]

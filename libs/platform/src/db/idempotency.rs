@@ -156,10 +156,7 @@ impl Keyed {
         &self,
         db: &impl ConnectionTrait,
     ) -> Result<Option<Resp>, ApiError> {
-        let found = Entity::find_by_id((self.rpc.to_owned(), self.key.clone()))
-            .one(db)
-            .await?;
-        match found {
+        match self.record(db).await? {
             None => Ok(None),
             Some(record) if record.request_fingerprint == self.fingerprint => {
                 decode(&record.response).map(Some)
@@ -223,10 +220,14 @@ impl Keyed {
     /// another request's), once every write begun before is settled.
     pub async fn is_kept(&self, db: &DatabaseConnection) -> Result<bool, ApiError> {
         crate::db::settle_writes(db).await?;
-        Ok(Entity::find_by_id((self.rpc.to_owned(), self.key.clone()))
+        Ok(self.record(db).await?.is_some())
+    }
+
+    /// The record kept under the key, if any.
+    async fn record(&self, db: &impl ConnectionTrait) -> Result<Option<Model>, DbErr> {
+        Entity::find_by_id((self.rpc.to_owned(), self.key.clone()))
             .one(db)
-            .await?
-            .is_some())
+            .await
     }
 
     /// [`Self::recall`] once every write begun before is settled: a

@@ -21,7 +21,7 @@ use chrono::NaiveDate;
 use prost::Message;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
-use super::{Moved, Movement, fresh_wallet};
+use super::{Moved, Movement, fresh_wallet, stored_or_fresh};
 use crate::{
     registry::{self, PersonKey},
     schemes::{Catalogue, Member, Scheme},
@@ -130,9 +130,7 @@ pub async fn block_unlocked<R: Message>(
     let schemes = schemes_to_draw(catalogue, &person, request)?;
     let amount = request.amount.paise();
     let Some((scheme, read)) = schemes.iter().find_map(|scheme| {
-        let wallet = fresh_wallet(&person, scheme, date);
-        let stored = stored.iter().find(|w| w.wallet_id == wallet.wallet_id);
-        let read = stored.cloned().unwrap_or(wallet);
+        let read = stored_or_fresh(&stored, &person, scheme, date);
         (read.available_paise() > 0).then_some((*scheme, read))
     }) else {
         return Ok(Unlocked::NeedsLocks);

@@ -24,7 +24,7 @@ use ayushman_platform::{
 };
 use ayushman_proto::preauth::v1::PreauthStatus;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, IntoActiveModel,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, IntoActiveModel,
     sea_query::SelectStatement,
 };
 
@@ -323,7 +323,7 @@ async fn finish(
     let codes: Vec<String> = plan.lines.iter().map(|l| l.package_code.clone()).collect();
     let facts = match facts {
         Some(facts) => facts,
-        None => FraudFacts::of_rows(&context.db.query_all(&fraud_facts_read(&row)).await?)?,
+        None => queries::fraud_facts(&context.db, (&row).into(), &NOT_LIVE, VOLUME_DAYS).await?,
     };
     let flags: Vec<preauth_flag::Model> = flags_for(context, &row, &codes, &facts)
         .into_iter()
@@ -418,11 +418,14 @@ const NOT_LIVE: [PreauthStatus; 4] = [
     PreauthStatus::Pending,
 ];
 
+/// The days before an admission its hospital's usual volume is taken over.
+const VOLUME_DAYS: i64 = 30;
+
 /// The read of the facts the fraud signals of `row` come from: its
 /// beneficiary's other live admissions and its hospital's volume over the
-/// 30 days before its admission and on the day.
+/// [`VOLUME_DAYS`] before its admission and on the day.
 fn fraud_facts_read(row: &preauth::Model) -> SelectStatement {
-    queries::fraud_facts_read(row.into(), &NOT_LIVE, 30)
+    queries::fraud_facts_read(row.into(), &NOT_LIVE, VOLUME_DAYS)
 }
 
 /// The fraud signals of a preauth about to be raised (DESIGN §4): its
