@@ -150,6 +150,20 @@ pub async fn get_with_wallets(
         .ok_or(ApiError::NotFound(missing))
 }
 
+/// What a block reads first, in one read: the person `id` with their
+/// family's wallets of the policy years covering `date`, and whether
+/// preauth `preauth_id` holds any cover yet.
+pub async fn get_for_block(
+    db: &impl ConnectionTrait,
+    id: &str,
+    date: NaiveDate,
+    preauth_id: &str,
+) -> Result<(beneficiary::Model, Vec<wallet::Model>, bool), ApiError> {
+    queries::find_beneficiary_for_block(db, id, date, preauth_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no beneficiary with id {id}")))
+}
+
 /// How a caller names a person.
 pub enum PersonKey<'a> {
     Id(&'a str),

@@ -634,15 +634,34 @@ async fn blocks_consumes_and_releases_move_the_wallet_and_write_the_ledger() {
             .block("pa-1", &person.beneficiary_id, "PA-1", 1_00_000_00)
             .await
             .expect("block");
-        let wallet = blocked.wallet.expect("wallet");
+        let wallet = blocked.wallet.clone().expect("wallet");
         assert_eq!(
             (wallet.blocked_paise, wallet.available_paise),
             (1_00_000_00, 4_00_000_00)
         );
-        registry
+        let held = |reply: &pb::BlockAmountResponse| -> Vec<(String, i64)> {
+            reply
+                .holds
+                .iter()
+                .map(|h| (h.wallet_id.clone(), h.held_paise))
+                .collect()
+        };
+        assert_eq!(
+            held(&blocked),
+            [(wallet.wallet_id.clone(), 1_00_000_00)],
+            "{}",
+            database.backend
+        );
+        let enhanced = registry
             .block("pa-1-enhance", &person.beneficiary_id, "PA-1", 20_000_00)
             .await
             .expect("enhancement");
+        assert_eq!(
+            held(&enhanced),
+            [(wallet.wallet_id.clone(), 1_20_000_00)],
+            "{}: the enhancement's reply holds both blocks",
+            database.backend
+        );
 
         let consumed = registry
             .client

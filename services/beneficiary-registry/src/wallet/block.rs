@@ -23,7 +23,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use super::{Moved, Movement, fresh_wallet, stored_or_fresh};
 use crate::{
-    registry::{self, PersonKey},
+    registry,
     schemes::{Catalogue, Member, Scheme},
     store::{
         entities::{beneficiary, hold, ledger_entry, wallet},
@@ -110,8 +110,8 @@ pub enum Unlocked {
     NeedsLocks,
 }
 
-/// Blocks as [`block_locked`] does, in one statement on PostgreSQL (two
-/// reads before it), when one wallet covers the whole amount and nothing
+/// Blocks as [`block_locked`] does, in one statement on PostgreSQL (one
+/// read before it, two for a preauth that holds cover already), when one wallet covers the whole amount and nothing
 /// moved it since it was read; keeps under `keyed` the reply `reply` makes
 /// of the move and the preauth's holds. Anything else writes nothing and
 /// answers [`Unlocked::NeedsLocks`]; ABORTED when a request with the same
@@ -125,8 +125,8 @@ pub async fn block_unlocked<R: Message>(
     reply: impl FnOnce(Moved, Vec<hold::Model>) -> R,
 ) -> Result<Unlocked, ApiError> {
     let date = request.treatment_date;
-    let (person, stored) =
-        registry::get_with_wallets(db, PersonKey::Id(&request.beneficiary_id), date).await?;
+    let (person, stored, holding) =
+        registry::get_for_block(db, &request.beneficiary_id, date, &request.preauth_id).await?;
     let schemes = schemes_to_draw(catalogue, &person, request)?;
     let amount = request.amount.paise();
     let Some((scheme, read)) = schemes.iter().find_map(|scheme| {
@@ -139,7 +139,12 @@ pub async fn block_unlocked<R: Message>(
         return Ok(Unlocked::NeedsLocks);
     }
     let made = stored.iter().any(|w| w.wallet_id == read.wallet_id);
-    let mut holds = queries::holds_of(db, &request.preauth_id).await?;
+    // The saga's first block finds none: no read for them.
+    let mut holds = if holding {
+        queries::holds_of(db, &request.preauth_id).await?
+    } else {
+        Vec::new()
+    };
     let mut after = read.clone();
     after.blocked_paise += amount;
     let (hold, entry) = hold_and_entry(request, scheme, &after, amount, movement);

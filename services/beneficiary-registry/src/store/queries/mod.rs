@@ -8,8 +8,8 @@ use ayushman_platform::db::{Batch, Guarded, Rows, insert_one, select_prefixed};
 use chrono::{Months, NaiveDate};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
-    IntoActiveModel, JoinType, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
-    sea_query::{Expr, ExprTrait, OnConflict, Query},
+    IntoActiveModel, JoinType, QueryFilter, QueryOrder, QueryResult, QuerySelect, QueryTrait,
+    sea_query::{Expr, ExprTrait, OnConflict, Query, SelectStatement},
 };
 
 use super::entities::{beneficiary, card_issuance, family, hold, ledger_entry, scheme, wallet};
@@ -110,39 +110,90 @@ pub async fn find_beneficiary_with_wallets(
     value: &str,
     date: NaiveDate,
 ) -> Result<Option<(beneficiary::Model, Vec<wallet::Model>)>, DbErr> {
-    const B: &str = "b";
-    const W: &str = "w";
-    let (earliest_start, latest_start) = starts_of_years_covering(date);
-    let mut query = Query::select();
-    select_prefixed::<beneficiary::Entity>(&mut query, B);
-    select_prefixed::<wallet::Entity>(&mut query, W);
-    query
-        .from_as(beneficiary::Entity, B)
-        .join_as(
-            JoinType::LeftJoin,
-            wallet::Entity,
-            W,
-            Condition::all()
-                .add(
-                    Expr::col((W, wallet::Column::FamilyId))
-                        .equals((B, beneficiary::Column::FamilyId)),
-                )
-                .add(Expr::col((W, wallet::Column::PolicyYearStart)).gte(earliest_start))
-                .add(Expr::col((W, wallet::Column::PolicyYearStart)).lte(latest_start)),
-        )
-        .and_where(Expr::col((B, column)).eq(value));
+    let query = beneficiary_with_wallets(column, value, date);
     let rows = db
         .query_all_raw(db.get_database_backend().build(&query))
         .await?;
+    person_and_wallets(&rows)
+}
+
+/// [`find_beneficiary_with_wallets`] by id, and whether preauth
+/// `preauth_id` holds any cover yet, in the same statement: what a block
+/// reads first.
+pub async fn find_beneficiary_for_block(
+    db: &impl ConnectionTrait,
+    beneficiary_id: &str,
+    date: NaiveDate,
+    preauth_id: &str,
+) -> Result<Option<(beneficiary::Model, Vec<wallet::Model>, bool)>, DbErr> {
+    const HOLDING: &str = "holding";
+    let mut query =
+        beneficiary_with_wallets(beneficiary::Column::BeneficiaryId, beneficiary_id, date);
+    query.expr_as(
+        Expr::exists(
+            Query::select()
+                .expr(Expr::val(1))
+                .from(hold::Entity)
+                .and_where(hold::Column::PreauthId.eq(preauth_id))
+                .to_owned(),
+        ),
+        HOLDING,
+    );
+    let rows = db
+        .query_all_raw(db.get_database_backend().build(&query))
+        .await?;
+    let Some((person, wallets)) = person_and_wallets(&rows)? else {
+        return Ok(None);
+    };
+    let holding = rows[0].try_get::<bool>("", HOLDING)?;
+    Ok(Some((person, wallets, holding)))
+}
+
+const PERSON: &str = "b";
+const WALLET: &str = "w";
+
+/// The beneficiary whose `column` is `value`, left-joined with the
+/// wallets of their family whose policy year covers `date`.
+fn beneficiary_with_wallets(
+    column: beneficiary::Column,
+    value: &str,
+    date: NaiveDate,
+) -> SelectStatement {
+    let (earliest_start, latest_start) = starts_of_years_covering(date);
+    let mut query = Query::select();
+    select_prefixed::<beneficiary::Entity>(&mut query, PERSON);
+    select_prefixed::<wallet::Entity>(&mut query, WALLET);
+    query
+        .from_as(beneficiary::Entity, PERSON)
+        .join_as(
+            JoinType::LeftJoin,
+            wallet::Entity,
+            WALLET,
+            Condition::all()
+                .add(
+                    Expr::col((WALLET, wallet::Column::FamilyId))
+                        .equals((PERSON, beneficiary::Column::FamilyId)),
+                )
+                .add(Expr::col((WALLET, wallet::Column::PolicyYearStart)).gte(earliest_start))
+                .add(Expr::col((WALLET, wallet::Column::PolicyYearStart)).lte(latest_start)),
+        )
+        .and_where(Expr::col((PERSON, column)).eq(value));
+    query
+}
+
+/// The person and wallets of [`beneficiary_with_wallets`]'s rows.
+fn person_and_wallets(
+    rows: &[QueryResult],
+) -> Result<Option<(beneficiary::Model, Vec<wallet::Model>)>, DbErr> {
     let Some(first) = rows.first() else {
         return Ok(None);
     };
-    let person = beneficiary::Model::from_query_result(first, &format!("{B}_"))?;
+    let person = beneficiary::Model::from_query_result(first, &format!("{PERSON}_"))?;
     let mut wallets = Vec::with_capacity(rows.len());
-    for row in &rows {
+    for row in rows {
         wallets.extend(wallet::Model::from_query_result_optional(
             row,
-            &format!("{W}_"),
+            &format!("{WALLET}_"),
         )?);
     }
     Ok(Some((person, wallets)))
