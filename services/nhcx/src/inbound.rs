@@ -14,6 +14,8 @@ use axum::{
     response::{IntoResponse, Response},
     routing::{get, post},
 };
+use ayushman_platform::db;
+use sea_orm::DbErr;
 use serde_json::{Value, json};
 
 use crate::{
@@ -141,10 +143,14 @@ async fn accept(
         .await
         .map_err(about)?;
     let row = exchanges::received(&headers, action, &jwe);
-    match queries::insert_exchange(&context.db, row.clone()).await {
+    match store(context, row.clone()).await {
         Ok(()) => Ok((row, Some((headers, ask)))),
-        // The same message arrived twice at once: the first one stored wins.
-        Err(error) if ayushman_platform::db::is_unique_violation(&error) => {
+        // The same message arrived twice at once: the first one stored wins,
+        // read once its write has committed.
+        Err(error) if db::is_unique_violation(&error) => {
+            db::settle_writes(&context.db)
+                .await
+                .map_err(|_| unavailable())?;
             let first = stored(context, &exchange_id)
                 .await?
                 .ok_or_else(unavailable)?;
@@ -155,6 +161,15 @@ async fn accept(
             Err(about(unavailable()))
         }
     }
+}
+
+/// Stores a received message in a write transaction of its own: on SQLite
+/// it waits for its turn with the process's other writers (and shares their
+/// commit) instead of sleeping in SQLite's busy handler.
+async fn store(context: &Context, row: exchange::Model) -> Result<(), DbErr> {
+    let txn = db::begin_write(&context.db).await?;
+    queries::insert_exchange(&*txn, row).await?;
+    txn.commit().await
 }
 
 fn unavailable() -> ProtocolError {

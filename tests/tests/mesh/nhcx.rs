@@ -456,6 +456,50 @@ async fn a_message_sent_twice_is_acted_on_once_and_acknowledged_the_same() {
 }
 
 #[tokio::test]
+async fn the_same_message_sent_eight_times_at_once_is_stored_and_acted_on_once() {
+    for backend in backends() {
+        let mut exchange = nhcx::spawn(backend, 0).await;
+        let correlation_id = "5a1e0000-0000-4000-8000-000000000002";
+        let ids = [
+            "--api-call-id",
+            "5a1e0000-0000-4000-8000-000000000001",
+            "--correlation-id",
+            correlation_id,
+        ];
+        let sent = futures::future::join_all((0..8).map(|_| {
+            exchange.send(
+                "preauth",
+                preauth_args("HIS-PA-8", CG_FAMILY, &["MC011A"]),
+                &ids,
+            )
+        }))
+        .await;
+        assert_eq!(
+            sent.iter().map(|s| s.status).collect::<Vec<_>>(),
+            [202; 8],
+            "{backend}"
+        );
+        assert!(
+            sent.iter()
+                .all(|s| s.body["timestamp"] == sent[0].body["timestamp"]),
+            "{backend}: every copy is acknowledged as the one stored"
+        );
+        exchange
+            .callback("/preauth/on_submit", correlation_id, |_| true)
+            .await;
+        assert_eq!(exchange.preauths().await.len(), 1, "{backend}");
+        let inbound = exchange
+            .exchanges()
+            .await
+            .into_iter()
+            .filter(|e| e.direction == pb::Direction::Inbound as i32)
+            .count();
+        assert_eq!(inbound, 1, "{backend}");
+        exchange.stop().await;
+    }
+}
+
+#[tokio::test]
 async fn a_preauth_the_mesh_refuses_is_answered_with_a_domain_error() {
     for backend in backends() {
         let exchange = nhcx::spawn(backend, 0).await;
