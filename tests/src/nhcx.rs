@@ -350,6 +350,16 @@ impl Exchange {
             .exchanges
     }
 
+    /// How many messages the service received (each stored once however
+    /// often it was sent).
+    pub async fn received(&mut self) -> usize {
+        self.exchanges()
+            .await
+            .into_iter()
+            .filter(|e| e.direction == pb::Direction::Inbound as i32)
+            .count()
+    }
+
     /// The outbound exchange of `action` once the mesh has recorded how its
     /// delivery ended: the hospital can take a callback a moment before the
     /// mesh writes down that it was taken.
