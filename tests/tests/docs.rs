@@ -17,8 +17,11 @@ use ayushman_platform::MeshService;
 use mesh_tests::{grpcurl, service_binary, workspace_root};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-/// Ports are shifted by this much (`ayushctl up --port-offset`).
-const OFFSET: u16 = 400;
+/// Ports are shifted by this much (`ayushctl up --port-offset`): above
+/// Linux's ephemeral range (32768-60999), so no client socket of a test
+/// running alongside can hold one of them when `up` binds it (one did, at
+/// 400).
+const OFFSET: u16 = 11_500;
 
 /// One command of the docs and what its comments promise.
 #[derive(Debug)]
@@ -397,7 +400,7 @@ fn commands_and_their_promises_are_read_from_the_blocks() {
             "HIS=aym_... # key\n$G localhost:8080 list && ./target/release/ayushctl x",
             &keys
         ),
-        "HIS=aym_real # key\n$G localhost:8480 list && ayushctl_here x"
+        "HIS=aym_real # key\n$G localhost:19580 list && ayushctl_here x"
     );
 }
 
