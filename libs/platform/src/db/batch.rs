@@ -53,15 +53,10 @@ impl Batch {
             return Ok(());
         };
         if txn.get_database_backend() == DatabaseBackend::Postgres {
-            // sea-query refuses a WITH of no expressions.
-            if inserts.is_empty() {
-                return txn.execute(&last).await.map(drop);
-            }
-            let mut with = WithClause::new();
-            for (n, insert) in inserts.into_iter().enumerate() {
-                with.cte(insert_cte(n, insert));
-            }
-            return txn.execute(&with.query(last)).await.map(drop);
+            return match inserts_before(inserts) {
+                Some(with) => txn.execute(&with.query(last)).await.map(drop),
+                None => txn.execute(&last).await.map(drop),
+            };
         }
         for insert in inserts.iter().chain([&last]) {
             txn.execute(insert).await?;
@@ -81,14 +76,10 @@ impl Batch {
         read: SelectStatement,
     ) -> Result<Vec<QueryResult>, DbErr> {
         if db.get_database_backend() == DatabaseBackend::Postgres {
-            if self.inserts.is_empty() {
-                return db.query_all(&read).await;
-            }
-            let mut with = WithClause::new();
-            for (n, insert) in self.inserts.into_iter().enumerate() {
-                with.cte(insert_cte(n, insert));
-            }
-            return db.query_all(&with.query(read)).await;
+            return match inserts_before(self.inserts) {
+                Some(with) => db.query_all(&with.query(read)).await,
+                None => db.query_all(&read).await,
+            };
         }
         let rows = db.query_all(&read).await?;
         self.commit(db).await?;
@@ -283,6 +274,19 @@ impl Guarded {
             .map(|row| M::from_query_result(&row, ""))
             .transpose()
     }
+}
+
+/// `inserts` as the data-modifying `WITH`s of the statement they precede;
+/// `None` when there are none (sea-query refuses a WITH of no expressions).
+fn inserts_before(inserts: Vec<InsertStatement>) -> Option<WithClause> {
+    if inserts.is_empty() {
+        return None;
+    }
+    let mut with = WithClause::new();
+    for (n, insert) in inserts.into_iter().enumerate() {
+        with.cte(insert_cte(n, insert));
+    }
+    Some(with)
 }
 
 /// The `n`th data-modifying `WITH` of a batch.
