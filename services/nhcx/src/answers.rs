@@ -9,6 +9,7 @@ use ayushman_proto::{
     preauth::v1::{self as p, PreauthStatus},
 };
 use fhir_model::r4b::codes::{RemittanceOutcome, Use};
+use sea_orm::{DeriveActiveEnum, EnumIter, sea_query::StringLen};
 
 use crate::{
     fhir::write::{ClaimAnswer, Payment, SchemeCover},
@@ -16,24 +17,20 @@ use crate::{
 };
 
 /// A case a hospital raises: its kind names the case row, the FHIR
-/// `Claim.use` it arrives as, and the callback that answers it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// `Claim.use` it arrives as, and the callback that answers it. Kept in the
+/// case row by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
 pub enum CaseKind {
     /// A preauthorisation (`Claim.use` = preauthorization).
+    #[sea_orm(string_value = "preauth")]
     Preauth,
     /// A claim for payment (`Claim.use` = claim).
+    #[sea_orm(string_value = "claim")]
     Claim,
 }
 
 impl CaseKind {
-    /// The name kept in the case row.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Preauth => "preauth",
-            Self::Claim => "claim",
-        }
-    }
-
     /// The `Claim.use` of the hospital's bundle and of the mesh's answer.
     pub const fn r#use(self) -> Use {
         match self {
@@ -52,29 +49,23 @@ impl CaseKind {
 }
 
 /// How far a case has come, as far as the hospital is concerned. A new
-/// milestone is reported once; statuses between milestones are not.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// milestone is reported once; statuses between milestones are not. Kept in
+/// the case row by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
 pub enum Milestone {
     /// Received and waiting for the payer (PENDING, RAISED, SUBMITTED, under adjudication).
+    #[sea_orm(string_value = "queued")]
     Queued,
     /// The payer asked the hospital something.
+    #[sea_orm(string_value = "query")]
     Query,
     /// The payer decided (approved, partly, rejected; or the saga failed, or the hospital cancelled).
+    #[sea_orm(string_value = "decided")]
     Decided,
     /// A claim was paid.
+    #[sea_orm(string_value = "paid")]
     Paid,
-}
-
-impl Milestone {
-    /// The name kept in the case row.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Queued => "queued",
-            Self::Query => "query",
-            Self::Decided => "decided",
-            Self::Paid => "paid",
-        }
-    }
 }
 
 /// The milestone of a preauth, and whether nothing more will be reported.

@@ -55,7 +55,7 @@ async fn follow(context: &Context, case: &case::Model) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     let hospital = process::hospital(&sender);
-    let now = if case.kind == CaseKind::Preauth.as_str() {
+    let now = if case.kind == CaseKind::Preauth {
         context
             .peers
             .preauth(&hospital, &case.mesh_reference)
@@ -73,7 +73,7 @@ async fn follow(context: &Context, case: &case::Model) -> Result<(), String> {
         Now::Preauth(preauth) => answers::preauth_milestone(preauth.status()),
         Now::Claim(claim) => answers::claim_milestone(claim.status()),
     };
-    if milestone.as_str() == case.reported {
+    if milestone == case.reported {
         return queries::touch_case(&context.db, &case.mesh_reference)
             .await
             .map_err(|e| e.to_string());
@@ -85,8 +85,8 @@ async fn follow(context: &Context, case: &case::Model) -> Result<(), String> {
     let advanced = queries::advance_case(
         &*txn,
         &case.mesh_reference,
-        &case.reported,
-        milestone.as_str(),
+        case.reported,
+        milestone,
         !closed,
     )
     .await
@@ -145,7 +145,7 @@ fn messages(
         )?]),
         Now::Claim(claim) => {
             let mut messages = Vec::new();
-            let decided = case.reported == answers::Milestone::Decided.as_str();
+            let decided = case.reported == answers::Milestone::Decided;
             if milestone != answers::Milestone::Paid || !decided {
                 messages.push(message(
                     Action::ClaimOnSubmit,

@@ -470,14 +470,14 @@ fn followed(
 ) -> case::Model {
     case::Model {
         mesh_reference: reference.to_owned(),
-        kind: kind.as_str().to_owned(),
+        kind,
         participant_code: headers.sender_code.clone(),
         correlation_id: headers.correlation_id.clone(),
         workflow_id: headers.workflow_id.clone(),
         request_id: request_id.to_owned(),
         patient: patient.stored(),
         beneficiary_id: beneficiary_id.to_owned(),
-        reported: milestone.as_str().to_owned(),
+        reported: milestone,
         open: !closed,
         updated_at: ayushman_platform::db::now(),
     }

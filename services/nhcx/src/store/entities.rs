@@ -72,14 +72,15 @@ pub mod exchange {
 pub mod case {
     use sea_orm::entity::prelude::*;
 
+    use crate::answers::{CaseKind, Milestone};
+
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "cases")]
     pub struct Model {
         /// Preauth id or claim id.
         #[sea_orm(primary_key, auto_increment = false)]
         pub mesh_reference: String,
-        /// `preauth` or `claim`.
-        pub kind: String,
+        pub kind: CaseKind,
         pub participant_code: String,
         pub correlation_id: String,
         pub workflow_id: String,
@@ -88,8 +89,8 @@ pub mod case {
         /// How the hospital named the patient, `system|value`.
         pub patient: String,
         pub beneficiary_id: String,
-        /// The last milestone reported (see `follow::Milestone`).
-        pub reported: String,
+        /// The last milestone reported.
+        pub reported: Milestone,
         pub open: bool,
         pub updated_at: DateTimeUtc,
     }

@@ -12,6 +12,7 @@ use sea_orm::{
 };
 
 use super::entities::{case, exchange, mesh_key, participant};
+use crate::answers::Milestone;
 
 pub async fn find_participant(
     db: &impl ConnectionTrait,
@@ -264,8 +265,8 @@ pub async fn open_cases(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<cas
 pub async fn advance_case(
     db: &impl ConnectionTrait,
     mesh_reference: &str,
-    from: &str,
-    to: &str,
+    from: Milestone,
+    to: Milestone,
     open: bool,
 ) -> Result<bool, DbErr> {
     use case::Column as C;
