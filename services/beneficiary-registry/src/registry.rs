@@ -123,7 +123,7 @@ pub async fn write_import_batch(
 pub async fn get(db: &impl ConnectionTrait, id: &str) -> Result<beneficiary::Model, ApiError> {
     queries::find_beneficiary(db, id)
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no beneficiary with id {id}")))
+        .ok_or_else(|| PersonKey::Id(id).missing())
 }
 
 /// A person by id or card number, with their family's wallets of the
@@ -133,21 +133,13 @@ pub async fn get_with_wallets(
     key: PersonKey<'_>,
     date: NaiveDate,
 ) -> Result<(beneficiary::Model, Vec<wallet::Model>), ApiError> {
-    let (column, value, missing) = match key {
-        PersonKey::Id(id) => (
-            beneficiary::Column::BeneficiaryId,
-            id,
-            format!("no beneficiary with id {id}"),
-        ),
-        PersonKey::Card(card) => (
-            beneficiary::Column::CardNumber,
-            card,
-            format!("no beneficiary holds card {card}"),
-        ),
+    let (column, value) = match key {
+        PersonKey::Id(id) => (beneficiary::Column::BeneficiaryId, id),
+        PersonKey::Card(card) => (beneficiary::Column::CardNumber, card),
     };
     queries::find_beneficiary_with_wallets(db, column, value, date)
         .await?
-        .ok_or(ApiError::NotFound(missing))
+        .ok_or_else(|| key.missing())
 }
 
 /// What a block reads first, in one read: the person `id` with their
@@ -161,13 +153,24 @@ pub async fn get_for_block(
 ) -> Result<(beneficiary::Model, Vec<wallet::Model>, bool), ApiError> {
     queries::find_beneficiary_for_block(db, id, date, preauth_id)
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no beneficiary with id {id}")))
+        .ok_or_else(|| PersonKey::Id(id).missing())
 }
 
 /// How a caller names a person.
+#[derive(Clone, Copy)]
 pub enum PersonKey<'a> {
     Id(&'a str),
     Card(&'a str),
+}
+
+impl PersonKey<'_> {
+    /// NOT_FOUND, saying how the caller named the person no one is.
+    fn missing(self) -> ApiError {
+        ApiError::NotFound(match self {
+            Self::Id(id) => format!("no beneficiary with id {id}"),
+            Self::Card(card) => format!("no beneficiary holds card {card}"),
+        })
+    }
 }
 
 /// A family with all its members.

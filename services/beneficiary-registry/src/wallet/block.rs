@@ -111,11 +111,12 @@ pub enum Unlocked {
 }
 
 /// Blocks as [`block_locked`] does, in one statement on PostgreSQL (one
-/// read before it, two for a preauth that holds cover already), when one wallet covers the whole amount and nothing
-/// moved it since it was read; keeps under `keyed` the reply `reply` makes
-/// of the move and the preauth's holds. Anything else writes nothing and
-/// answers [`Unlocked::NeedsLocks`]; ABORTED when a request with the same
-/// key kept its reply first ([`Keyed::settle`] answers with that reply).
+/// read before it, two for a preauth that holds cover already), when one
+/// wallet covers the whole amount and nothing moved it since it was read;
+/// keeps under `keyed` the reply `reply` makes of the move and the
+/// preauth's holds. Anything else writes nothing and answers
+/// [`Unlocked::NeedsLocks`]; ABORTED when a request with the same key kept
+/// its reply first ([`Keyed::settle`] answers with that reply).
 pub async fn block_unlocked<R: Message>(
     db: &DatabaseConnection,
     catalogue: &Catalogue,
